@@ -1,0 +1,146 @@
+/**
+ * The only file that knows aedes' callbacks. STACK.md: preConnect cannot send a CONNACK, and
+ * aedes assigns (or rejects) the client ID before authenticate runs. So the decision is made in
+ * preConnect, where the resolved client ID can still be written into the packet, and announced
+ * in authenticate, where an error with `returnCode` becomes the CONNACK code.
+ */
+import { X509Certificate } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+import type { Client } from 'aedes'
+import type { AedesOptions } from 'aedes'
+import type { Logger } from '../log.js'
+import { connackCodeFor } from '../domain/connect/reasons.js'
+import type { RegistryStore } from '../store/ports.js'
+import type { SessionRegistry } from '../broker/sessions.js'
+import { ConnectService, type ConnectOutcome } from './connect-service.js'
+
+export interface AuthHookDeps {
+  connect: ConnectService
+  sessions: SessionRegistry
+  store: RegistryStore
+  nodeName: string
+  log: Logger
+  now: () => Date
+}
+
+type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
+
+export interface AuthHooks extends Hooks {
+  /** aedes 'clientReady': the CONNACK went out; record the associated client. */
+  onClientReady (client: Client): void
+  /** aedes 'clientDisconnect'. */
+  onClientDisconnect (client: Client): void
+}
+
+export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
+  const outcomes = new WeakMap<Client, ConnectOutcome>()
+  const { log } = deps
+
+  return {
+    preConnect (client, packet, callback) {
+      const socket = client.conn as TLSSocket
+      const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
+      const fingerprint = leaf === undefined ? undefined : ConnectService.fingerprintOf(leaf)
+      if (fingerprint !== undefined) {
+        deps.sessions.track(client, fingerprint)
+        socket.once('close', () => { deps.sessions.untrack(client) })
+      }
+      const started = performance.now()
+      deps.connect.authenticate({
+        leaf,
+        presented: () => presentedChain(socket),
+        packetClientId: packet.clientId ?? '',
+        clean: packet.clean !== false
+      }, fingerprint).then((outcome) => {
+        if (outcome.ok && !deps.sessions.admit(client, outcome.record.caId)) {
+          outcome = { ok: false, reason: 'ca_inactive', identity: { fingerprint: outcome.record.id, caId: outcome.record.caId } }
+        }
+        outcomes.set(client, outcome)
+        const base = { remoteAddress: socket.remoteAddress, node: deps.nodeName, ms: round(performance.now() - started) }
+        if (outcome.ok) {
+          // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
+          if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId
+          log.info({
+            event: 'connect.accepted',
+            fingerprint: outcome.record.id,
+            serial: outcome.record.serialNumber,
+            caId: outcome.record.caId,
+            clientId: outcome.clientId,
+            autoRegistered: outcome.autoRegistered,
+            ...base
+          }, 'connection accepted')
+        } else {
+          if (fingerprint !== undefined) deps.sessions.untrack(client)
+          log.info({
+            event: 'connect.rejected',
+            reason: outcome.reason,
+            returnCode: connackCodeFor(outcome.reason),
+            fingerprint: outcome.identity?.fingerprint,
+            serial: outcome.identity?.serialNumber,
+            caId: outcome.identity?.caId,
+            clientId: packet.clientId,
+            ...base
+          }, 'connection rejected')
+          if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
+        }
+        callback(null, true)
+      }, (err: unknown) => {
+        log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
+        outcomes.set(client, { ok: false, reason: 'store_unavailable' })
+        callback(null, true)
+      })
+    },
+
+    authenticate (client, _username, _password, done) {
+      const outcome = outcomes.get(client)
+      if (outcome?.ok === true) {
+        done(null, true)
+        return
+      }
+      const reason = outcome?.reason ?? 'no_certificate'
+      const error = Object.assign(new Error(`connection refused: ${reason}`), { returnCode: connackCodeFor(reason) })
+      done(error, false)
+    },
+
+    onClientReady (client) {
+      const outcome = outcomes.get(client)
+      if (outcome?.ok !== true) return
+      const at = deps.now().toISOString()
+      deps.store.recordClientConnected(outcome.record.id, {
+        clientId: client.id,
+        connected: true,
+        remoteAddress: (client.conn as TLSSocket).remoteAddress ?? '',
+        node: deps.nodeName,
+        connectedAt: at,
+        lastSeenAt: at
+      }).catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the associated client') })
+    },
+
+    onClientDisconnect (client) {
+      const outcome = outcomes.get(client)
+      if (outcome?.ok !== true) return
+      deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString())
+        .catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') })
+    }
+  }
+}
+
+/** The certificates the client sent after its leaf, in order (getPeerCertificate links them). */
+function presentedChain (socket: TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = []
+  let current = socket.getPeerCertificate(true)
+  const seen = new Set<string>()
+  while (chain.length < 8) {
+    const issuer = current.issuerCertificate
+    if (issuer === undefined || issuer === null || issuer === current || issuer.raw === undefined) break
+    if (seen.has(issuer.fingerprint256)) break
+    seen.add(issuer.fingerprint256)
+    chain.push(new X509Certificate(issuer.raw))
+    current = issuer
+  }
+  return chain
+}
+
+function round (ms: number): number {
+  return Math.round(ms * 100) / 100
+}

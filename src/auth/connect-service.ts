@@ -1,0 +1,176 @@
+/**
+ * Device authentication at CONNECT (PRODUCT §1): gathers the facts for the pure decision
+ * (registry lookup by SHA-256 fingerprint, chain to a registered CA, deny list), performs the
+ * automatic registration the decision asks for (rate limited, deduplicated) and resolves the
+ * client ID. Knows nothing of aedes or sockets: aedes-hooks.ts feeds it.
+ */
+import { createHash, type X509Certificate } from 'node:crypto'
+import { CertmqError, isCertmqError } from '../errors.js'
+import type { CaRecord } from '../domain/ca.js'
+import type { CertificateRecord } from '../domain/certificate.js'
+import { decideCertificate, type ConnectFacts } from '../domain/connect/decide.js'
+import type { RejectReason } from '../domain/connect/reasons.js'
+import type { RegistrationVerdict } from '../domain/connect/checks/registration.js'
+import { resolveClientId } from '../domain/client-id.js'
+import { inspectCertificate } from '../pki/inspect.js'
+import { derToPem } from '../pki/pem.js'
+import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
+import type { TrustStore } from './trust-store.js'
+
+export interface ConnectRequest {
+  /** The client's leaf certificate; undefined when none was presented. */
+  leaf: X509Certificate | undefined
+  /** Further certificates the client sent (intermediates), leaf excluded; asked only for unknown certificates. */
+  presented: () => X509Certificate[]
+  packetClientId: string
+  clean: boolean
+}
+
+export interface CertificateIdentity {
+  fingerprint: string
+  serialNumber?: string
+  caId?: string
+}
+
+export type ConnectOutcome =
+  | { ok: true; clientId: string; record: CertificateRecord; autoRegistered: boolean }
+  | { ok: false; reason: RejectReason; identity?: CertificateIdentity; cause?: unknown }
+
+export interface ConnectServiceDeps {
+  store: RegistryStore
+  trust: TrustStore
+  limiter: RegistrationLimiter
+  strictClientId: boolean
+  now: () => Date
+}
+
+export class ConnectService {
+  /** First connects of the same new certificate share one registration attempt (per node). */
+  private readonly registering = new Map<string, Promise<CertificateRecord | RejectReason>>()
+
+  constructor (private readonly deps: ConnectServiceDeps) {}
+
+  /** The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. */
+  static fingerprintOf (leaf: X509Certificate): string {
+    return createHash('sha256').update(leaf.raw).digest('hex')
+  }
+
+  async authenticate (request: ConnectRequest, fingerprint?: string): Promise<ConnectOutcome> {
+    const { leaf } = request
+    if (leaf === undefined) return { ok: false, reason: 'no_certificate' }
+    const id = fingerprint ?? ConnectService.fingerprintOf(leaf)
+    try {
+      return await this.decide(request, leaf, id)
+    } catch (err) {
+      // the registry could not be asked: server unavailable, the device retries
+      return { ok: false, reason: 'store_unavailable', identity: { fingerprint: id }, cause: err }
+    }
+  }
+
+  private async decide (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
+    const record = await this.deps.store.getCertificate(id)
+    const nowMs = this.deps.now().getTime()
+    let verdict: RegistrationVerdict
+    let ca: CaRecord | undefined
+    if (record !== undefined) {
+      // known certificate: its chain was verified when it was registered, and the TLS
+      // handshake proved the device holds its key; the registered CA decides
+      ca = this.deps.trust.get(record.caId)?.record
+      verdict = decideCertificate(factsOfRecord(record, ca, nowMs))
+    } else {
+      ca = this.deps.trust.findCa(leaf, request.presented())?.record
+      const facts = inspectCertificate(leaf.raw)
+      verdict = decideCertificate({
+        nowMs,
+        ca,
+        usage: facts,
+        notBeforeMs: Date.parse(facts.notBefore),
+        notAfterMs: Date.parse(facts.notAfter),
+        denied: await this.deps.store.isDenied(id),
+        record: undefined
+      })
+      if (verdict.kind === 'register' && ca !== undefined) {
+        const registered = await this.register(leaf, id, ca, verdict.status)
+        if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
+        verdict = decideCertificate(factsOfRecord(registered, ca, nowMs))
+        if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
+      }
+    }
+    if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
+    return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', id, leaf, ca)
+  }
+
+  private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome {
+    const resolved = resolveClientId({
+      packetClientId: request.packetClientId,
+      registeredClientId: record.clientId,
+      commonName: record.commonName,
+      clean: request.clean,
+      strict: this.deps.strictClientId
+    })
+    if (!resolved.ok) {
+      return { ok: false, reason: resolved.reason, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
+    }
+    return { ok: true, clientId: resolved.clientId, record, autoRegistered }
+  }
+
+  private reject (reason: RejectReason, id: string, leaf: X509Certificate, ca: CaRecord | undefined): ConnectOutcome {
+    return { ok: false, reason, identity: { fingerprint: id, serialNumber: leaf.serialNumber, ...(ca === undefined ? {} : { caId: ca.id }) } }
+  }
+
+  /**
+   * PRODUCT §1.3 automatic registration: one slot of the rate limit, then an atomic insert.
+   * A concurrent first connect of the same certificate (here or on another node) finds the
+   * record the other one inserted.
+   */
+  private async register (leaf: X509Certificate, id: string, ca: CaRecord, status: CertificateRecord['status']):
+    Promise<CertificateRecord | RejectReason> {
+    const inflight = this.registering.get(id)
+    if (inflight !== undefined) return await inflight
+    const attempt = (async (): Promise<CertificateRecord | RejectReason> => {
+      if (!(await this.deps.limiter.tryAcquire())) return 'rate_limited'
+      const facts = inspectCertificate(leaf.raw)
+      const now = this.deps.now().toISOString()
+      try {
+        return await this.deps.store.insertCertificate({
+          ...facts,
+          id,
+          status,
+          source: 'auto',
+          caId: ca.id,
+          clientId: null,
+          certificatePem: derToPem(leaf.raw, 'CERTIFICATE'),
+          createdAt: now,
+          updatedAt: now
+        })
+      } catch (err) {
+        if (isCertmqError(err, 'CERT_REVOKED')) return 'revoked'
+        if (isCertmqError(err, 'CERT_DUPLICATE')) {
+          const existing = await this.deps.store.getCertificate(id)
+          if (existing !== undefined) return existing
+        }
+        if (isCertmqError(err, 'CA_NOT_FOUND')) return 'unknown_ca'
+        throw err instanceof CertmqError ? err : new CertmqError('STORE_UNAVAILABLE', 'automatic registration failed', { id }, { cause: err })
+      }
+    })()
+    this.registering.set(id, attempt)
+    try {
+      return await attempt
+    } finally {
+      this.registering.delete(id)
+    }
+  }
+}
+
+function factsOfRecord (record: CertificateRecord, ca: CaRecord | undefined, nowMs: number): ConnectFacts {
+  return {
+    nowMs,
+    ca,
+    usage: record,
+    notBeforeMs: Date.parse(record.notBefore),
+    notAfterMs: Date.parse(record.notAfter),
+    // a revoked record is refused by its status; the deny list matters for unknown certificates
+    denied: false,
+    record
+  }
+}

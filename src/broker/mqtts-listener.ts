@@ -1,0 +1,75 @@
+/**
+ * The MQTTS listener: TLS with a requested client certificate. Every handshake is allowed to
+ * finish (rejectUnauthorized: false) so a refused device gets a CONNACK with a reason instead of
+ * a TLS alert; the certificate decision is certmq's own (auth/). The CA list is only the
+ * CertificateRequest hint and is swapped at run time without touching live connections.
+ */
+import { createServer, type Server, type TLSSocket } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+import type { Aedes } from 'aedes'
+import type { Logger } from '../log.js'
+import { CertmqError } from '../errors.js'
+
+export interface MqttsListenerOptions {
+  host: string
+  port: number
+  certificatePem: string
+  privateKeyPem: string
+  caPems: string[]
+  handshakeTimeoutMs: number
+}
+
+export class MqttsListener {
+  private readonly server: Server
+  private listening = false
+
+  constructor (private readonly broker: Aedes, private readonly options: MqttsListenerOptions, private readonly log: Logger) {
+    try {
+      this.server = createServer({
+        key: options.privateKeyPem,
+        cert: options.certificatePem,
+        ca: options.caPems.length > 0 ? options.caPems : undefined,
+        requestCert: true,
+        rejectUnauthorized: false,
+        handshakeTimeout: options.handshakeTimeoutMs,
+        minVersion: 'TLSv1.2'
+      }, (socket: TLSSocket) => { broker.handle(socket) })
+    } catch (err) {
+      throw new CertmqError('TLS_SETUP_FAILED', `mqtts: cannot use the server key, certificate or CA list (${(err as Error).message})`, {}, { cause: err })
+    }
+    this.server.on('tlsClientError', (err, socket) => {
+      log.debug({ event: 'tls.failed', remoteAddress: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
+    })
+  }
+
+  /** Replaces the CA hint list for new handshakes; live connections are untouched. */
+  setCaPems (caPems: string[]): void {
+    this.server.setSecureContext({
+      key: this.options.privateKeyPem,
+      cert: this.options.certificatePem,
+      ca: caPems.length > 0 ? caPems : undefined
+    })
+  }
+
+  async listen (): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    this.listening = true
+    return this.server.address() as AddressInfo
+  }
+
+  get isListening (): boolean {
+    return this.listening
+  }
+
+  async close (): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+  }
+}

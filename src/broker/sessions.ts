@@ -1,0 +1,89 @@
+/**
+ * Live sessions by certificate: PRODUCT §1 "decisions take effect at once". A client is tracked
+ * by its certificate fingerprint from the moment its CONNECT is being decided, so a status change
+ * that lands while the decision is in flight still finds it.
+ */
+import type { Client } from 'aedes'
+import type { Logger } from '../log.js'
+import type { StatusBus, StatusEvent } from '../store/ports.js'
+import type { TrustStore } from '../auth/trust-store.js'
+
+interface Tracked {
+  fingerprint: string
+  caId: string | undefined
+}
+
+export class SessionRegistry {
+  private readonly byClient = new Map<Client, Tracked>()
+  private readonly byFingerprint = new Map<string, Set<Client>>()
+  private readonly unsubscribe: () => void
+
+  constructor (bus: StatusBus, private readonly trust: TrustStore, private readonly log: Logger) {
+    this.unsubscribe = bus.subscribe((event) => { this.onStatus(event) })
+    trust.onChange(() => { this.sweepCas() })
+  }
+
+  track (client: Client, fingerprint: string): void {
+    this.byClient.set(client, { fingerprint, caId: undefined })
+    let set = this.byFingerprint.get(fingerprint)
+    if (set === undefined) this.byFingerprint.set(fingerprint, set = new Set())
+    set.add(client)
+  }
+
+  /** Called once the client is admitted; false when its CA is no longer active (refuse it). */
+  admit (client: Client, caId: string): boolean {
+    const tracked = this.byClient.get(client)
+    if (tracked !== undefined) tracked.caId = caId
+    return this.trust.get(caId)?.record.status === 'active'
+  }
+
+  untrack (client: Client): void {
+    const tracked = this.byClient.get(client)
+    if (tracked === undefined) return
+    this.byClient.delete(client)
+    const set = this.byFingerprint.get(tracked.fingerprint)
+    set?.delete(client)
+    if (set?.size === 0) this.byFingerprint.delete(tracked.fingerprint)
+  }
+
+  fingerprintOf (client: Client): string | undefined {
+    return this.byClient.get(client)?.fingerprint
+  }
+
+  get size (): number {
+    return this.byClient.size
+  }
+
+  close (): void {
+    this.unsubscribe()
+  }
+
+  private onStatus (event: StatusEvent): void {
+    if (event.kind === 'certificate' && event.status !== 'active') {
+      for (const client of [...(this.byFingerprint.get(event.id) ?? [])]) {
+        this.drop(client, event.id, event.status === 'deleted' ? 'deleted' : event.status)
+      }
+    } else if (event.kind !== 'certificate') {
+      // CA changes are seen once the trust store has reloaded: sweepCas runs then
+      void this.trust.refresh().catch((err: unknown) => {
+        this.log.error({ event: 'trust.refresh_failed', err }, 'could not reload the CA set')
+      })
+    }
+  }
+
+  /** Drops every session whose CA is no longer active (deactivated or deleted). */
+  private sweepCas (): void {
+    for (const [client, tracked] of [...this.byClient]) {
+      if (tracked.caId === undefined) continue
+      const ca = this.trust.get(tracked.caId)
+      if (ca === undefined) this.drop(client, tracked.fingerprint, 'ca_deleted')
+      else if (ca.record.status !== 'active') this.drop(client, tracked.fingerprint, 'ca_inactive')
+    }
+  }
+
+  private drop (client: Client, fingerprint: string, reason: string): void {
+    this.untrack(client)
+    this.log.info({ event: 'session.dropped', reason, fingerprint, clientId: client.id }, 'live session dropped')
+    client.close()
+  }
+}

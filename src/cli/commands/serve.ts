@@ -1,0 +1,40 @@
+/** `certmq serve`: load and validate the config, start the broker, stop cleanly on SIGINT/SIGTERM. */
+import { loadConfig } from '../../config/load.js'
+import { isCertmqError } from '../../errors.js'
+import { startServer } from '../../server.js'
+
+export const EXIT_CONFIG_INVALID = 78
+
+export async function serve (opts: { config?: string }): Promise<number> {
+  let loaded
+  try {
+    loaded = loadConfig(opts.config === undefined ? {} : { configPath: opts.config })
+  } catch (err) {
+    if (isCertmqError(err, 'CONFIG_INVALID')) {
+      process.stderr.write(`error CONFIG_INVALID: ${err.message}\n`)
+      return EXIT_CONFIG_INVALID
+    }
+    throw err
+  }
+  let server
+  try {
+    server = await startServer(loaded.config)
+  } catch (err) {
+    if (isCertmqError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`)
+      return err.code === 'CONFIG_INVALID' ? EXIT_CONFIG_INVALID : 1
+    }
+    throw err
+  }
+  const running = server
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      running.stop().then(resolve, resolve)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  return 0
+}

@@ -1,0 +1,28 @@
+/**
+ * Environment variables that override config keys. A public contract: names never change.
+ * CERTMQ_CONFIG (the config file path) is read by load.ts itself.
+ */
+export interface EnvBinding {
+  readonly env: string
+  /** Dotted key path in Config. */
+  readonly key: string
+  readonly type: 'string' | 'integer' | 'boolean'
+}
+
+export const CONFIG_FILE_ENV = 'CERTMQ_CONFIG'
+
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { env: 'CERTMQ_NODE_NAME', key: 'nodeName', type: 'string' },
+  { env: 'CERTMQ_DATA_DIR', key: 'dataDir', type: 'string' },
+  { env: 'CERTMQ_LOG_LEVEL', key: 'logLevel', type: 'string' },
+  { env: 'CERTMQ_MQTTS_HOST', key: 'mqtts.host', type: 'string' },
+  { env: 'CERTMQ_MQTTS_PORT', key: 'mqtts.port', type: 'integer' },
+  { env: 'CERTMQ_MQTTS_CERT_FILE', key: 'mqtts.certFile', type: 'string' },
+  { env: 'CERTMQ_MQTTS_KEY_FILE', key: 'mqtts.keyFile', type: 'string' },
+  { env: 'CERTMQ_ADMIN_HOST', key: 'admin.host', type: 'string' },
+  { env: 'CERTMQ_ADMIN_PORT', key: 'admin.port', type: 'integer' },
+  { env: 'CERTMQ_ADMIN_TOKEN', key: 'admin.token', type: 'string' },
+  { env: 'CERTMQ_AUTO_REGISTRATION_RATE', key: 'autoRegistration.maxPerSecond', type: 'integer' },
+  { env: 'CERTMQ_CLIENT_ID_STRICT', key: 'clientId.strict', type: 'boolean' },
+  { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' }
+]

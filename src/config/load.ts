@@ -1,0 +1,144 @@
+/**
+ * Reads broker.config.json (or CERTMQ_CONFIG / --config), overlays the environment variables of
+ * env.ts, validates everything against the schema and reports every problem at once, each line
+ * naming the key, where the value came from, what was expected and what was found.
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Ajv, type ErrorObject } from 'ajv'
+import { CertmqError } from '../errors.js'
+import { ConfigSchema, type Config } from './schema.js'
+import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
+
+export const DEFAULT_CONFIG_FILE = 'broker.config.json'
+
+export interface LoadOptions {
+  /** Explicit path (the CLI's --config); wins over CERTMQ_CONFIG. */
+  configPath?: string
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>
+  /** The file that was read, or null when none exists and defaults were used. */
+  file: string | null
+}
+
+type Json = Record<string, unknown>
+
+export function loadConfig (options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const explicit = options.configPath ?? env[CONFIG_FILE_ENV]
+  const file = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE)
+  const fileSource = explicit === undefined ? file : (options.configPath !== undefined ? file : `${file} (from ${CONFIG_FILE_ENV})`)
+
+  const raw = readConfigFile(file, explicit !== undefined, fileSource)
+  const data: Json = raw ?? {}
+  const sources = new Map<string, string>()
+  const problems: string[] = []
+
+  for (const binding of ENV_BINDINGS) {
+    const value = env[binding.env]
+    if (value === undefined || value === '') continue
+    const coerced = coerceEnv(binding, value)
+    if (coerced.ok) {
+      setPath(data, binding.key, coerced.value)
+      sources.set(binding.key, binding.env)
+    } else {
+      problems.push(`config ${binding.key} (from ${binding.env}): must be ${coerced.expected}, found ${JSON.stringify(value)}`)
+    }
+  }
+
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
+  const validate = ajv.compile(ConfigSchema)
+  if (!validate(data)) {
+    for (const err of validate.errors ?? []) {
+      problems.push(describeAjvError(err, data, sources, raw === undefined ? 'defaults' : fileSource))
+    }
+  }
+  if (problems.length > 0) {
+    const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
+    throw new CertmqError('CONFIG_INVALID', message, { problems })
+  }
+  return { config: deepFreeze(data as unknown as Config), file: raw === undefined ? null : file }
+}
+
+function readConfigFile (file: string, required: boolean, source: string): Json | undefined {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new CertmqError('CONFIG_INVALID', `config file ${source}: cannot be read (${(err as Error).message})`, { file }, { cause: err })
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new CertmqError('CONFIG_INVALID', `config file ${source}: not valid JSON (${(err as Error).message})`, { file }, { cause: err })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CertmqError('CONFIG_INVALID', `config file ${source}: must hold a JSON object`, { file })
+  }
+  return parsed as Json
+}
+
+function coerceEnv (binding: EnvBinding, value: string):
+  { ok: true; value: unknown } | { ok: false; expected: string } {
+  switch (binding.type) {
+    case 'string': return { ok: true, value }
+    case 'integer': return /^-?\d+$/.test(value.trim()) ? { ok: true, value: Number(value) } : { ok: false, expected: 'an integer' }
+    case 'boolean': {
+      const v = value.trim().toLowerCase()
+      if (v === 'true' || v === '1') return { ok: true, value: true }
+      if (v === 'false' || v === '0') return { ok: true, value: false }
+      return { ok: false, expected: 'true or false' }
+    }
+  }
+}
+
+function describeAjvError (err: ErrorObject, data: Json, sources: Map<string, string>, fileSource: string): string {
+  const segments = err.instancePath.split('/').filter(Boolean)
+  if (err.keyword === 'additionalProperties') {
+    const extra = String((err.params as { additionalProperty: string }).additionalProperty)
+    const key = [...segments, extra].join('.')
+    return `config ${key} (from ${fileSource}): unknown key`
+  }
+  const key = segments.join('.') || '(root)'
+  const source = sources.get(key) ?? fileSource
+  const found = JSON.stringify(getPath(data, segments))
+  const expected = err.keyword === 'enum'
+    ? `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`
+    : (err.message ?? err.keyword)
+  return `config ${key} (from ${source}): ${expected}, found ${found}`
+}
+
+function setPath (obj: Json, path: string, value: unknown): void {
+  const parts = path.split('.')
+  let cur = obj
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part]
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[part] = {}
+    cur = cur[part] as Json
+  }
+  cur[parts[parts.length - 1] as string] = value
+}
+
+function getPath (obj: unknown, segments: string[]): unknown {
+  let cur = obj
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Json)[s]
+  }
+  return cur
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

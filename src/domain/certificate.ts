@@ -1,0 +1,59 @@
+/** Client (device) certificate records and the facts extracted from a certificate. */
+
+export const CERT_STATUSES = ['active', 'inactive', 'pending_activation', 'revoked'] as const
+export type CertStatus = (typeof CERT_STATUSES)[number]
+
+export const CERT_SOURCES = ['manual', 'auto', 'issued'] as const
+export type CertSource = (typeof CERT_SOURCES)[number]
+
+/**
+ * What certmq reads out of an X.509 certificate once (pki/inspect.ts) and stores with its record,
+ * so the CONNECT path never parses extensions again for a known certificate.
+ */
+export interface CertificateFacts {
+  /** SHA-256 of the DER encoding, lowercase hex, no separators. */
+  fingerprint: string
+  /** Serial number, uppercase hex without leading zeros (as OpenSSL prints it). */
+  serialNumber: string
+  subject: string
+  issuer: string
+  commonName: string
+  organizationalUnit: string
+  organization: string
+  /** ISO 8601 instants. */
+  notBefore: string
+  notAfter: string
+  /** e.g. `EC P-256`, `RSA 4096`, `Ed25519`. */
+  keyType: string
+  /** basicConstraints CA:TRUE. */
+  isCa: boolean
+  /** keyUsage extension, or null when absent; names as RFC 5280 spells them (digitalSignature…). */
+  keyUsage: readonly string[] | null
+  /** extendedKeyUsage OIDs, or null when absent. */
+  extendedKeyUsage: readonly string[] | null
+}
+
+export interface CertificateRecord extends CertificateFacts {
+  /** = fingerprint: SHA-256, lowercase hex. */
+  id: string
+  status: CertStatus
+  source: CertSource
+  /** id of the registered CA the certificate chains to. */
+  caId: string
+  /** Registered Client ID, or null when none was set. */
+  clientId: string | null
+  /** PEM of the certificate itself (public material). */
+  certificatePem: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** One client that used a certificate: PRODUCT §1.5 "associated clients". */
+export interface AssociatedClient {
+  clientId: string
+  connected: boolean
+  remoteAddress: string
+  node: string
+  connectedAt: string
+  lastSeenAt: string
+}

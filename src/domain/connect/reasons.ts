@@ -1,0 +1,27 @@
+/**
+ * Why a CONNECT was refused (PRODUCT §1), and the MQTT 3.1.1 CONNACK return code for each:
+ * 2 identifier rejected, 3 server unavailable, 5 not authorized.
+ */
+export const REJECT_REASONS = {
+  no_certificate: 5,
+  unknown_ca: 5,
+  ca_inactive: 5,
+  expired: 5,
+  not_yet_valid: 5,
+  not_client_cert: 5,
+  unregistered: 5,
+  inactive: 5,
+  pending_activation: 5,
+  revoked: 5,
+  rate_limited: 3,
+  // the store could not be asked: the device may retry, as with rate_limited
+  store_unavailable: 3,
+  client_id_mismatch: 2
+} as const satisfies Record<string, 2 | 3 | 5>
+
+export type RejectReason = keyof typeof REJECT_REASONS
+export type ConnackCode = (typeof REJECT_REASONS)[RejectReason]
+
+export function connackCodeFor (reason: RejectReason): ConnackCode {
+  return REJECT_REASONS[reason]
+}

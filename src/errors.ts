@@ -1,0 +1,56 @@
+/**
+ * The error catalog. Every failure certmq reports carries one of these codes; the API, the CLI
+ * and the logs show it verbatim. Codes are never renamed or reused (test/unit/errors.test.ts
+ * checks them against docs/errors.md).
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, summary: 'The request is malformed or a field has a wrong value' },
+  PEM_INVALID: { status: 400, summary: 'The PEM text could not be parsed as the expected object' },
+  CA_NOT_CA: { status: 400, summary: 'The certificate is not a CA certificate (CA:TRUE with keyCertSign)' },
+  CERT_NOT_LEAF: { status: 400, summary: 'The certificate is a CA certificate where a device certificate is expected' },
+  CERT_WRONG_ISSUER: { status: 400, summary: 'The certificate was not issued by the chosen CA' },
+  CONFIRMATION_REQUIRED: { status: 400, summary: 'The action is irreversible and needs { "confirm": true }' },
+  UNAUTHORIZED: { status: 401, summary: 'No bearer token, or a token that is not valid' },
+  FORBIDDEN: { status: 403, summary: 'The token is valid but may not do this' },
+  NOT_FOUND: { status: 404, summary: 'No such route' },
+  CA_NOT_FOUND: { status: 404, summary: 'No CA certificate with that id is registered' },
+  CERT_NOT_FOUND: { status: 404, summary: 'No certificate with that id (SHA-256 fingerprint) is registered' },
+  CA_DUPLICATE: { status: 409, summary: 'That CA certificate is already registered' },
+  CA_LIMIT_REACHED: { status: 409, summary: 'The configured maximum number of CA certificates is registered' },
+  CA_HAS_ACTIVE_CERTIFICATES: { status: 409, summary: 'The CA still has active certificates and cannot be deleted' },
+  CA_STATUS_CONFLICT: { status: 409, summary: 'The CA status change is not allowed from its current status' },
+  CA_INACTIVE: { status: 409, summary: 'The CA is inactive and cannot take new certificates' },
+  CA_BUILTIN: { status: 409, summary: 'The built-in CA cannot be deleted' },
+  CERT_DUPLICATE: { status: 409, summary: 'That certificate is already registered' },
+  CERT_REVOKED: { status: 409, summary: 'The certificate was revoked; revocation is irreversible' },
+  CERT_STATUS_CONFLICT: { status: 409, summary: 'The status change is not allowed from the current status' },
+  CLIENT_ID_TAKEN: { status: 409, summary: 'Another registered certificate already has that Client ID' },
+  CONFIG_INVALID: { status: 500, summary: 'The configuration failed validation' },
+  STORE_UNAVAILABLE: { status: 503, summary: 'The registry store cannot be reached or failed' },
+  TLS_SETUP_FAILED: { status: 500, summary: 'The MQTTS listener could not load its key, certificate or CA list' },
+  ADMIN_UNREACHABLE: { status: 503, summary: 'The CLI could not reach the admin API' },
+  INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id' }
+} as const satisfies Record<string, { status: number; summary: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class CertmqError extends Error {
+  override name = 'CertmqError'
+
+  constructor (
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
+  }
+
+  get status (): number {
+    return ERROR_CODES[this.code].status
+  }
+}
+
+export function isCertmqError (err: unknown, code?: ErrorCode): err is CertmqError {
+  return err instanceof CertmqError && (code === undefined || err.code === code)
+}

@@ -1,0 +1,121 @@
+/**
+ * Operator use cases for client certificates (PRODUCT §3): manual registration, lookup, search,
+ * activate, deactivate, revoke, delete. Every status change is pushed on the StatusBus so live
+ * sessions are dropped at once.
+ */
+import { X509Certificate } from 'node:crypto'
+import { CertmqError } from '../errors.js'
+import type { AssociatedClient, CertificateRecord, CertSource } from '../domain/certificate.js'
+import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAction } from '../domain/lifecycle.js'
+import type { CertificatePage, CertificateQuery } from '../domain/query.js'
+import { parseCertificatePem } from '../pki/pem.js'
+import { inspectCertificate } from '../pki/inspect.js'
+import { isIssuedBy } from '../pki/chain.js'
+import type { RegistryStore, StatusBus } from '../store/ports.js'
+import { normalizeId } from './ca-service.js'
+import { validateClientId } from './client-id-format.js'
+
+export interface RegisterCertificateInput {
+  caId: string
+  certificatePem: string
+  clientId?: string | null
+  activate?: boolean
+  source?: CertSource
+}
+
+export interface CertificateServiceDeps {
+  store: RegistryStore
+  bus: StatusBus
+  now: () => Date
+}
+
+export type CertificateDetails = CertificateRecord & { associatedClients: AssociatedClient[] }
+
+export class CertificateService {
+  constructor (private readonly deps: CertificateServiceDeps) {}
+
+  /**
+   * Registers a device certificate under a registered CA. Throws PEM_INVALID, VALIDATION_FAILED
+   * (Client ID), CA_NOT_FOUND, CA_INACTIVE, CERT_NOT_LEAF, CERT_WRONG_ISSUER, CERT_DUPLICATE,
+   * CERT_REVOKED, CLIENT_ID_TAKEN.
+   */
+  async register (input: RegisterCertificateInput): Promise<CertificateRecord> {
+    const { der, pem } = parseCertificatePem(input.certificatePem, 'certificatePem')
+    const facts = inspectCertificate(der)
+    const clientId = input.clientId === undefined || input.clientId === null || input.clientId === ''
+      ? null
+      : validateClientId(input.clientId, 'clientId')
+    if (facts.isCa) {
+      throw new CertmqError('CERT_NOT_LEAF', `certificatePem: ${facts.subject} is a CA certificate, not a device certificate`,
+        { fingerprint: facts.fingerprint })
+    }
+    const caId = normalizeId(input.caId)
+    const ca = await this.deps.store.getCa(caId)
+    if (ca === undefined) throw new CertmqError('CA_NOT_FOUND', `caId: CA ${input.caId} is not registered`, { caId: input.caId })
+    if (ca.status !== 'active') {
+      throw new CertmqError('CA_INACTIVE', `caId: CA ${ca.id} is inactive and takes no new certificates`, { caId: ca.id })
+    }
+    if (!isIssuedBy(new X509Certificate(der), new X509Certificate(ca.certificatePem))) {
+      throw new CertmqError('CERT_WRONG_ISSUER',
+        `certificatePem: ${facts.subject} was not issued by CA ${ca.id} (${ca.subject})`,
+        { fingerprint: facts.fingerprint, caId: ca.id, issuer: facts.issuer })
+    }
+    const now = this.deps.now().toISOString()
+    return await this.deps.store.insertCertificate({
+      ...facts,
+      id: facts.fingerprint,
+      status: manualInitialStatus(input.activate ?? true),
+      source: input.source ?? 'manual',
+      caId: ca.id,
+      clientId,
+      certificatePem: pem,
+      createdAt: now,
+      updatedAt: now
+    })
+  }
+
+  /** Throws CERT_NOT_FOUND. */
+  async get (id: string): Promise<CertificateDetails> {
+    const record = await this.deps.store.getCertificate(normalizeId(id))
+    if (record === undefined) throw notFound(id)
+    const associatedClients = await this.deps.store.getAssociatedClients(record.id)
+    return { ...record, associatedClients }
+  }
+
+  async list (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
+    return await this.deps.store.listCertificates(query)
+  }
+
+  /**
+   * activate / deactivate / revoke. Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT (CERT_REVOKED
+   * when the certificate is revoked), CONFIRMATION_REQUIRED for revoke without confirm.
+   */
+  async transition (id: string, action: CertAction, confirm = false): Promise<CertificateRecord> {
+    if (action === 'revoke' && !confirm) {
+      throw new CertmqError('CONFIRMATION_REQUIRED', `revoking certificate ${id} is irreversible: send { "confirm": true }`, { id })
+    }
+    const rule = CERT_TRANSITIONS[action]
+    let record: CertificateRecord
+    try {
+      record = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
+    } catch (err) {
+      if (err instanceof CertmqError && err.code === 'CERT_STATUS_CONFLICT' && err.details['status'] === 'revoked') {
+        throw new CertmqError('CERT_REVOKED', `certificate ${id} is revoked and cannot be ${action}d`, err.details, { cause: err })
+      }
+      throw err
+    }
+    await this.deps.bus.publish({ kind: 'certificate', id: record.id, status: record.status })
+    return record
+  }
+
+  /** Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT while active. */
+  async delete (id: string): Promise<CertificateRecord> {
+    const record = await this.deps.store.deleteCertificate(normalizeId(id), CERT_DELETABLE_FROM)
+    await this.deps.bus.publish({ kind: 'certificate', id: record.id, status: 'deleted' })
+    return record
+  }
+}
+
+function notFound (id: string): CertmqError {
+  return new CertmqError('CERT_NOT_FOUND', `certificate ${id} is not registered`, { id })
+}

@@ -1,0 +1,187 @@
+/**
+ * Composition root: Config → store → services → broker + admin API. The only file that names
+ * concrete store implementations. Start order: store, built-in CA and TLS files, trust, broker,
+ * MQTTS listener, admin API; stop in reverse.
+ */
+import { mkdirSync, readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { Config } from './config/schema.js'
+import { CertmqError, isCertmqError } from './errors.js'
+import { createLogger, type Logger } from './log.js'
+import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.js'
+import { LocalStatusBus } from './store/local-status-bus.js'
+import { LocalRegistrationLimiter } from './store/local-limiter.js'
+import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
+import { CaService } from './registry/ca-service.js'
+import { CertificateService } from './registry/certificate-service.js'
+import { TrustStore } from './auth/trust-store.js'
+import { ConnectService } from './auth/connect-service.js'
+import { createAuthHooks } from './auth/aedes-hooks.js'
+import { SessionRegistry } from './broker/sessions.js'
+import { closeBroker, createBroker } from './broker/broker.js'
+import { MqttsListener } from './broker/mqtts-listener.js'
+import { buildAdminApp } from './admin/app.js'
+import { AdminTokens } from './admin/admin-tokens.js'
+
+export interface StartOptions {
+  logger?: Logger
+  now?: () => Date
+  /** Where the one-time admin token banner goes; default process.stderr. */
+  console?: NodeJS.WritableStream
+}
+
+export interface RunningServer {
+  readonly config: Readonly<Config>
+  readonly mqtts: AddressInfo
+  readonly admin: AddressInfo
+  readonly adminUrl: string
+  /** The built-in CA certificate devices use to trust the server. */
+  readonly caCertificatePath: string
+  /** Set only on the start that generated the token. */
+  readonly generatedAdminToken: string | undefined
+  stop (): Promise<void>
+}
+
+export async function startServer (config: Readonly<Config>, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.logger ?? createLogger(config.logLevel)
+  const now = options.now ?? (() => new Date())
+  const nodeName = config.nodeName !== '' ? config.nodeName : hostname()
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+
+  const store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
+  await store.open()
+  const bus = new LocalStatusBus()
+  const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)
+  const stack: Array<() => Promise<void> | void> = [async () => { await store.close() }, async () => { await bus.close() }]
+  const stopAll = async (): Promise<void> => {
+    for (const step of stack.reverse()) await step()
+  }
+
+  try {
+    const caService = new CaService({ store, bus, maxCas: config.cas.max, now })
+    const certificateService = new CertificateService({ store, bus, now })
+
+    const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
+    await registerBuiltinCa(caService, builtin.certificatePem)
+    const tls = await serverTls(config, dataDir, builtin, nodeName)
+    const tokens = await AdminTokens.load(store, config.admin.token, now)
+
+    const trust = new TrustStore(store)
+    await trust.refresh()
+    const sessions = new SessionRegistry(bus, trust, log.child({ module: 'broker' }))
+    stack.push(() => { sessions.close() })
+    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now })
+    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now })
+    const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
+    stack.push(async () => { await closeBroker(broker) })
+
+    const listener = new MqttsListener(broker, {
+      host: config.mqtts.host,
+      port: config.mqtts.port,
+      certificatePem: tls.certificatePem,
+      privateKeyPem: tls.privateKeyPem,
+      caPems: trust.activePems(),
+      handshakeTimeoutMs: config.mqtts.handshakeTimeoutMs
+    }, log.child({ module: 'mqtts' }))
+    trust.onChange(() => { listener.setCaPems(trust.activePems()) })
+    const mqtts = await listener.listen()
+    stack.push(async () => { await listener.close() })
+
+    const app = buildAdminApp({
+      caService,
+      certificateService,
+      auth: tokens,
+      health: () => ({ mqtts: listener.isListening, admin: app.server.listening }),
+      logger: log
+    })
+    await app.listen({ host: config.admin.host, port: config.admin.port })
+    stack.push(async () => { await app.close() })
+    const admin = app.server.address() as AddressInfo
+    const adminUrl = `http://${urlHost(admin)}:${admin.port}`
+
+    warnAboutDevDefaults(config, log)
+    if (tokens.generated !== undefined) printTokenBanner(options.console ?? process.stderr, tokens.generated, adminUrl)
+    log.info({
+      event: 'server.started',
+      node: nodeName,
+      mqtts: `mqtts://${urlHost(mqtts)}:${mqtts.port}`,
+      admin: adminUrl,
+      caCertificate: builtin.certificatePath,
+      dataDir
+    }, `certmq is up: MQTTS on ${urlHost(mqtts)}:${mqtts.port}, admin API on ${adminUrl}, CA certificate for devices at ${builtin.certificatePath}`)
+
+    let stopping: Promise<void> | undefined
+    return {
+      config,
+      mqtts,
+      admin,
+      adminUrl,
+      caCertificatePath: builtin.certificatePath,
+      generatedAdminToken: tokens.generated,
+      stop: async () => {
+        stopping ??= stopAll().then(() => { log.info({ event: 'server.stopped', node: nodeName }, 'certmq stopped') })
+        await stopping
+      }
+    }
+  } catch (err) {
+    await stopAll().catch(() => {})
+    throw err
+  }
+}
+
+async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<void> {
+  try {
+    await caService.register({ certificatePem, registrationMode: 'manual', description: 'certmq built-in CA', builtin: true })
+  } catch (err) {
+    if (!isCertmqError(err, 'CA_DUPLICATE')) throw err
+  }
+}
+
+async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certificatePem: string; privateKeyPem: string }, nodeName: string):
+  Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const { certFile, keyFile } = config.mqtts
+  if (certFile !== '' || keyFile !== '') {
+    if (certFile === '' || keyFile === '') {
+      throw new CertmqError('CONFIG_INVALID', 'config mqtts.certFile and mqtts.keyFile: set both or neither', {})
+    }
+    return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile') }
+  }
+  const names = [...new Set(['localhost', nodeName, hostname(), ...config.mqtts.serverNames])]
+  return await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'])
+}
+
+function readTlsFile (path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new CertmqError('TLS_SETUP_FAILED', `config ${key}: cannot read ${path} (${(err as Error).message})`, { key, path }, { cause: err })
+  }
+}
+
+function warnAboutDevDefaults (config: Readonly<Config>, log: Logger): void {
+  const loopback = ['127.0.0.1', '::1', 'localhost']
+  if (!loopback.includes(config.admin.host)) {
+    log.warn({ event: 'config.unsafe', key: 'admin.host', value: config.admin.host },
+      'the admin API listens beyond localhost over plain HTTP: put it behind TLS or a private network')
+  }
+}
+
+function printTokenBanner (out: NodeJS.WritableStream, token: string, adminUrl: string): void {
+  out.write([
+    '',
+    '  certmq generated an admin token. It is shown once and stored only as a hash:',
+    '',
+    `      ${token}`,
+    '',
+    `  Use it as a bearer token for ${adminUrl}/api/v1 (or export CERTMQ_ADMIN_TOKEN for the CLI).`,
+    ''
+  ].join('\n') + '\n')
+}
+
+function urlHost (address: AddressInfo): string {
+  if (address.address === '0.0.0.0' || address.address === '::') return 'localhost'
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address
+}

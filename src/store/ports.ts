@@ -1,0 +1,90 @@
+/**
+ * Storage ports. Interfaces only: the services and the CONNECT path depend on these, and
+ * server.ts alone picks an implementation. Every method does its own atomic checks; a `get…`
+ * returns `undefined` for "absent"; a backend failure throws CertmqError STORE_UNAVAILABLE.
+ */
+import type { AssociatedClient, CertificateRecord, CertStatus } from '../domain/certificate.js'
+import type { CaRecord, CaStatus } from '../domain/ca.js'
+import type { CertificatePage, CertificateQuery } from '../domain/query.js'
+
+export interface RegistryStore {
+  /** Opens the backend and builds in-memory indexes. */
+  open (): Promise<void>
+  /** Flushes and closes. Idempotent. */
+  close (): Promise<void>
+
+  // ---- CAs -------------------------------------------------------------------------------
+  /**
+   * Inserts a CA. Throws CA_DUPLICATE when the id exists, CA_LIMIT_REACHED when `maxCas`
+   * CAs (builtin excluded) are already registered. Resolves once durable.
+   */
+  insertCa (record: CaRecord, maxCas: number): Promise<CaRecord>
+  getCa (id: string): Promise<CaRecord | undefined>
+  /** All CAs, oldest first. */
+  listCas (): Promise<CaRecord[]>
+  /**
+   * Compare-and-set of a CA's status. Throws CA_NOT_FOUND, or CA_STATUS_CONFLICT when the
+   * current status is not in `allowedFrom`. Returns the updated record.
+   */
+  transitionCa (id: string, allowedFrom: readonly CaStatus[], to: CaStatus, now: string): Promise<CaRecord>
+  /**
+   * Deletes a CA. Throws CA_NOT_FOUND, CA_BUILTIN, or CA_HAS_ACTIVE_CERTIFICATES when any
+   * certificate under it is active. Certificates under it that are not active are deleted with it
+   * (revoked ones stay on the deny list).
+   */
+  deleteCa (id: string): Promise<CaRecord>
+
+  // ---- certificates ----------------------------------------------------------------------
+  /**
+   * Inserts a certificate. Throws CERT_DUPLICATE when the id exists, CERT_REVOKED when the
+   * fingerprint is on the deny list, CLIENT_ID_TAKEN when another certificate has that Client ID,
+   * CA_NOT_FOUND when `caId` is not registered. Resolves once durable.
+   */
+  insertCertificate (record: CertificateRecord): Promise<CertificateRecord>
+  getCertificate (id: string): Promise<CertificateRecord | undefined>
+  listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>>
+  /**
+   * Compare-and-set of a certificate's status. Throws CERT_NOT_FOUND, or CERT_STATUS_CONFLICT
+   * (details.status = current status) when the current status is not in `allowedFrom`.
+   * Moving to `revoked` also puts the fingerprint on the deny list.
+   */
+  transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string): Promise<CertificateRecord>
+  /**
+   * Deletes a certificate whose status is in `allowedFrom`. Throws CERT_NOT_FOUND or
+   * CERT_STATUS_CONFLICT. A revoked certificate stays on the deny list.
+   */
+  deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord>
+  /** Whether the fingerprint is denied (revoked, possibly deleted since). */
+  isDenied (id: string): Promise<boolean>
+
+  // ---- associated clients ----------------------------------------------------------------
+  /** Records that `client.clientId` connected with certificate `id`. Bounded per certificate. */
+  recordClientConnected (id: string, client: AssociatedClient): Promise<void>
+  /** Marks the client as disconnected at `at`. */
+  recordClientDisconnected (id: string, clientId: string, node: string, at: string): Promise<void>
+  /** Newest first. */
+  getAssociatedClients (id: string): Promise<AssociatedClient[]>
+
+  // ---- small metadata (admin token hash, schema version) -----------------------------------
+  getMeta (key: string): Promise<string | undefined>
+  setMeta (key: string, value: string): Promise<void>
+}
+
+/** The cluster-wide cap on automatic registrations: at most N in any sliding second. */
+export interface RegistrationLimiter {
+  /** Takes one slot now if the window has room; false means "over the limit, reject". */
+  tryAcquire (): Promise<boolean>
+  close (): Promise<void>
+}
+
+export type StatusEvent =
+  | { kind: 'certificate'; id: string; status: CertStatus | 'deleted' }
+  | { kind: 'ca'; id: string; status: CaStatus | 'deleted' }
+  | { kind: 'ca-set' }
+
+/** Pushes status changes to every node so each drops affected sessions within a second. */
+export interface StatusBus {
+  publish (event: StatusEvent): Promise<void>
+  subscribe (listener: (event: StatusEvent) => void): () => void
+  close (): Promise<void>
+}

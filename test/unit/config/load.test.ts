@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../../src/config/load.js'
+import { CertmqError } from '../../../src/errors.js'
+
+function dirWith (config?: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'certmq-config-'))
+  if (config !== undefined) writeFileSync(join(dir, 'broker.config.json'), typeof config === 'string' ? config : JSON.stringify(config))
+  return dir
+}
+
+function problemsOf (fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(CertmqError)
+    expect((err as CertmqError).code).toBe('CONFIG_INVALID')
+    return (err as CertmqError).message
+  }
+  throw new Error('expected CONFIG_INVALID')
+}
+
+describe('config loading', () => {
+  it('starts from safe defaults when there is no file', () => {
+    const { config, file } = loadConfig({ cwd: dirWith(), env: {} })
+    expect(file).toBeNull()
+    expect(config.mqtts.port).toBe(8883)
+    expect(config.admin.host).toBe('127.0.0.1')
+    expect(config.admin.port).toBe(8080)
+    expect(config.admin.token).toBe('')
+    expect(config.dataDir).toBe('./data')
+    expect(config.autoRegistration.maxPerSecond).toBe(15)
+    expect(Object.isFrozen(config.mqtts)).toBe(true)
+  })
+  it('lets the documented environment variables override the file', () => {
+    const cwd = dirWith({ mqtts: { port: 1 }, admin: { port: 2 } })
+    const { config } = loadConfig({
+      cwd,
+      env: {
+        CERTMQ_MQTTS_HOST: '127.0.0.2', CERTMQ_MQTTS_PORT: '18883', CERTMQ_ADMIN_HOST: '::1', CERTMQ_ADMIN_PORT: '18080',
+        CERTMQ_DATA_DIR: '/var/lib/certmq', CERTMQ_ADMIN_TOKEN: 'secret', CERTMQ_LOG_LEVEL: 'debug', CERTMQ_AUTO_REGISTRATION_RATE: '40'
+      }
+    })
+    expect(config.mqtts).toMatchObject({ host: '127.0.0.2', port: 18883 })
+    expect(config.admin).toMatchObject({ host: '::1', port: 18080, token: 'secret' })
+    expect(config).toMatchObject({ dataDir: '/var/lib/certmq', logLevel: 'debug', autoRegistration: { maxPerSecond: 40 } })
+  })
+  it('reads the file named by CERTMQ_CONFIG', () => {
+    const dir = dirWith()
+    writeFileSync(join(dir, 'other.json'), JSON.stringify({ mqtts: { port: 9999 } }))
+    expect(loadConfig({ cwd: dir, env: { CERTMQ_CONFIG: 'other.json' } }).config.mqtts.port).toBe(9999)
+  })
+  it('reports a missing CERTMQ_CONFIG file with its path and the variable', () => {
+    expect(problemsOf(() => loadConfig({ cwd: dirWith(), env: { CERTMQ_CONFIG: 'nope.json' } }))).toMatch(/nope\.json \(from CERTMQ_CONFIG\): cannot be read/)
+  })
+  it('reports admin.port and its env var when the value is not a number', () => {
+    expect(problemsOf(() => loadConfig({ cwd: dirWith(), env: { CERTMQ_ADMIN_PORT: 'eighty' } })))
+      .toContain('config admin.port (from CERTMQ_ADMIN_PORT): must be an integer, found "eighty"')
+  })
+  it('reports a misspelt key with its path and the file', () => {
+    const cwd = dirWith({ mqtts: { prot: 1883 } })
+    expect(problemsOf(() => loadConfig({ cwd, env: {} }))).toMatch(/config mqtts\.prot \(from .*broker\.config\.json\): unknown key/)
+  })
+  it('reports every problem at once, each on its own line', () => {
+    const cwd = dirWith({ mqtts: { port: 70000 }, logLevel: 'loud', admn: {} })
+    const message = problemsOf(() => loadConfig({ cwd, env: {} }))
+    expect(message).toMatch(/config mqtts\.port .*must be <= 65535, found 70000/)
+    expect(message).toMatch(/config logLevel .*must be one of fatal, error/)
+    expect(message).toMatch(/config admn .*unknown key/)
+    expect(message.split('\n')).toHaveLength(4)
+  })
+  it('reports a file that is not JSON', () => {
+    expect(problemsOf(() => loadConfig({ cwd: dirWith('{ "mqtts": '), env: {} }))).toMatch(/broker\.config\.json: not valid JSON/)
+  })
+})
