@@ -7,7 +7,7 @@
 import { createHash, type X509Certificate } from 'node:crypto'
 import { CertmqError, isCertmqError } from '../errors.js'
 import type { CaRecord } from '../domain/ca.js'
-import type { CertificateRecord } from '../domain/certificate.js'
+import type { CertificateFacts, CertificateRecord } from '../domain/certificate.js'
 import { decideCertificate, type ConnectFacts } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
 import type { RegistrationVerdict } from '../domain/connect/checks/registration.js'
@@ -90,7 +90,7 @@ export class ConnectService {
         record: undefined
       })
       if (verdict.kind === 'register' && ca !== undefined) {
-        const registered = await this.register(leaf, id, ca, verdict.status)
+        const registered = await this.register(leaf, facts, ca, verdict.status)
         if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
         verdict = decideCertificate(factsOfRecord(registered, ca, nowMs))
         if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
@@ -123,13 +123,13 @@ export class ConnectService {
    * A concurrent first connect of the same certificate (here or on another node) finds the
    * record the other one inserted.
    */
-  private async register (leaf: X509Certificate, id: string, ca: CaRecord, status: CertificateRecord['status']):
+  private async register (leaf: X509Certificate, facts: CertificateFacts, ca: CaRecord, status: CertificateRecord['status']):
     Promise<CertificateRecord | RejectReason> {
+    const id = facts.fingerprint
     const inflight = this.registering.get(id)
     if (inflight !== undefined) return await inflight
     const attempt = (async (): Promise<CertificateRecord | RejectReason> => {
       if (!(await this.deps.limiter.tryAcquire())) return 'rate_limited'
-      const facts = inspectCertificate(leaf.raw)
       const now = this.deps.now().toISOString()
       try {
         return await this.deps.store.insertCertificate({

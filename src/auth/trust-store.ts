@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
-import { findIssuerChain } from '../pki/chain.js'
+import { findIssuerChain, TrustIndex } from '../pki/chain.js'
 import type { RegistryStore } from '../store/ports.js'
 
 export interface TrustedCa {
@@ -15,7 +15,7 @@ export interface TrustedCa {
 
 export class TrustStore {
   private cas = new Map<string, TrustedCa>()
-  private certificates = new Map<string, X509Certificate>()
+  private index = new TrustIndex(new Map())
   private readonly listeners = new Set<() => void>()
   private refreshing: Promise<void> | undefined
   private again = false
@@ -38,7 +38,7 @@ export class TrustStore {
           cas.set(record.id, { record, certificate: previous?.certificate ?? new X509Certificate(record.certificatePem) })
         }
         this.cas = cas
-        this.certificates = new Map([...cas].map(([id, ca]) => [id, ca.certificate]))
+        this.index = new TrustIndex(new Map([...cas].map(([id, ca]) => [id, ca.certificate])))
       } while (this.again)
     })().finally(() => { this.refreshing = undefined })
     await this.refreshing
@@ -64,7 +64,7 @@ export class TrustStore {
    * client presented; undefined when none.
    */
   findCa (leaf: X509Certificate, presented: X509Certificate[]): TrustedCa | undefined {
-    const chain = findIssuerChain(leaf, presented, this.certificates)
+    const chain = findIssuerChain(leaf, presented, this.index)
     return chain === undefined ? undefined : this.cas.get(chain.caId)
   }
 }

@@ -1,0 +1,230 @@
+/**
+ * Connect benchmark (issue: device authentication, numbers to report): mTLS connects per second
+ * and CONNECT→CONNACK latency for N distinct registered devices against certmq, and against a
+ * plain Aedes TLS server with no certificate logic, alternating in one run; broker CPU per
+ * connect from /proc; then the time from a revoke API call to the subscriber's disconnect.
+ *
+ *   npm run bench                      # 1000 devices, concurrency 50, 3 repetitions
+ *   npm run bench -- --devices 200 --reps 1
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls'
+import { parseArgs } from 'node:util'
+import mqttPacket from 'mqtt-packet'
+import { createCaCertificate, issueCertificate } from '../src/pki/certificate-authority.js'
+
+const ROOT = join(import.meta.dirname, '..')
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '50' },
+    reps: { type: 'string', default: '3' },
+    revocations: { type: 'string', default: '20' }
+  }
+})
+const DEVICES = Number(args.devices)
+const CONCURRENCY = Number(args.concurrency)
+const REPS = Number(args.reps)
+const REVOCATIONS = Number(args.revocations)
+const TOKEN = 'bench-token-not-a-secret-0000'
+
+interface Device { certPem: string; keyPem: string; context?: SecureContext }
+interface Target { name: string; child: ChildProcess; port: number }
+interface Round { connectsPerSec: number; p50: number; p99: number; failures: number; cpuMsPerConnect: number }
+
+function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50)
+
+async function makeFleet (count: number, ou: string): Promise<{ ca: { certificatePem: string; privateKeyPem: string }; devices: Device[] }> {
+  const ca = await createCaCertificate({ commonName: `Bench ${ou} CA`, validityDays: 30, keyAlgorithm: 'EC-P256' })
+  const devices: Device[] = []
+  for (let i = 0; i < count; i++) {
+    const leaf = await issueCertificate({
+      issuerCertificatePem: ca.certificatePem,
+      issuerPrivateKeyPem: ca.privateKeyPem,
+      subject: { commonName: `SN${String(i).padStart(6, '0')}`, organizationalUnit: ou, organization: 'bench' },
+      keyAlgorithm: 'EC-P256',
+      validityDays: 30,
+      purpose: 'client'
+    })
+    devices.push({ certPem: leaf.certificatePem, keyPem: leaf.privateKeyPem })
+  }
+  return { ca, devices }
+}
+
+async function waitForLine (child: ChildProcess, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  return await new Promise((resolve, reject) => {
+    let partial = ''
+    const onData = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) {
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>
+          if (match(parsed)) { child.stdout!.off('data', onData); child.stdout!.resume(); resolve(parsed); return }
+        } catch { /* not JSON */ }
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.once('exit', (code) => { reject(new Error(`process exited with ${String(code)}`)) })
+  })
+}
+
+function cpuMs (pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10 // utime + stime, 100 ticks/s
+  })
+}
+
+async function api (base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const json = await res.json() as Record<string, unknown>
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+const CONNECT = (clientId: string): Buffer => mqttPacket.generate({ cmd: 'connect', clientId, clean: true, keepalive: 60, protocolId: 'MQTT', protocolVersion: 4 })
+
+/** Opens TLS, sends CONNECT, resolves with the CONNACK code and the CONNECT→CONNACK time. */
+async function connectOnce (port: number, device: Device, clientId: string):
+  Promise<{ code: number; ms: number; close: () => void; closed: Promise<number> }> {
+  return await new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: device.context, rejectUnauthorized: false })
+    const parser = mqttPacket.parser({ protocolVersion: 4 })
+    let sentAt = 0
+    const closed = new Promise<number>((resolveClosed) => { socket.once('close', () => { resolveClosed(performance.now()) }) })
+    socket.once('secureConnect', () => { sentAt = performance.now(); socket.write(CONNECT(clientId)) })
+    parser.once('packet', (packet) => {
+      const code = packet.cmd === 'connack' ? (packet.returnCode ?? -1) : -1
+      resolve({ code, ms: performance.now() - sentAt, close: () => socket.destroy(), closed })
+    })
+    socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
+    socket.once('error', reject)
+  })
+}
+
+async function connectRound (target: Target, devices: Device[]): Promise<Round> {
+  const latencies: number[] = []
+  const sockets: Array<() => void> = []
+  let failures = 0
+  let next = 0
+  const cpuBefore = await cpuMs(target.child.pid!)
+  const started = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < devices.length) {
+      const i = next++
+      try {
+        const result = await connectOnce(target.port, devices[i]!, `SN${String(i).padStart(6, '0')}`)
+        sockets.push(result.close)
+        if (result.code === 0) latencies.push(result.ms)
+        else failures++
+      } catch {
+        failures++
+      }
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  const cpu = (await cpuMs(target.child.pid!)) - cpuBefore
+  for (const close of sockets) close()
+  await new Promise((resolve) => setTimeout(resolve, 1500)) // let the broker release them
+  latencies.sort((a, b) => a - b)
+  return { connectsPerSec: devices.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures, cpuMsPerConnect: cpu / devices.length }
+}
+
+async function main (): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'certmq-bench-'))
+  process.stdout.write(`making ${DEVICES + REVOCATIONS} device certificates…\n`)
+  const { ca, devices } = await makeFleet(DEVICES + REVOCATIONS, 'bench')
+  for (const d of devices) d.context = createSecureContext({ cert: d.certPem, key: d.keyPem })
+
+  const certmqChild = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], {
+    cwd: work,
+    env: { ...process.env, CERTMQ_DATA_DIR: join(work, 'data'), CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const started = await waitForLine(certmqChild, (l) => l['event'] === 'server.started')
+  const adminUrl = String(started['admin'])
+  const certmq: Target = { name: 'certmq', child: certmqChild, port: Number(new URL(String(started['mqtts']).replace('mqtts:', 'http:')).port) }
+
+  process.stdout.write(`registering the CA and ${devices.length} certificates through the admin API…\n`)
+  const caRecord = await api(adminUrl, 'POST', '/api/v1/cas', { certificatePem: ca.certificatePem, registrationMode: 'manual' })
+  const ids: string[] = []
+  for (let i = 0; i < devices.length; i += 20) {
+    const batch = await Promise.all(devices.slice(i, i + 20).map(async (d) => await api(adminUrl, 'POST', '/api/v1/certificates', { caId: caRecord['id'], certificatePem: d.certPem })))
+    ids.push(...batch.map((r) => String(r['id'])))
+  }
+
+  const caFile = join(work, 'fleet-ca.pem')
+  await writeFile(caFile, ca.certificatePem)
+  const plainChild = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/plain-aedes-tls.ts'),
+    join(work, 'data', 'tls', 'server.pem'), join(work, 'data', 'tls', 'server.key'), caFile, join(work, 'data', 'ca', 'builtin-ca.pem')],
+  { stdio: ['ignore', 'pipe', 'inherit'] })
+  const plain: Target = { name: 'plain aedes', child: plainChild, port: Number((await waitForLine(plainChild, (l) => l['event'] === 'listening'))['port']) }
+
+  const fleet = devices.slice(0, DEVICES)
+  const rounds: Record<string, Round[]> = { certmq: [], 'plain aedes': [] }
+  // warm-up both targets (JIT, TLS caches) with a short round that is not counted
+  await connectRound(certmq, fleet.slice(0, 100))
+  await connectRound(plain, fleet.slice(0, 100))
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const target of rep % 2 === 0 ? [certmq, plain] : [plain, certmq]) {
+      const round = await connectRound(target, fleet)
+      rounds[target.name]!.push(round)
+      process.stdout.write(`  rep ${rep + 1} ${target.name}: ${round.connectsPerSec.toFixed(0)} connects/s, p50 ${round.p50.toFixed(2)} ms, p99 ${round.p99.toFixed(2)} ms, ${round.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${round.failures} failures\n`)
+    }
+  }
+
+  // revoke → disconnect
+  const revokeMs: number[] = []
+  for (let i = 0; i < REVOCATIONS; i++) {
+    const index = DEVICES + i
+    const held = await connectOnce(certmq.port, devices[index]!, `revoke-${i}`)
+    if (held.code !== 0) throw new Error(`revocation device ${i} was refused with ${held.code}`)
+    const t0 = performance.now()
+    await api(adminUrl, 'POST', `/api/v1/certificates/${ids[index]!}/revoke`, { confirm: true })
+    revokeMs.push((await held.closed) - t0)
+  }
+  revokeMs.sort((a, b) => a - b)
+
+  certmqChild.kill('SIGTERM')
+  plainChild.kill('SIGTERM')
+
+  const summary = (name: string): string => {
+    const r = rounds[name]!
+    const col = (f: (x: Round) => number, d = 2): string => `${median(r.map(f)).toFixed(d)} (${Math.min(...r.map(f)).toFixed(d)}–${Math.max(...r.map(f)).toFixed(d)})`
+    return `| ${name} | ${col((x) => x.connectsPerSec, 0)} | ${col((x) => x.p50)} | ${col((x) => x.p99)} | ${col((x) => x.cpuMsPerConnect)} | ${r.reduce((s, x) => s + x.failures, 0)} |`
+  }
+  const ratio = (f: (x: Round) => number): string => (median(rounds['certmq']!.map(f)) / median(rounds['plain aedes']!.map(f))).toFixed(3)
+  const report = [
+    `# certmq connect benchmark — ${new Date().toISOString()}`,
+    '',
+    `${DEVICES} distinct registered devices (EC P-256), concurrency ${CONCURRENCY}, ${REPS} repetitions alternating targets; median (min–max).`,
+    '',
+    '| target | connects/s | CONNECT→CONNACK p50 ms | p99 ms | broker CPU ms/connect | failures |',
+    '| --- | --- | --- | --- | --- | --- |',
+    summary('certmq'),
+    summary('plain aedes'),
+    '',
+    `certmq / plain: connects/s ${ratio((x) => x.connectsPerSec)}, p50 ${ratio((x) => x.p50)}, p99 ${ratio((x) => x.p99)}, CPU per connect ${ratio((x) => x.cpuMsPerConnect)}`,
+    '',
+    `Revoke API call → subscriber disconnected (${REVOCATIONS} devices): p50 ${percentile(revokeMs, 50).toFixed(1)} ms, p99 ${percentile(revokeMs, 99).toFixed(1)} ms, max ${revokeMs.at(-1)!.toFixed(1)} ms`,
+    ''
+  ].join('\n')
+  process.stdout.write('\n' + report)
+  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
+  await writeFile(join(ROOT, 'bench', 'results', `connect-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), report)
+  await rm(work, { recursive: true, force: true })
+}
+
+await main()

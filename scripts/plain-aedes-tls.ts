@@ -1,0 +1,29 @@
+/**
+ * Baseline for benchmarks: a plain Aedes 1.x broker behind the same TLS settings as certmq's
+ * listener (client certificate requested, same server key and CA hint list) and no certificate
+ * logic at all. Prints `{"event":"listening","port":N}` on stdout.
+ * Usage: tsx scripts/plain-aedes-tls.ts <server.pem> <server.key> <ca.pem>...
+ */
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:tls'
+import { Aedes } from 'aedes'
+
+const [certFile, keyFile, ...caFiles] = process.argv.slice(2)
+if (certFile === undefined || keyFile === undefined) {
+  process.stderr.write('usage: plain-aedes-tls.ts <server.pem> <server.key> [ca.pem...]\n')
+  process.exit(2)
+}
+const broker = await Aedes.createBroker()
+const server = createServer({
+  cert: readFileSync(certFile),
+  key: readFileSync(keyFile),
+  ca: caFiles.map((f) => readFileSync(f)),
+  requestCert: true,
+  rejectUnauthorized: false,
+  minVersion: 'TLSv1.2'
+}, (socket) => { broker.handle(socket) })
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address()
+  process.stdout.write(JSON.stringify({ event: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0 }) + '\n')
+})
+process.on('SIGTERM', () => { broker.close(() => { server.close(() => { process.exit(0) }) }) })

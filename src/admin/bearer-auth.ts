@@ -1,0 +1,37 @@
+/**
+ * Bearer-token auth for the routes that need it (STYLE §9.8): app.ts registers this plugin inside
+ * the /api/v1 prefix only, so /healthz and any route outside that prefix stay open without
+ * opting out of anything. The token comparison is constant-time inside `verifyToken`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CertmqError } from '../errors.js'
+
+export interface BearerAuthOptions {
+  verifyToken (token: string): boolean
+}
+
+// RFC 6750 §2.1: "Bearer" 1*SP b64token
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+
+export async function bearerAuth (app: FastifyInstance, options: BearerAuthOptions): Promise<void> {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    if (token === undefined) {
+      reply.header('www-authenticate', 'Bearer')
+      throw new CertmqError('UNAUTHORIZED', header === undefined
+        ? 'no Authorization header: send "Authorization: Bearer <admin token>"'
+        : 'malformed Authorization header: expected "Bearer <admin token>"',
+      { reason: header === undefined ? 'missing' : 'malformed' })
+    }
+    if (!options.verifyToken(token)) {
+      // RFC 6750 §3.1
+      reply.header('www-authenticate', 'Bearer error="invalid_token"')
+      throw new CertmqError('UNAUTHORIZED', 'the bearer token is not valid', { reason: 'invalid_token' })
+    }
+  })
+}
+
+// Fastify's documented way to let a plugin's hooks apply to the context that registers it (what
+// fastify-plugin sets): the hook lands in the /api/v1 context and nowhere above it.
+Object.defineProperty(bearerAuth, Symbol.for('skip-override'), { value: true })

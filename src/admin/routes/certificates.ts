@@ -1,0 +1,105 @@
+/**
+ * /api/v1/certificates: register, search, show, activate, deactivate, revoke and delete device
+ * certificates (PRODUCT §3).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { CERT_STATUSES, type CertStatus } from '../../domain/certificate.js'
+import type { CertAction } from '../../domain/lifecycle.js'
+import { DEFAULT_PAGE_SIZE, type CertificateQuery } from '../../domain/query.js'
+import { CertmqError } from '../../errors.js'
+import { normalizeId } from '../../registry/ca-service.js'
+import type { CertificateService } from '../../registry/certificate-service.js'
+import { IdParams } from '../schemas/common.js'
+import {
+  CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody, RevokeBody
+} from '../schemas/certificate.js'
+
+export interface CertificateRouteOptions {
+  certificateService: CertificateService
+}
+
+export async function certificateRoutes (app: FastifyInstance, { certificateService }: CertificateRouteOptions): Promise<void> {
+  app.post<{ Body: RegisterCertificateBody }>('/certificates', {
+    schema: { body: RegisterCertificateBody, response: { 201: CertificateBody } }
+  }, async (request, reply) => {
+    const { caId, certificatePem, clientId, activate } = request.body
+    const cert = await certificateService.register({ caId, certificatePem, clientId, activate })
+    request.log.info({
+      event: 'cert.registered', fingerprint: cert.id, serial: cert.serialNumber, caId: cert.caId,
+      clientId: cert.clientId, status: cert.status, source: cert.source
+    }, `certificate ${cert.id} registered`)
+    return await reply.code(201).send(cert)
+  })
+
+  app.get<{ Querystring: CertificateListQuery }>('/certificates', {
+    preValidation: dropEmptyQueryValues,
+    schema: { querystring: CertificateListQuery, response: { 200: CertificateListBody } }
+  }, async (request) => {
+    return await certificateService.list(toCertificateQuery(request.query))
+  })
+
+  app.get<{ Params: IdParams }>('/certificates/:id', {
+    schema: { params: IdParams, response: { 200: CertificateDetailsBody } }
+  }, async (request) => {
+    return await certificateService.get(request.params.id)
+  })
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    app.post<{ Params: IdParams }>(`/certificates/:id/${action}`, {
+      schema: { params: IdParams, response: { 200: CertificateBody } }
+    }, async (request) => await transition(request, action, false))
+  }
+
+  app.post<{ Params: IdParams, Body: RevokeBody }>('/certificates/:id/revoke', {
+    schema: { params: IdParams, body: RevokeBody, response: { 200: CertificateBody } }
+  }, async (request) => await transition(request, 'revoke', request.body?.confirm === true))
+
+  app.delete<{ Params: IdParams }>('/certificates/:id', {
+    schema: { params: IdParams, response: { 200: CertificateBody } }
+  }, async (request) => {
+    const cert = await certificateService.delete(request.params.id)
+    request.log.info({ event: 'cert.deleted', fingerprint: cert.id, serial: cert.serialNumber, status: cert.status },
+      `certificate ${cert.id} deleted`)
+    return cert
+  })
+
+  async function transition (request: FastifyRequest<{ Params: IdParams }>, action: CertAction, confirm: boolean):
+    Promise<CertificateBody> {
+    const cert = await certificateService.transition(request.params.id, action, confirm)
+    request.log.info({ event: `cert.${action}d`, fingerprint: cert.id, serial: cert.serialNumber, status: cert.status },
+      `certificate ${cert.id} ${action}d`)
+    return cert
+  }
+}
+
+/** An empty filter means "no filter", so a search form can send every field. */
+async function dropEmptyQueryValues (request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown>
+  for (const [key, value] of Object.entries(query)) if (value === '') delete query[key]
+}
+
+function toCertificateQuery (query: CertificateListQuery): CertificateQuery {
+  const result: CertificateQuery = { limit: query.limit ?? DEFAULT_PAGE_SIZE }
+  if (query.commonName !== undefined) result.commonName = query.commonName
+  if (query.organizationalUnit !== undefined) result.organizationalUnit = query.organizationalUnit
+  if (query.serialNumber !== undefined) result.serialNumber = query.serialNumber
+  if (query.status !== undefined) result.status = parseStatuses(query.status)
+  if (query.caId !== undefined) result.caId = normalizeId(query.caId)
+  if (query.clientId !== undefined) result.clientId = query.clientId
+  if (query.source !== undefined) result.source = query.source
+  if (query.cursor !== undefined) result.cursor = query.cursor
+  return result
+}
+
+/** `active,inactive` → ['active', 'inactive']; an unknown name is a 400 naming the parameter. */
+function parseStatuses (value: string): CertStatus[] {
+  const names = [...new Set(value.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
+  for (const name of names) {
+    if (!(CERT_STATUSES as readonly string[]).includes(name)) {
+      throw new CertmqError('VALIDATION_FAILED',
+        `querystring/status: "${name}" is not a certificate status (allowed: ${CERT_STATUSES.join(', ')})`,
+        { location: 'querystring', field: 'status', allowedValues: [...CERT_STATUSES] })
+    }
+  }
+  return names as CertStatus[]
+}

@@ -1,0 +1,90 @@
+/** Request and response schemas of /api/v1/certificates (PRODUCT §3). Responses carry no private key. */
+import { Type, type Static } from '@sinclair/typebox'
+import { CERT_SOURCES, CERT_STATUSES } from '../../domain/certificate.js'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/query.js'
+import { MAX_CLIENT_ID_LENGTH } from '../../registry/client-id-format.js'
+import { MAX_PEM_LENGTH } from './ca.js'
+import { instant, stringEnum } from './common.js'
+
+export const RegisterCertificateBody = Type.Object({
+  caId: Type.String({ minLength: 1, maxLength: 128, description: 'Id of the registered CA that issued the certificate' }),
+  certificatePem: Type.String({ minLength: 1, maxLength: MAX_PEM_LENGTH, description: 'The device certificate, one PEM block' }),
+  clientId: Type.Optional(Type.String({ maxLength: MAX_CLIENT_ID_LENGTH, description: 'Registered Client ID, unique among certificates' })),
+  activate: Type.Optional(Type.Boolean({ default: true, description: 'Start active (default) or inactive' }))
+}, { additionalProperties: false })
+export type RegisterCertificateBody = Static<typeof RegisterCertificateBody>
+
+/** `{ "confirm": true }`; the body may be absent, which the service refuses with CONFIRMATION_REQUIRED. */
+export const RevokeBody = Type.Unsafe<{ confirm?: boolean } | null>({
+  type: ['object', 'null'],
+  properties: { confirm: { type: 'boolean', description: 'Must be true: revocation is irreversible' } },
+  additionalProperties: false
+})
+export type RevokeBody = Static<typeof RevokeBody>
+
+/**
+ * Search filters, combinable. Empty values mean "no filter" (the route drops them before
+ * validation), so a form can send every field.
+ */
+export const CertificateListQuery = Type.Object({
+  commonName: Type.Optional(Type.String({ maxLength: 256, description: 'Exact, or a prefix when it ends with *' })),
+  status: Type.Optional(Type.String({ maxLength: 256, description: `Comma-separated list of ${CERT_STATUSES.join(', ')}` })),
+  caId: Type.Optional(Type.String({ maxLength: 128 })),
+  clientId: Type.Optional(Type.String({ maxLength: MAX_CLIENT_ID_LENGTH })),
+  serialNumber: Type.Optional(Type.String({ maxLength: 128 })),
+  organizationalUnit: Type.Optional(Type.String({ maxLength: 256 })),
+  source: Type.Optional(stringEnum(CERT_SOURCES)),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' }))
+}, { additionalProperties: false })
+export type CertificateListQuery = Static<typeof CertificateListQuery>
+
+const certificateFields = {
+  id: Type.String({ description: 'SHA-256 fingerprint of the DER, lowercase hex' }),
+  status: stringEnum(CERT_STATUSES),
+  source: stringEnum(CERT_SOURCES),
+  commonName: Type.String(),
+  organizationalUnit: Type.String(),
+  organization: Type.String(),
+  serialNumber: Type.String({ description: 'Uppercase hex without leading zeros' }),
+  caId: Type.String(),
+  clientId: Type.Union([Type.String(), Type.Null()]),
+  notBefore: instant(),
+  notAfter: instant(),
+  keyType: Type.String({ description: 'e.g. EC P-256, RSA 2048' }),
+  subject: Type.String(),
+  issuer: Type.String(),
+  fingerprint: Type.String(),
+  createdAt: instant(),
+  updatedAt: instant()
+}
+
+export const CertificateBody = Type.Object({ ...certificateFields, certificatePem: Type.String() })
+export type CertificateBody = Static<typeof CertificateBody>
+
+/** List items omit `certificatePem` to keep pages small. */
+export const CertificateListItem = Type.Object(certificateFields)
+export type CertificateListItem = Static<typeof CertificateListItem>
+
+export const CertificateListBody = Type.Object({
+  items: Type.Array(CertificateListItem),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' })
+})
+export type CertificateListBody = Static<typeof CertificateListBody>
+
+export const AssociatedClientBody = Type.Object({
+  clientId: Type.String(),
+  connected: Type.Boolean(),
+  lastSeenAt: instant(),
+  remoteAddress: Type.String(),
+  node: Type.String(),
+  connectedAt: instant()
+})
+export type AssociatedClientBody = Static<typeof AssociatedClientBody>
+
+export const CertificateDetailsBody = Type.Object({
+  ...certificateFields,
+  certificatePem: Type.String(),
+  associatedClients: Type.Array(AssociatedClientBody)
+})
+export type CertificateDetailsBody = Static<typeof CertificateDetailsBody>

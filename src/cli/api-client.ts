@@ -1,0 +1,180 @@
+/**
+ * Typed client of the admin API (the contract in src/admin/schemas), over global fetch. The CLI's
+ * only way to the registry: operator commands never touch the store.
+ */
+import { CertmqError } from '../errors.js'
+import type { CaBody, CaListBody, RegisterCaBody } from '../admin/schemas/ca.js'
+import type {
+  CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
+} from '../admin/schemas/certificate.js'
+
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080'
+
+/** Long enough for a busy server, short enough that a black-holed address does not hang a script. */
+const DEFAULT_TIMEOUT_MS = 30_000
+
+/**
+ * An error answer of the admin API: its code, message and details verbatim, its HTTP status, and
+ * the body unchanged (for --json).
+ */
+export class AdminApiError extends Error {
+  override name = 'AdminApiError'
+
+  constructor (
+    readonly code: string,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>>,
+    readonly status: number,
+    readonly body: unknown
+  ) {
+    super(message)
+  }
+}
+
+export interface AdminApiClientOptions {
+  /** Base URL of the admin API, e.g. http://127.0.0.1:8080 (no /api/v1). */
+  url: string
+  token?: string | undefined
+  timeoutMs?: number
+}
+
+export type CertificateSearch = { [K in keyof CertificateListQuery]?: string | number }
+
+export class AdminApiClient {
+  private readonly base: string
+
+  /** Throws VALIDATION_FAILED when `url` is not an http(s) URL. */
+  constructor (private readonly options: AdminApiClientOptions) {
+    let parsed: URL
+    try {
+      parsed = new URL(options.url)
+    } catch {
+      throw new CertmqError('VALIDATION_FAILED', `admin URL "${options.url}" is not a URL (expected e.g. ${DEFAULT_ADMIN_URL})`, { url: options.url })
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new CertmqError('VALIDATION_FAILED', `admin URL "${options.url}" must start with http:// or https://`, { url: options.url })
+    }
+    this.base = options.url.replace(/\/+$/, '')
+  }
+
+  get url (): string {
+    return this.base
+  }
+
+  async registerCa (body: RegisterCaBody): Promise<CaBody> {
+    return await this.call('POST', '/cas', body)
+  }
+
+  async listCas (): Promise<CaListBody> {
+    return await this.call('GET', '/cas')
+  }
+
+  async getCa (id: string): Promise<CaBody> {
+    return await this.call('GET', `/cas/${seg(id)}`)
+  }
+
+  async transitionCa (id: string, action: 'activate' | 'deactivate'): Promise<CaBody> {
+    return await this.call('POST', `/cas/${seg(id)}/${action}`)
+  }
+
+  async deleteCa (id: string): Promise<CaBody> {
+    return await this.call('DELETE', `/cas/${seg(id)}`)
+  }
+
+  async registerCertificate (body: RegisterCertificateBody): Promise<CertificateBody> {
+    return await this.call('POST', '/certificates', body)
+  }
+
+  async listCertificates (search: CertificateSearch = {}): Promise<CertificateListBody> {
+    const query = new URLSearchParams()
+    for (const [key, value] of Object.entries(search)) if (value !== undefined) query.set(key, String(value))
+    const text = query.toString()
+    return await this.call('GET', `/certificates${text === '' ? '' : `?${text}`}`)
+  }
+
+  async getCertificate (id: string): Promise<CertificateDetailsBody> {
+    return await this.call('GET', `/certificates/${seg(id)}`)
+  }
+
+  async transitionCertificate (id: string, action: 'activate' | 'deactivate'): Promise<CertificateBody> {
+    return await this.call('POST', `/certificates/${seg(id)}/${action}`)
+  }
+
+  /** Irreversible: the caller has asked the operator for confirmation. */
+  async revokeCertificate (id: string): Promise<CertificateBody> {
+    return await this.call('POST', `/certificates/${seg(id)}/revoke`, { confirm: true })
+  }
+
+  async deleteCertificate (id: string): Promise<CertificateBody> {
+    return await this.call('DELETE', `/certificates/${seg(id)}`)
+  }
+
+  /**
+   * One API call. Throws AdminApiError for an error answer, CertmqError ADMIN_UNREACHABLE when
+   * nothing (or something that is not certmq) answers at the URL.
+   */
+  private async call<T> (method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.base}/api/v1${path}`
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (this.options.token !== undefined && this.options.token !== '') headers['authorization'] = `Bearer ${this.options.token}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    let response: Response
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (err) {
+      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(err)
+      throw new CertmqError('ADMIN_UNREACHABLE', `cannot reach the admin API at ${this.base}: ${reason}`,
+        { url: this.base, reason }, { cause: err })
+    }
+    const text = await response.text()
+    let parsed: unknown
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      parsed = undefined
+    }
+    if (response.ok && parsed !== undefined) return parsed as T
+    const error = errorOf(parsed)
+    if (error !== undefined) {
+      const hint = response.status === 401 && (this.options.token ?? '') === '' ? ' (set --token or CERTMQ_ADMIN_TOKEN)' : ''
+      throw new AdminApiError(error.code, `${error.message}${hint}`, error.details, response.status, parsed)
+    }
+    throw new CertmqError('ADMIN_UNREACHABLE',
+      `the server at ${this.base} answered ${method} ${path} with HTTP ${response.status} and no certmq JSON: is this the certmq admin API?`,
+      { url: this.base, status: response.status })
+  }
+}
+
+function seg (id: string): string {
+  return encodeURIComponent(id)
+}
+
+/** `{ error: { code, message, details } }`, or undefined for any other shape. */
+function errorOf (body: unknown): { code: string, message: string, details: Record<string, unknown> } | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const error = (body as { error?: unknown }).error
+  if (typeof error !== 'object' || error === null) return undefined
+  const { code, message, details } = error as Record<string, unknown>
+  if (typeof code !== 'string' || typeof message !== 'string') return undefined
+  return { code, message, details: typeof details === 'object' && details !== null ? details as Record<string, unknown> : {} }
+}
+
+/** fetch() reports "fetch failed" and hides the reason (ECONNREFUSED, ENOTFOUND, bad port…) in `cause`. */
+function networkReason (err: unknown): string {
+  let current: unknown = err
+  let innermost = err instanceof Error ? err.message : String(err)
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as Error & { code?: unknown }).code
+    if (code === 'ECONNREFUSED') return 'connection refused'
+    if (typeof code === 'string') return `${code} (${current.message})`
+    innermost = current.message
+    current = current.cause
+  }
+  return innermost
+}

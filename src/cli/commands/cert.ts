@@ -1,0 +1,155 @@
+/**
+ * `certmq cert …`: register, search, show, activate, deactivate, revoke and delete device
+ * certificates (PRODUCT §3).
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import type { CertificateBody, CertificateDetailsBody, CertificateListBody } from '../../admin/schemas/certificate.js'
+import { CERT_SOURCES } from '../../domain/certificate.js'
+import { CertmqError } from '../../errors.js'
+import type { CertificateSearch } from '../api-client.js'
+import type { CommandContext } from '../index.js'
+import { formatDay, formatInstant, orDash, renderFields, renderTable } from '../output.js'
+
+interface ListOptions {
+  cn?: string
+  status?: string
+  ca?: string
+  clientId?: string
+  serial?: string
+  ou?: string
+  source?: string
+  limit?: number
+  cursor?: string
+}
+
+export function registerCertCommands (program: Command, ctx: CommandContext): void {
+  const cert = program.command('cert').description('manage device certificates')
+
+  cert.command('register')
+    .description('register a device certificate issued by a registered CA')
+    .argument('<pem-file>', 'the device certificate (PEM)')
+    .requiredOption('--ca <id>', 'id of the registered CA that issued it')
+    .option('--client-id <id>', 'Client ID for the device (unique among certificates)')
+    .option('--inactive', 'register it inactive instead of active')
+    .action(async (file: string, opts: { ca: string, clientId?: string, inactive?: boolean }) => {
+      const certificatePem = await ctx.readPemFile(file)
+      const record = await ctx.client().registerCertificate({
+        caId: opts.ca,
+        certificatePem,
+        activate: opts.inactive !== true,
+        ...(opts.clientId === undefined ? {} : { clientId: opts.clientId })
+      })
+      ctx.output().result(record, (body) => `registered certificate ${body.id}\n${renderCertificate(body)}`)
+    })
+
+  cert.command('list')
+    .description('search certificates; filters combine')
+    .option('--cn <name>', 'common name, exact or a prefix ending with *')
+    .option('--status <list>', 'comma-separated: active, inactive, pending_activation, revoked')
+    .option('--ca <id>', 'CA id')
+    .option('--client-id <id>', 'registered Client ID')
+    .option('--serial <hex>', 'serial number')
+    .option('--ou <name>', 'organizational unit')
+    .addOption(new Option('--source <source>', 'how it was registered').choices(CERT_SOURCES))
+    .option('--limit <n>', 'page size (default 100, at most 500)', parsePositiveInteger)
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .action(async (opts: ListOptions) => {
+      const search: CertificateSearch = {
+        commonName: opts.cn,
+        status: opts.status,
+        caId: opts.ca,
+        clientId: opts.clientId,
+        serialNumber: opts.serial,
+        organizationalUnit: opts.ou,
+        source: opts.source,
+        limit: opts.limit,
+        cursor: opts.cursor
+      }
+      ctx.output().result(await ctx.client().listCertificates(search), renderCertificateList)
+    })
+
+  cert.command('show')
+    .description('show one certificate and the clients that used it')
+    .argument('<id>', 'certificate id (SHA-256 fingerprint)')
+    .action(async (id: string) => {
+      ctx.output().result(await ctx.client().getCertificate(id), renderDetails)
+    })
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    cert.command(action)
+      .description(action === 'activate' ? 'let the device connect again' : 'stop the device from connecting; live sessions are dropped')
+      .argument('<id>', 'certificate id (SHA-256 fingerprint)')
+      .action(async (id: string) => {
+        const record = await ctx.client().transitionCertificate(id, action)
+        ctx.output().result(record, (body) => `certificate ${body.id} is now ${body.status}\n`)
+      })
+  }
+
+  cert.command('revoke')
+    .description('revoke a certificate for good (irreversible; needs --yes)')
+    .argument('<id>', 'certificate id (SHA-256 fingerprint)')
+    .option('--yes', 'confirm: the certificate can never be activated again')
+    .action(async (id: string, opts: { yes?: boolean }) => {
+      if (opts.yes !== true) {
+        throw new CertmqError('CONFIRMATION_REQUIRED',
+          `revoking certificate ${id} is irreversible: it can never be activated or registered again. Add --yes to confirm`,
+          { id })
+      }
+      const record = await ctx.client().revokeCertificate(id)
+      ctx.output().result(record, (body) => `certificate ${body.id} is now ${body.status}\n`)
+    })
+
+  cert.command('delete')
+    .description('delete a certificate that is not active (a revoked one stays on the deny list)')
+    .argument('<id>', 'certificate id (SHA-256 fingerprint)')
+    .action(async (id: string) => {
+      const record = await ctx.client().deleteCertificate(id)
+      ctx.output().result(record, (body) => `deleted certificate ${body.id} (${body.commonName})\n`)
+    })
+}
+
+function parsePositiveInteger (value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer')
+  return Number(value)
+}
+
+function renderCertificateList (body: CertificateListBody): string {
+  const table = body.items.length === 0
+    ? 'no certificates match\n'
+    : renderTable(
+      ['ID', 'STATUS', 'COMMON NAME', 'CLIENT ID', 'SOURCE', 'SERIAL', 'NOT AFTER'],
+      body.items.map((c) => [c.id, c.status, orDash(c.commonName), orDash(c.clientId), c.source, c.serialNumber, formatDay(c.notAfter)])
+    )
+  return body.nextCursor === null ? table : `${table}\nmore results: add --cursor ${body.nextCursor}\n`
+}
+
+function renderCertificate (c: CertificateBody): string {
+  return renderFields([
+    ['ID', c.id],
+    ['Status', c.status],
+    ['Common name', orDash(c.commonName)],
+    ['Organizational unit', orDash(c.organizationalUnit)],
+    ['Organization', orDash(c.organization)],
+    ['Client ID', orDash(c.clientId)],
+    ['Serial number', c.serialNumber],
+    ['Subject', c.subject],
+    ['Issuer', c.issuer],
+    ['CA', c.caId],
+    ['Source', c.source],
+    ['Key type', c.keyType],
+    ['Not before', formatInstant(c.notBefore)],
+    ['Not after', formatInstant(c.notAfter)],
+    ['Created', formatInstant(c.createdAt)],
+    ['Updated', formatInstant(c.updatedAt)]
+  ])
+}
+
+function renderDetails (c: CertificateDetailsBody): string {
+  const clients = c.associatedClients.length === 0
+    ? 'Associated clients: none\n'
+    : 'Associated clients:\n' + renderTable(
+      ['CLIENT ID', 'CONNECTED', 'LAST SEEN', 'REMOTE ADDRESS', 'NODE', 'CONNECTED AT'],
+      c.associatedClients.map((a) => [a.clientId, a.connected ? 'yes' : 'no', formatInstant(a.lastSeenAt), a.remoteAddress, a.node, formatInstant(a.connectedAt)])
+    )
+  return `${renderCertificate(c)}\n${clients}`
+}

@@ -1,0 +1,104 @@
+/**
+ * The `certmq` command table. Operator commands talk to the admin API through api-client.ts;
+ * `serve` is registered by the caller (src/main.ts) so this module never starts a server itself.
+ * runCli returns the exit code and never calls process.exit.
+ */
+import { readFile } from 'node:fs/promises'
+import { Command, CommanderError } from 'commander'
+import { CertmqError } from '../errors.js'
+import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
+import { registerCaCommands } from './commands/ca.js'
+import { registerCertCommands } from './commands/cert.js'
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Output, type TextSink } from './output.js'
+
+export interface RunCliOptions {
+  /** Adds `certmq serve [--config path]`, which resolves with the exit code. */
+  serve?: (opts: { config?: string }) => Promise<number>
+  /** Where CERTMQ_ADMIN_URL / CERTMQ_ADMIN_TOKEN are read; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>
+  stdout?: TextSink
+  stderr?: TextSink
+}
+
+/** What every operator command needs; built lazily so `--help` never touches the network. */
+export interface CommandContext {
+  client: () => AdminApiClient
+  output: () => Output
+  /** Reads a PEM file; a missing or unreadable file is a usage error naming the path. */
+  readPemFile: (path: string) => Promise<string>
+}
+
+interface GlobalOptions {
+  url?: string
+  token?: string
+  json?: boolean
+}
+
+export async function runCli (argv: string[], options: RunCliOptions = {}): Promise<number> {
+  const streams = { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr }
+  const env = options.env ?? process.env
+  const program = new Command('certmq')
+  // before any .command(): subcommands copy these settings when they are created
+  program
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => { streams.stdout.write(text) },
+      writeErr: (text) => { streams.stderr.write(text) },
+      outputError: (text, write) => { write(`error VALIDATION_FAILED: ${text.replace(/^error: /, '')}`) }
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .description('certmq: MQTT broker that authenticates devices by X.509 client certificates')
+    .option('--url <url>', `admin API base URL (env CERTMQ_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
+    .option('--token <token>', 'admin API bearer token (env CERTMQ_ADMIN_TOKEN)')
+    .option('--json', 'print the admin API\'s JSON unchanged')
+    .addHelpText('after', EXIT_CODES_HELP)
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>()
+  const output = (): Output => new Output(streams, globals().json === true)
+  const context: CommandContext = {
+    output,
+    client: () => new AdminApiClient({
+      url: globals().url ?? nonEmpty(env['CERTMQ_ADMIN_URL']) ?? DEFAULT_ADMIN_URL,
+      token: globals().token ?? nonEmpty(env['CERTMQ_ADMIN_TOKEN'])
+    }),
+    readPemFile
+  }
+
+  let exitCode = EXIT_OK
+  const serve = options.serve
+  if (serve !== undefined) {
+    program.command('serve')
+      .description('start the broker: MQTTS listener and admin API')
+      .option('--config <path>', 'config file (default ./broker.config.json)')
+      .action(async (opts: { config?: string }) => {
+        exitCode = await serve(opts.config === undefined ? {} : { config: opts.config })
+      })
+  }
+  registerCaCommands(program, context)
+  registerCertCommands(program, context)
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has printed the help or the usage message already; exitCode 0 means help was asked for
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+    }
+    return output().error(err)
+  }
+}
+
+async function readPemFile (path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+    throw new CertmqError('VALIDATION_FAILED', `cannot read PEM file ${path}: ${why}`, { path }, { cause: err })
+  }
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}

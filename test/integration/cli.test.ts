@@ -1,0 +1,178 @@
+/**
+ * The `certmq` CLI as a real child process (PRODUCT §5) against an admin API listening on
+ * 127.0.0.1 port 0, backed by real services over the embedded store.
+ */
+import { spawn } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildAdminApp } from '../../src/admin/app.js'
+import { AdminTokens } from '../../src/admin/admin-tokens.js'
+import { createLogger } from '../../src/log.js'
+import { CaService } from '../../src/registry/ca-service.js'
+import { CertificateService } from '../../src/registry/certificate-service.js'
+import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { LocalStatusBus } from '../../src/store/local-status-bus.js'
+import { LogSink } from '../helpers/log-sink.js'
+import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const TOKEN = 'cli-test-token-0123456789abcdef'
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+let pki: OpenSslPki
+let dataDir: string
+let store: EmbeddedRegistryStore
+let bus: LocalStatusBus
+let app: FastifyInstance
+let adminUrl: string
+let ca: OpenSslCa
+let device: OpenSslCert
+
+/** Runs `certmq …` as its own process; the admin URL and token come from the environment. */
+async function certmq (args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: TOKEN, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', resolve)
+  })
+  return { code, stdout, stderr }
+}
+
+function fingerprintOf (pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  return port
+}
+
+beforeAll(async () => {
+  pki = await OpenSslPki.create()
+  dataDir = await mkdtemp(join(tmpdir(), 'certmq-cli-'))
+  store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
+  await store.open()
+  bus = new LocalStatusBus()
+  const now = (): Date => new Date()
+  app = buildAdminApp({
+    caService: new CaService({ store, bus, maxCas: 50, now }),
+    certificateService: new CertificateService({ store, bus, now }),
+    auth: await AdminTokens.load(store, TOKEN, now),
+    health: () => ({ mqtts: true, admin: true }),
+    logger: createLogger('info', new LogSink())
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  adminUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  ca = await pki.ca('cli-root', { cn: 'CLI Root CA' })
+  device = await pki.leaf('cli-dev1', ca, { cn: 'dev1' })
+})
+
+afterAll(async () => {
+  await app?.close()
+  await store?.close()
+  await bus?.close()
+  await pki?.cleanup()
+  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+})
+
+describe('§5 certmq CLI against the admin API', () => {
+  it('registers a CA from a PEM file, then `ca list --json` prints the API JSON with it', async () => {
+    const registered = await certmq(['ca', 'register', ca.certPath, '--mode', 'auto', '--no-auto-activate', '--description', 'from the CLI'])
+    expect(registered.stderr).toBe('')
+    expect(registered.code).toBe(0)
+    expect(registered.stdout).toContain(`registered CA ${fingerprintOf(ca.pem)}`)
+
+    const listed = await certmq(['ca', 'list', '--json'])
+    expect(listed.code).toBe(0)
+    const body = JSON.parse(listed.stdout) as { items: Array<Record<string, unknown>> }
+    expect(body.items).toEqual([expect.objectContaining({
+      id: fingerprintOf(ca.pem), registrationMode: 'auto', autoActivate: false, description: 'from the CLI', status: 'active'
+    })])
+  })
+
+  it('registers a device certificate and shows it in the `cert list` table; --url wins over CERTMQ_ADMIN_URL', async () => {
+    const nowhere = `http://127.0.0.1:${await closedPort()}`
+    const registered = await certmq(['--url', adminUrl, 'cert', 'register', device.certPath, '--ca', fingerprintOf(ca.pem), '--client-id', 'car-7'],
+      { CERTMQ_ADMIN_URL: nowhere })
+    expect(registered.code, registered.stderr).toBe(0)
+    expect(registered.stdout).toContain(`registered certificate ${fingerprintOf(device.pem)}`)
+
+    const listed = await certmq(['cert', 'list', '--ca', fingerprintOf(ca.pem)])
+    expect(listed.code, listed.stderr).toBe(0)
+    const lines = listed.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+COMMON NAME\s+CLIENT ID\s+SOURCE\s+SERIAL\s+NOT AFTER$/)
+    expect(lines[1]).toMatch(new RegExp(`^${fingerprintOf(device.pem)}\\s+active\\s+dev1\\s+car-7\\s+manual\\s+[0-9A-F]+\\s+\\d{4}-\\d{2}-\\d{2}$`))
+  })
+
+  it('prints `error CERT_NOT_FOUND: …` on stderr and exits 1 for an unknown certificate', async () => {
+    const run = await certmq(['cert', 'show', 'ab'.repeat(32)])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^error CERT_NOT_FOUND: .*abab/m)
+    expect(run.stdout).toBe('')
+  })
+
+  it('shows a certificate with its associated clients', async () => {
+    const id = fingerprintOf(device.pem)
+    const at = new Date().toISOString()
+    await store.recordClientConnected(id, { clientId: 'car-7', connected: true, remoteAddress: '10.1.2.3', node: 'node-a', connectedAt: at, lastSeenAt: at })
+    const run = await certmq(['cert', 'show', id])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/^Status:\s+active$/m)
+    expect(run.stdout).toMatch(/^Client ID:\s+car-7$/m)
+    expect(run.stdout).toMatch(/^Associated clients:\nCLIENT ID\s+CONNECTED\s+LAST SEEN\s+REMOTE ADDRESS\s+NODE\s+CONNECTED AT\ncar-7\s+yes\s+.*10\.1\.2\.3\s+node-a/m)
+  })
+
+  it('exits 1 with UNAUTHORIZED for a wrong token', async () => {
+    const run = await certmq(['ca', 'list', '--token', 'wrong-token'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^error UNAUTHORIZED: /m)
+  })
+
+  it('refuses `cert revoke` without --yes as a usage error (exit 2) and revokes with it', async () => {
+    const id = fingerprintOf(device.pem)
+    const refused = await certmq(['cert', 'revoke', id])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/^error CONFIRMATION_REQUIRED: .*irreversible.*--yes/m)
+    const revoked = await certmq(['cert', 'revoke', id, '--yes', '--json'])
+    expect(revoked.code, revoked.stderr).toBe(0)
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id, status: 'revoked' })
+  })
+
+  it('exits 3 with ADMIN_UNREACHABLE naming the URL when nothing listens there', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`
+    const run = await certmq(['ca', 'list'], { CERTMQ_ADMIN_URL: url })
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(`error ADMIN_UNREACHABLE: cannot reach the admin API at ${url}`)
+  })
+
+  it('exits 2 with a usage error naming the path when the PEM file does not exist', async () => {
+    const missing = join(dataDir, 'no-such.pem')
+    const run = await certmq(['ca', 'register', missing, '--mode', 'manual'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`cannot read PEM file ${missing}: no such file`)
+  })
+
+  it('documents the exit codes in --help', async () => {
+    const run = await certmq(['--help'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n\s+2 .*\n\s+3 /)
+  })
+})

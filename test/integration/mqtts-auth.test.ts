@@ -1,0 +1,342 @@
+/**
+ * PRODUCT §1 end to end: real TLS, openssl-made certificates, mqtt.js devices, the admin API.
+ */
+import { readFile } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OpenSslPki, type OpenSslCa, type OpenSslLeaf } from '../helpers/openssl.js'
+import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
+import { connectDevice, endClient, RawMqttSession, type DeviceCredentials } from '../helpers/mqtt.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+interface CaBody { id: string; status: string }
+interface CertBody { id: string; status: string; source: string; caId: string; clientId: string | null; associatedClients?: Array<{ clientId: string; connected: boolean; remoteAddress: string }> }
+
+let pki: OpenSslPki
+let certmq: TestCertmq
+const cas: Record<string, CaBody> = {}
+let fleet: OpenSslCa
+const caByName = new Map<string, OpenSslCa>()
+
+async function registerCa (ca: OpenSslCa, registrationMode: 'auto' | 'manual', autoActivate = true): Promise<CaBody> {
+  const res = await certmq.api<CaBody>('POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode, autoActivate, description: ca.name })
+  expect(res.status).toBe(201)
+  return res.body
+}
+
+async function registerCert (leaf: OpenSslLeaf, caId: string, extra: Record<string, unknown> = {}): Promise<CertBody> {
+  const res = await certmq.api<CertBody>('POST', '/api/v1/certificates', { caId, certificatePem: leaf.pem, ...extra })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return res.body
+}
+
+function creds (leaf: OpenSslLeaf): DeviceCredentials {
+  return { certPem: leaf.pem, keyPem: leaf.keyPem }
+}
+
+async function codeOf (leaf: OpenSslLeaf | DeviceCredentials, clientId = ''): Promise<number> {
+  const device = 'keyPath' in leaf ? creds(leaf) : leaf
+  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, device, { clientId })
+  await endClient(client)
+  return code
+}
+
+function lastRejection (): string | undefined {
+  return certmq.logs.events('connect.rejected').at(-1)?.reason
+}
+
+beforeAll(async () => {
+  pki = await OpenSslPki.create()
+  fleet = await pki.ca('fleet')
+  const [autoCa, pendingCa, otherCa] = await Promise.all([pki.ca('auto'), pki.ca('pending'), pki.ca('other')])
+  caByName.set('auto', autoCa).set('pending', pendingCa).set('other', otherCa)
+  certmq = await startCertmq()
+  cas['fleet'] = await registerCa(fleet, 'manual')
+  cas['auto'] = await registerCa(autoCa, 'auto', true)
+  cas['pending'] = await registerCa(pendingCa, 'auto', false)
+  cas['other'] = await registerCa(otherCa, 'manual')
+})
+
+afterAll(async () => {
+  await certmq?.stop()
+  await pki?.cleanup()
+})
+
+describe('§1.1–1.3 the CONNECT decision', () => {
+  it('admits a manually registered EC P-256 device with CONNACK 0', async () => {
+    const leaf = await pki.leaf('ec-dev', fleet, { cn: 'ec-dev', key: 'ec' })
+    await registerCert(leaf, cas['fleet']!.id)
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('admits a manually registered RSA 4096 device', async () => {
+    const leaf = await pki.leaf('rsa-dev', fleet, { cn: 'rsa-dev', key: 'rsa4096' })
+    await registerCert(leaf, cas['fleet']!.id)
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('rejects a connection without a client certificate with CONNACK 5 and reason no_certificate', async () => {
+    expect(await codeOf({})).toBe(5)
+    expect(lastRejection()).toBe('no_certificate')
+  })
+
+  it('rejects a certificate from an unregistered CA with CONNACK 5 and reason unknown_ca', async () => {
+    const stranger = await pki.ca('stranger')
+    const leaf = await pki.leaf('stranger-dev', stranger, { cn: 'stranger-dev' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('unknown_ca')
+  })
+
+  it('rejects a self-signed client certificate with reason unknown_ca', async () => {
+    const self = await pki.selfSigned('self', 'self-dev')
+    expect(await codeOf({ certPem: self.pem, keyPem: self.keyPem })).toBe(5)
+    expect(lastRejection()).toBe('unknown_ca')
+  })
+
+  it('rejects an expired certificate with CONNACK 5 and reason expired', async () => {
+    const leaf = await pki.leaf('expired', fleet, { cn: 'expired', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') })
+    await registerCert(leaf, cas['fleet']!.id)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('expired')
+  })
+
+  it('rejects a certificate not yet valid with CONNACK 5 and reason not_yet_valid', async () => {
+    const leaf = await pki.leaf('future', fleet, { cn: 'future', notBefore: new Date(Date.now() + 86_400_000 * 30), notAfter: new Date(Date.now() + 86_400_000 * 400) })
+    await registerCert(leaf, cas['fleet']!.id)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('not_yet_valid')
+  })
+
+  it('rejects a server-only certificate (EKU serverAuth) with reason not_client_cert', async () => {
+    const leaf = await pki.leaf('server-only', await caOf('auto'), { cn: 'server-only', eku: 'serverAuth' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('not_client_cert')
+  })
+
+  it('rejects a certificate whose keyUsage lacks digitalSignature with reason not_client_cert', async () => {
+    const leaf = await pki.leaf('no-digsig', await caOf('auto'), { cn: 'no-digsig', keyUsage: 'keyCertSign' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('not_client_cert')
+  })
+
+  it('accepts a leaf without EKU and keyUsage, as OpenSSL does', async () => {
+    const leaf = await pki.leaf('no-eku', await caOf('auto'), { cn: 'no-eku', eku: 'none', keyUsage: 'none' })
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('rejects an unregistered certificate under a manual CA with reason unregistered', async () => {
+    const leaf = await pki.leaf('unregistered', fleet, { cn: 'unregistered' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('unregistered')
+  })
+
+  it('rejects a certificate registered inactive with reason inactive, and admits it once activated', async () => {
+    const leaf = await pki.leaf('inactive', fleet, { cn: 'inactive' })
+    const cert = await registerCert(leaf, cas['fleet']!.id, { activate: false })
+    expect(cert.status).toBe('inactive')
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('inactive')
+    expect((await certmq.api('POST', `/api/v1/certificates/${cert.id}/activate`)).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('rejects under a deactivated CA with reason ca_inactive and admits again after activation', async () => {
+    const leaf = await pki.leaf('other-dev', await caOf('other'), { cn: 'other-dev' })
+    await registerCert(leaf, cas['other']!.id)
+    expect(await codeOf(leaf)).toBe(0)
+    expect((await certmq.api('POST', `/api/v1/cas/${cas['other']!.id}/deactivate`)).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('ca_inactive')
+    expect((await certmq.api('POST', `/api/v1/cas/${cas['other']!.id}/activate`)).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('rejects a revoked certificate with CONNACK 5 and reason revoked, also after it is deleted under an auto CA', async () => {
+    const leaf = await pki.leaf('revoked', await caOf('auto'), { cn: 'revoked' })
+    expect(await codeOf(leaf)).toBe(0)
+    const { body: list } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=revoked')
+    const id = list.items[0]!.id
+    expect((await certmq.api('POST', `/api/v1/certificates/${id}/revoke`, { confirm: true })).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('revoked')
+    expect((await certmq.api('DELETE', `/api/v1/certificates/${id}`)).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('revoked')
+    expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
+  })
+})
+
+describe('§1.3 automatic registration', () => {
+  it('auto-registers a new certificate under an auto CA as active with source auto', async () => {
+    const leaf = await pki.leaf('auto-1', await caOf('auto'), { cn: 'auto-1', ou: 'trucks' })
+    expect(await codeOf(leaf)).toBe(0)
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=auto-1')
+    expect(body.items).toHaveLength(1)
+    expect(body.items[0]).toMatchObject({ status: 'active', source: 'auto', caId: cas['auto']!.id })
+  })
+
+  it('auto-registers as pending_activation when the CA says so, rejects until an operator activates it', async () => {
+    const leaf = await pki.leaf('pending-1', await caOf('pending'), { cn: 'pending-1' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('pending_activation')
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=pending-1')
+    expect(body.items[0]).toMatchObject({ status: 'pending_activation', source: 'auto' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect((await certmq.api('POST', `/api/v1/certificates/${body.items[0]!.id}/activate`)).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
+  it('registers once when two first connects of the same new certificate race', async () => {
+    const leaf = await pki.leaf('race', await caOf('auto'), { cn: 'race' })
+    const results = await Promise.all([
+      connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(leaf), { clientId: 'race-a' }),
+      connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(leaf), { clientId: 'race-b' })
+    ])
+    expect(results.map((r) => r.code)).toEqual([0, 0])
+    await Promise.all(results.map(async (r) => { await endClient(r.client) }))
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=race')
+    expect(body.items).toHaveLength(1)
+    const accepted = certmq.logs.events('connect.accepted').filter((l) => l['fingerprint'] === body.items[0]!.id)
+    expect(accepted.filter((l) => l['autoRegistered'] === true)).toHaveLength(1)
+  })
+
+  it('admits a device that sends its intermediate CA, chaining to the registered root', async () => {
+    const autoRoot = await caOf('auto')
+    const intermediate = await pki.intermediate('auto-int', autoRoot)
+    const leaf = await pki.leaf('via-int', intermediate, { cn: 'via-int' })
+    const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { chainPem: await readFile(leaf.chainPath, 'utf8'), keyPem: leaf.keyPem })
+    await endClient(client)
+    expect(code).toBe(0)
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=via-int')
+    expect(body.items[0]).toMatchObject({ caId: cas['auto']!.id, source: 'auto' })
+  })
+
+  it('rejects a device under an intermediate it does not send with reason unknown_ca', async () => {
+    const intermediate = await pki.intermediate('auto-int2', await caOf('auto'))
+    const leaf = await pki.leaf('no-chain', intermediate, { cn: 'no-chain' })
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('unknown_ca')
+  })
+})
+
+describe('§1.4–1.5 client ID and associated clients', () => {
+  it('uses the CONNECT client ID, else the registered Client ID, else the CN, and records each', async () => {
+    const withId = await pki.leaf('cid-registered', fleet, { cn: 'cn-registered' })
+    const cert = await registerCert(withId, cas['fleet']!.id, { clientId: 'car-0001' })
+    const cnOnly = await pki.leaf('cid-cn', fleet, { cn: 'cn-only-0002' })
+    const cnCert = await registerCert(cnOnly, cas['fleet']!.id)
+
+    expect(await codeOf(withId, 'explicit-id')).toBe(0)
+    expect(await codeOf(withId)).toBe(0)
+    expect(await codeOf(cnOnly)).toBe(0)
+
+    const ids = certmq.logs.events('connect.accepted').map((l) => l['clientId'])
+    expect(ids).toEqual(expect.arrayContaining(['explicit-id', 'car-0001', 'cn-only-0002']))
+    const details = await waitFor(async () => {
+      const { body } = await certmq.api<CertBody>('GET', `/api/v1/certificates/${cert.id}`)
+      return (body.associatedClients ?? []).length >= 2 ? body : undefined
+    }, { what: 'associated clients' })
+    expect(details.associatedClients!.map((c) => c.clientId).sort()).toEqual(['car-0001', 'explicit-id'])
+    expect(details.associatedClients![0]!.remoteAddress).toMatch(/127\.0\.0\.1/)
+    const cn = await certmq.api<CertBody>('GET', `/api/v1/certificates/${cnCert.id}`)
+    expect(cn.body.associatedClients!.map((c) => c.clientId)).toEqual(['cn-only-0002'])
+  })
+
+  it('accepts an empty client ID with clean=false (raw CONNECT bytes) and keeps its persistent session', async () => {
+    const leaf = await pki.leaf('persistent', fleet, { cn: 'persistent-cn' })
+    await registerCert(leaf, cas['fleet']!.id, { clientId: 'persistent-car' })
+    const first = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+    first.sendConnect('', false)
+    expect(await first.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: false })
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'fleet/persistent-car/cmd', qos: 1 }] })
+    await first.next('suback')
+    first.send({ cmd: 'disconnect' })
+    first.close()
+
+    // a publisher sends a command while the device is away
+    const publisherLeaf = await pki.leaf('publisher', fleet, { cn: 'publisher' })
+    await registerCert(publisherLeaf, cas['fleet']!.id)
+    const { client: publisher } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(publisherLeaf))
+    await publisher!.publishAsync('fleet/persistent-car/cmd', 'unlock', { qos: 1 })
+    await endClient(publisher)
+
+    const second = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+    second.sendConnect('', false)
+    expect(await second.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: true })
+    const delivered = await second.next('publish')
+    expect(delivered).toMatchObject({ topic: 'fleet/persistent-car/cmd' })
+    expect(String((delivered as { payload: Buffer }).payload)).toBe('unlock')
+    second.close()
+    expect(certmq.logs.events('connect.accepted').filter((l) => l['clientId'] === 'persistent-car')).toHaveLength(2)
+  })
+
+  it('refuses a second certificate with the same Client ID (CLIENT_ID_TAKEN)', async () => {
+    const a = await pki.leaf('dup-a', fleet, { cn: 'dup-a' })
+    const b = await pki.leaf('dup-b', fleet, { cn: 'dup-b' })
+    await registerCert(a, cas['fleet']!.id, { clientId: 'shared-id' })
+    const res = await certmq.api<{ error: { code: string } }>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: b.pem, clientId: 'shared-id' })
+    expect(res.status).toBe(409)
+    expect(res.body.error.code).toBe('CLIENT_ID_TAKEN')
+  })
+})
+
+describe('§1 decisions take effect at once', () => {
+  async function liveSubscriber (name: string, ca: 'fleet' | 'other'): Promise<{ cert: CertBody; closed: Promise<number> }> {
+    const issuer = ca === 'fleet' ? fleet : await caOf('other')
+    const leaf = await pki.leaf(name, issuer, { cn: name })
+    const cert = await registerCert(leaf, cas[ca]!.id)
+    const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+    expect(code).toBe(0)
+    await client!.subscribeAsync(`fleet/${name}/#`)
+    const closed = new Promise<number>((resolve) => { client!.once('close', () => { resolve(performance.now()) }) })
+    return { cert, closed }
+  }
+
+  it.each(['deactivate', 'revoke'] as const)('%s drops a live subscriber within one second', async (action) => {
+    const { cert, closed } = await liveSubscriber(`live-${action}`, 'fleet')
+    const started = performance.now()
+    const res = await certmq.api('POST', `/api/v1/certificates/${cert.id}/${action}`, action === 'revoke' ? { confirm: true } : undefined)
+    expect(res.status).toBe(200)
+    const at = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.POSITIVE_INFINITY) }, 2000))])
+    expect(at - started).toBeLessThan(1000)
+  })
+
+  it('deactivating the CA drops a live subscriber within one second', async () => {
+    const { closed } = await liveSubscriber('live-ca', 'other')
+    const started = performance.now()
+    expect((await certmq.api('POST', `/api/v1/cas/${cas['other']!.id}/deactivate`)).status).toBe(200)
+    const at = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.POSITIVE_INFINITY) }, 2000))])
+    expect(at - started).toBeLessThan(1000)
+    expect((await certmq.api('POST', `/api/v1/cas/${cas['other']!.id}/activate`)).status).toBe(200)
+  })
+
+  it('trusts a CA registered at run time without dropping live sessions', async () => {
+    const leaf = await pki.leaf('steady', fleet, { cn: 'steady' })
+    await registerCert(leaf, cas['fleet']!.id)
+    const { client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+    let closed = false
+    client!.once('close', () => { closed = true })
+    const late = await pki.ca('late')
+    await registerCa(late, 'auto')
+    const lateLeaf = await pki.leaf('late-dev', late, { cn: 'late-dev' })
+    expect(await codeOf(lateLeaf)).toBe(0)
+    await client!.publishAsync('fleet/steady/telemetry', 'still here', { qos: 1 })
+    expect(closed).toBe(false)
+    await endClient(client)
+  })
+})
+
+describe('logs', () => {
+  it('never contain PEM text or the admin token', () => {
+    expect(certmq.logs.raw.length).toBeGreaterThan(10)
+    for (const line of certmq.logs.raw) {
+      expect(line).not.toContain('-----BEGIN')
+      expect(line).not.toContain(certmq.token)
+    }
+  })
+})
+
+async function caOf (name: string): Promise<OpenSslCa> {
+  const ca = caByName.get(name)
+  if (ca === undefined) throw new Error(`no test CA ${name}`)
+  return ca
+}

@@ -1,0 +1,170 @@
+/**
+ * `certmq serve` as a real process: first start with no edits, restart, kill -9 right after an
+ * acknowledged registration, and a bad config file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { connectDevice, endClient } from '../helpers/mqtt.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+interface Proc {
+  child: ChildProcess
+  stdout: string[]
+  stderr: () => string
+  adminUrl: string
+  mqttsPort: number
+  exited: Promise<number | null>
+}
+
+async function serve (dataDir: string, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], {
+    cwd: dataDir,
+    env: { ...process.env, CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const stdout: string[] = []
+  let stderr = ''
+  let partial = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n')
+    partial = lines.pop() ?? ''
+    stdout.push(...lines.filter((l) => l.trim() !== ''))
+  })
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => { child.once('exit', (code) => { resolve(code) }) })
+  let exitCode: number | null | undefined
+  void exited.then((code) => { exitCode = code })
+  const started = await waitFor(() => {
+    if (exitCode !== undefined) throw new Error(`certmq exited with ${exitCode}: ${stderr}`)
+    return stdout.map((l) => JSON.parse(l) as { event?: string; admin?: string; mqtts?: string }).find((l) => l.event === 'server.started')
+  }, { timeoutMs: 30_000, what: 'server.started' })
+  return {
+    child,
+    stdout,
+    stderr: () => stderr,
+    adminUrl: started.admin!,
+    mqttsPort: Number(new URL(started.mqtts!.replace('mqtts:', 'http:')).port),
+    exited
+  }
+}
+
+async function api (proc: Proc, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${proc.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  return { status: res.status, body: await res.json() as Record<string, unknown> }
+}
+
+async function stop (proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  proc.child.kill(signal)
+  return await proc.exited
+}
+
+let pki: OpenSslPki
+let ca: OpenSslCa
+const dirs: string[] = []
+
+async function freshDir (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'certmq-proc-'))
+  dirs.push(dir)
+  return dir
+}
+
+beforeAll(async () => {
+  pki = await OpenSslPki.create()
+  ca = await pki.ca('proc-ca')
+})
+
+afterAll(async () => {
+  await pki?.cleanup()
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+})
+
+describe('first start with no edits', () => {
+  it('creates the data dir, the built-in CA and server certificate, and shows a generated admin token once', async () => {
+    const dataDir = join(await freshDir(), 'data')
+    const first = await serve(join(dataDir, '..'), { CERTMQ_DATA_DIR: dataDir })
+    const token = /\n\s+(cmq_[A-Za-z0-9_-]+)\n/.exec(first.stderr())?.[1]
+    expect(token, first.stderr()).toBeDefined()
+    expect(existsSync(join(dataDir, 'ca', 'builtin-ca.pem'))).toBe(true)
+    expect((await stat(join(dataDir, 'ca', 'builtin-ca.key'))).mode & 0o077).toBe(0)
+    const started = first.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')!
+    expect(started['caCertificate']).toBe(join(dataDir, 'ca', 'builtin-ca.pem'))
+    expect((await api(first, token!, 'GET', '/api/v1/cas')).status).toBe(200)
+    expect((await api(first, 'wrong', 'GET', '/api/v1/cas')).status).toBe(401)
+    for (const line of first.stdout) expect(line).not.toContain(token)
+    expect(await stop(first)).toBe(0)
+
+    // the second start shows no token and still accepts the first one
+    const second = await serve(join(dataDir, '..'), { CERTMQ_DATA_DIR: dataDir })
+    expect(second.stderr()).not.toContain('cmq_')
+    expect((await api(second, token!, 'GET', '/api/v1/cas')).status).toBe(200)
+    // the server certificate verifies against the built-in CA for a device
+    const device = await pki.leaf('first-dev', ca, { cn: 'first-dev' })
+    const serverCaPem = await readFile(join(dataDir, 'ca', 'builtin-ca.pem'), 'utf8')
+    const { code } = await connectDevice(second.mqttsPort, serverCaPem, { certPem: device.pem, keyPem: device.keyPem })
+    expect(code).toBe(5)
+    expect(await stop(second)).toBe(0)
+  })
+})
+
+describe('durability', () => {
+  const token = 'durability-token-0123456789'
+
+  it('keeps every registration across a restart and loses nothing acknowledged before kill -9', async () => {
+    const dataDir = await freshDir()
+    const one = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
+    const caRes = await api(one, token, 'POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode: 'auto' })
+    expect(caRes.status).toBe(201)
+    const leaf = await pki.leaf('durable', ca, { cn: 'durable' })
+    const certRes = await api(one, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: leaf.pem, clientId: 'durable-1' })
+    expect(certRes.status).toBe(201)
+    // an automatic registration, acknowledged by CONNACK 0, then kill -9 at once
+    const serverCaPem = await readFile(join(dataDir, 'ca', 'builtin-ca.pem'), 'utf8')
+    const autoLeaf = await pki.leaf('durable-auto', ca, { cn: 'durable-auto' })
+    const { code, client } = await connectDevice(one.mqttsPort, serverCaPem, { certPem: autoLeaf.pem, keyPem: autoLeaf.keyPem })
+    expect(code).toBe(0)
+    await endClient(client)
+    const lastLeaf = await pki.leaf('durable-last', ca, { cn: 'durable-last' })
+    const lastRes = await api(one, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: lastLeaf.pem, activate: false })
+    expect(lastRes.status).toBe(201)
+    expect(await stop(one, 'SIGKILL')).toBeNull()
+
+    const two = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
+    expect((await api(two, token, 'GET', `/api/v1/cas/${String(caRes.body['id'])}`)).status).toBe(200)
+    expect((await api(two, token, 'GET', `/api/v1/certificates/${String(certRes.body['id'])}`)).body).toMatchObject({ clientId: 'durable-1', status: 'active' })
+    expect((await api(two, token, 'GET', `/api/v1/certificates/${String(lastRes.body['id'])}`)).body).toMatchObject({ status: 'inactive' })
+    const auto = await api(two, token, 'GET', '/api/v1/certificates?commonName=durable-auto')
+    expect(auto.body['items']).toHaveLength(1)
+    // Client ID uniqueness survives the restart
+    const other = await pki.leaf('durable-other', ca, { cn: 'durable-other' })
+    const dup = await api(two, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: other.pem, clientId: 'durable-1' })
+    expect(dup.status).toBe(409)
+    expect(await stop(two)).toBe(0)
+  })
+})
+
+describe('bad configuration', () => {
+  it('exits 78 naming the misspelt key and the file, and every other problem', async () => {
+    const dir = await freshDir()
+    await writeFile(join(dir, 'broker.config.json'), JSON.stringify({ mqtts: { prot: 8883 }, admin: { port: 'x' } }))
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], { cwd: dir, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+    const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
+    expect(code).toBe(78)
+    expect(stderr).toContain('error CONFIG_INVALID')
+    expect(stderr).toMatch(/config mqtts\.prot \(from .*broker\.config\.json\): unknown key/)
+    expect(stderr).toMatch(/config admin\.port .*must be integer, found "x"/)
+    expect(existsSync(join(dir, 'data'))).toBe(false)
+  })
+})
