@@ -8,7 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          testTimeout: 10_000
+          testTimeout: 10_000,
+          sequence: { groupOrder: 0 }
         }
       },
       {
@@ -18,7 +19,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // integration suites start servers and openssl; two cores only
-          maxWorkers: 2
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 }
         }
       }
     ]

@@ -13,10 +13,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls'
 import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
 import mqttPacket from 'mqtt-packet'
 import { createCaCertificate, issueCertificate } from '../src/pki/certificate-authority.js'
 
 const ROOT = join(import.meta.dirname, '..')
+const TSX_IMPORT = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
 const { values: args } = parseArgs({
   options: {
     devices: { type: 'string', default: '1000' },
@@ -148,7 +150,7 @@ async function main (): Promise<void> {
   const { ca, devices } = await makeFleet(DEVICES + REVOCATIONS, 'bench')
   for (const d of devices) d.context = createSecureContext({ cert: d.certPem, key: d.keyPem })
 
-  const certmqChild = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], {
+  const certmqChild = spawn(process.execPath, ['--import', TSX_IMPORT, join(ROOT, 'src/main.ts'), 'serve'], {
     cwd: work,
     env: { ...process.env, CERTMQ_DATA_DIR: join(work, 'data'), CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: TOKEN },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -167,7 +169,7 @@ async function main (): Promise<void> {
 
   const caFile = join(work, 'fleet-ca.pem')
   await writeFile(caFile, ca.certificatePem)
-  const plainChild = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/plain-aedes-tls.ts'),
+  const plainChild = spawn(process.execPath, ['--import', TSX_IMPORT, join(ROOT, 'scripts/plain-aedes-tls.ts'),
     join(work, 'data', 'tls', 'server.pem'), join(work, 'data', 'tls', 'server.key'), caFile, join(work, 'data', 'ca', 'builtin-ca.pem')],
   { stdio: ['ignore', 'pipe', 'inherit'] })
   const plain: Target = { name: 'plain aedes', child: plainChild, port: Number((await waitForLine(plainChild, (l) => l['event'] === 'listening'))['port']) }

@@ -4,7 +4,7 @@
  * preConnect, where the resolved client ID can still be written into the packet, and announced
  * in authenticate, where an error with `returnCode` becomes the CONNACK code.
  */
-import { X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 import type { Client } from 'aedes'
 import type { AedesOptions } from 'aedes'
@@ -48,7 +48,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       deps.connect.authenticate({
         leaf,
-        presented: () => presentedChain(socket),
+        presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
         packetClientId: packet.clientId ?? '',
         clean: packet.clean !== false
       }, fingerprint).then((outcome) => {
@@ -125,18 +125,17 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
   }
 }
 
-/** The certificates the client sent after its leaf, in order (getPeerCertificate links them). */
-function presentedChain (socket: TLSSocket): X509Certificate[] {
+/**
+ * The certificates the client sent after its leaf, in order. Read through the leaf's
+ * `issuerCertificate` links: once getPeerX509Certificate() has run, Node's
+ * getPeerCertificate(true) no longer links the sent chain (seen on Node 20.20).
+ */
+function presentedChain (leaf: X509Certificate): X509Certificate[] {
   const chain: X509Certificate[] = []
-  let current = socket.getPeerCertificate(true)
-  const seen = new Set<string>()
-  while (chain.length < 8) {
-    const issuer = current.issuerCertificate
-    if (issuer === undefined || issuer === null || issuer === current || issuer.raw === undefined) break
-    if (seen.has(issuer.fingerprint256)) break
-    seen.add(issuer.fingerprint256)
-    chain.push(new X509Certificate(issuer.raw))
-    current = issuer
+  let issuer = leaf.issuerCertificate
+  while (issuer !== undefined && chain.length < 8 && !chain.some((c) => c.fingerprint256 === issuer!.fingerprint256)) {
+    chain.push(issuer)
+    issuer = issuer.issuerCertificate
   }
   return chain
 }

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 
 interface Proc {
   child: ChildProcess
@@ -24,7 +24,7 @@ interface Proc {
 }
 
 async function serve (dataDir: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], {
+  const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve'], {
     cwd: dataDir,
     env: { ...process.env, CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -157,7 +157,7 @@ describe('bad configuration', () => {
   it('exits 78 naming the misspelt key and the file, and every other problem', async () => {
     const dir = await freshDir()
     await writeFile(join(dir, 'broker.config.json'), JSON.stringify({ mqtts: { prot: 8883 }, admin: { port: 'x' } }))
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'], { cwd: dir, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve'], { cwd: dir, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
     const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })

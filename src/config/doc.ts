@@ -1,0 +1,46 @@
+/** Renders docs/config.md from the schema, so the documentation cannot drift from the code. */
+import type { TSchema } from '@sinclair/typebox'
+import { ConfigSchema } from './schema.js'
+import { CONFIG_FILE_ENV, ENV_BINDINGS } from './env.js'
+
+interface Row { key: string; type: string; default: string; env: string; description: string }
+
+function rows (schema: TSchema, prefix: string, out: Row[]): Row[] {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
+  for (const [name, child] of Object.entries(properties)) {
+    const key = prefix === '' ? name : `${prefix}.${name}`
+    const c = child as { type?: string; enum?: string[]; default?: unknown; description?: string; items?: { type?: string } }
+    if (c.type === 'object') {
+      rows(child, key, out)
+      continue
+    }
+    out.push({
+      key,
+      type: c.enum !== undefined ? c.enum.map((v) => `\`${v}\``).join(' \\| ') : c.type === 'array' ? `${c.items?.type ?? ''}[]` : String(c.type),
+      default: `\`${JSON.stringify(c.default)}\``,
+      env: ENV_BINDINGS.find((b) => b.key === key)?.env ?? '',
+      description: c.description ?? ''
+    })
+  }
+  return out
+}
+
+export function renderConfigDoc (): string {
+  const table = rows(ConfigSchema, '', []).map((r) =>
+    `| \`${r.key}\` | ${r.type} | ${r.default} | ${r.env === '' ? '' : `\`${r.env}\``} | ${r.description} |`)
+  return [
+    '# Configuration',
+    '',
+    '<!-- generated from src/config/schema.ts by `npx tsx scripts/gen-config-doc.ts`; a test fails when it is stale -->',
+    '',
+    `certmq reads \`broker.config.json\` from the working directory, or the file named by \`${CONFIG_FILE_ENV}\` or`,
+    '`certmq serve --config FILE`. Every key is optional; unknown keys are errors. Environment variables',
+    'override the file. Problems are reported all at once, each naming the key and where the value came',
+    'from, and `certmq serve` exits with code 78.',
+    '',
+    '| key | type | default | environment variable | description |',
+    '| --- | --- | --- | --- | --- |',
+    ...table,
+    ''
+  ].join('\n')
+}

@@ -1,0 +1,28 @@
+/**
+ * PRODUCT §1.5 associated clients: per certificate, the most recent distinct (clientId, node)
+ * pairs, newest connect first. Pure list operations; the store persists the result.
+ */
+import type { AssociatedClient } from '../../domain/certificate.js'
+
+export const MAX_ASSOCIATED_CLIENTS = 20
+
+function samePair (entry: AssociatedClient, clientId: string, node: string): boolean {
+  return entry.clientId === clientId && entry.node === node
+}
+
+/** Puts `client` first, dropping an older entry for the same (clientId, node) and the oldest beyond the bound. */
+export function withClientConnected (list: readonly AssociatedClient[], client: AssociatedClient): AssociatedClient[] {
+  const others = list.filter((entry) => !samePair(entry, client.clientId, client.node))
+  return [{ ...client }, ...others].slice(0, MAX_ASSOCIATED_CLIENTS)
+}
+
+/**
+ * Marks the (clientId, node) entry disconnected at `at`, keeping its place. Returns undefined
+ * when there is no such entry, so the caller can skip the write.
+ */
+export function withClientDisconnected (list: readonly AssociatedClient[], clientId: string, node: string, at: string):
+  AssociatedClient[] | undefined {
+  const index = list.findIndex((entry) => samePair(entry, clientId, node))
+  if (index === -1) return undefined
+  return list.map((entry, i) => (i === index ? { ...entry, connected: false, lastSeenAt: at } : entry))
+}

@@ -1,0 +1,49 @@
+/**
+ * The LMDB environment of the embedded store: one root env, one named sub-database per kind of
+ * record. Keys are certificate / CA ids (SHA-256 fingerprints, lowercase hex) or meta keys.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb'
+import type { AssociatedClient, CertificateRecord } from '../../domain/certificate.js'
+import type { CaRecord } from '../../domain/ca.js'
+
+/** What the deny list keeps about a revoked fingerprint. */
+export interface DenyEntry {
+  revokedAt: string
+}
+
+export interface Databases {
+  root: RootDatabase
+  /** CA id → CaRecord */
+  cas: Database<CaRecord, string>
+  /** certificate id → CertificateRecord */
+  certs: Database<CertificateRecord, string>
+  /** revoked certificate id → DenyEntry; outlives the certificate record */
+  denied: Database<DenyEntry, string>
+  /** certificate id → associated clients, newest first */
+  clients: Database<AssociatedClient[], string>
+  /** meta key → string */
+  meta: Database<string, string>
+}
+
+/**
+ * Opens (creating when absent) the environment in directory `path`. Throws whatever lmdb throws;
+ * the store wraps it. Default sync settings are kept on purpose: `transactionSync` then returns
+ * only after the commit is flushed, so an acknowledged write survives kill -9 and power loss.
+ */
+export function openDatabases (path: string): Databases {
+  // noSubdir: false because lmdb would otherwise treat a directory name with a dot as a file name
+  const root = open({ path, noSubdir: false, maxDbs: 16 })
+  try {
+    return {
+      root,
+      cas: root.openDB<CaRecord, string>({ name: 'cas' }),
+      certs: root.openDB<CertificateRecord, string>({ name: 'certs' }),
+      denied: root.openDB<DenyEntry, string>({ name: 'denied' }),
+      clients: root.openDB<AssociatedClient[], string>({ name: 'clients' }),
+      meta: root.openDB<string, string>({ name: 'meta' })
+    }
+  } catch (err) {
+    void root.close()
+    throw err
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * RegistryStore on an embedded LMDB environment (STYLE §6): durable, crash-safe, no server.
+ *
+ * Every write runs in one synchronous LMDB transaction (`transactionSync`, default flags):
+ * the checks read the current state inside the transaction, and the call returns only after
+ * the commit is flushed, so an acknowledged write survives kill -9. JS runs one transaction at
+ * a time, so two concurrent inserts of one id give one success and one CERT_DUPLICATE.
+ * lmdb's asynchronous `transaction()` is not used: with the lmdb 3.5.6 prebuild for Node 20
+ * (node.abi115) its callback is never run and the promise never settles.
+ *
+ * This process must be the only writer of the directory: the in-memory indexes (see
+ * certificate-indexes.ts) are built at open and kept in step with the commits made here.
+ */
+import { mkdir } from 'node:fs/promises'
+import { CertmqError } from '../../errors.js'
+import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
+import type { CaRecord, CaStatus } from '../../domain/ca.js'
+import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
+import type { RegistryStore } from '../ports.js'
+import { withClientConnected, withClientDisconnected } from './associated-clients.js'
+import { CertificateIndexes } from './certificate-indexes.js'
+import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
+import { openDatabases, type Databases } from './databases.js'
+import { caErrors, certErrors, shortId } from './registry-errors.js'
+
+export interface EmbeddedRegistryStoreOptions {
+  /** Directory of the LMDB environment; created (mode 0700) when missing. */
+  path: string
+}
+
+/** How long associated-client changes wait to be committed together. */
+const CLIENT_FLUSH_MS = 200
+
+export class EmbeddedRegistryStore implements RegistryStore {
+  readonly path: string
+  private dbs: Databases | undefined
+  private closing: Promise<void> | undefined
+  private readonly indexes = new CertificateIndexes()
+  private readonly clientWrites: Array<(dbs: Databases) => void> = []
+  private clientFlushTimer: NodeJS.Timeout | undefined
+
+  constructor (options: EmbeddedRegistryStoreOptions) {
+    this.path = options.path
+  }
+
+  async open (): Promise<void> {
+    if (this.dbs !== undefined) return
+    await this.closing
+    try {
+      await mkdir(this.path, { recursive: true, mode: 0o700 })
+    } catch (err) {
+      throw this.failure('create its directory', err)
+    }
+    let dbs: Databases | undefined
+    try {
+      dbs = openDatabases(this.path)
+      const records: CertificateRecord[] = []
+      for (const { value } of dbs.certs.getRange()) records.push(value)
+      this.indexes.rebuild(records)
+    } catch (err) {
+      this.indexes.clear()
+      await dbs?.root.close().catch(() => {})
+      throw this.failure('open', err)
+    }
+    this.dbs = dbs
+  }
+
+  async close (): Promise<void> {
+    const dbs = this.dbs
+    if (dbs === undefined) {
+      await this.closing
+      return
+    }
+    this.flushClientWrites()
+    this.dbs = undefined
+    this.indexes.clear()
+    this.closing = dbs.root.close().catch((err: unknown) => { throw this.failure('close', err) })
+    await this.closing
+  }
+
+  // ---- CAs -------------------------------------------------------------------------------
+
+  async insertCa (record: CaRecord, maxCas: number): Promise<CaRecord> {
+    return this.write(`insert CA ${shortId(record.id)}`, ({ cas }) => {
+      if (cas.doesExist(record.id)) throw caErrors.duplicate(record.id)
+      // the built-in CA is not counted against maxCas, so it is never refused for it either
+      if (!record.builtin) {
+        let registered = 0
+        for (const { value } of cas.getRange()) if (!value.builtin) registered++
+        if (registered >= maxCas) throw caErrors.limitReached(record.id, maxCas, registered)
+      }
+      const saved = { ...record }
+      cas.putSync(record.id, saved)
+      return saved
+    })
+  }
+
+  async getCa (id: string): Promise<CaRecord | undefined> {
+    return this.read(`read CA ${shortId(id)}`, ({ cas }) => cas.get(id))
+  }
+
+  async listCas (): Promise<CaRecord[]> {
+    const all = this.read('list CAs', ({ cas }) => [...cas.getRange()].map(({ value }) => value))
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  async transitionCa (id: string, allowedFrom: readonly CaStatus[], to: CaStatus, now: string): Promise<CaRecord> {
+    return this.write(`change the status of CA ${shortId(id)}`, ({ cas }) => {
+      const current = cas.get(id)
+      if (current === undefined) throw caErrors.notFound(id)
+      if (!allowedFrom.includes(current.status)) throw caErrors.statusConflict(id, current.status, to, allowedFrom)
+      const updated: CaRecord = { ...current, status: to, updatedAt: now }
+      cas.putSync(id, updated)
+      return updated
+    })
+  }
+
+  async deleteCa (id: string): Promise<CaRecord> {
+    const { ca, removed } = this.write(`delete CA ${shortId(id)}`, ({ cas, certs, clients }) => {
+      const ca = cas.get(id)
+      if (ca === undefined) throw caErrors.notFound(id)
+      if (ca.builtin) throw caErrors.builtin(id)
+      const under: CertificateRecord[] = []
+      for (const certId of this.indexes.idsOfCa(id)) {
+        const cert = certs.get(certId)
+        if (cert !== undefined) under.push(cert)
+      }
+      const active = under.filter((cert) => cert.status === 'active').length
+      if (active > 0) throw caErrors.hasActiveCertificates(id, active)
+      // revoked ones keep their deny-list entry: the deny list is never pruned here
+      for (const cert of under) {
+        certs.removeSync(cert.id)
+        clients.removeSync(cert.id)
+      }
+      cas.removeSync(id)
+      return { ca, removed: under }
+    })
+    for (const cert of removed) this.indexes.remove(cert)
+    return ca
+  }
+
+  // ---- certificates ----------------------------------------------------------------------
+
+  async insertCertificate (record: CertificateRecord): Promise<CertificateRecord> {
+    const saved = this.write(`insert certificate ${shortId(record.id)}`, ({ cas, certs, denied }) => {
+      const deny = denied.get(record.id)
+      if (deny !== undefined) throw certErrors.revoked(record.id, deny.revokedAt)
+      const existing = certs.get(record.id)
+      if (existing !== undefined) throw certErrors.duplicate(record.id, existing.status)
+      if (!cas.doesExist(record.caId)) throw certErrors.caNotFound(record.id, record.caId)
+      if (record.clientId !== null) {
+        const holderId = this.indexes.idOfClientId(record.clientId)
+        const holder = holderId === undefined ? undefined : certs.get(holderId)
+        if (holder !== undefined && holder.clientId === record.clientId) {
+          throw certErrors.clientIdTaken(record.id, record.clientId, holder.id)
+        }
+      }
+      const saved = { ...record }
+      certs.putSync(record.id, saved)
+      // keeps "revoked implies denied" true even for a record inserted as revoked
+      if (record.status === 'revoked') denied.putSync(record.id, { revokedAt: record.updatedAt })
+      return saved
+    })
+    this.indexes.add(saved)
+    return saved
+  }
+
+  async getCertificate (id: string): Promise<CertificateRecord | undefined> {
+    return this.read(`read certificate ${shortId(id)}`, ({ certs }) => certs.get(id))
+  }
+
+  async listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
+    checkLimit(query.limit)
+    const after = decodeCursor(query.cursor)
+    const matches = certificateFilter(query)
+    return this.read('list certificates', ({ certs }) => takePage(this.candidates(certs, query, after), matches, query.limit))
+  }
+
+  async transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
+    Promise<CertificateRecord> {
+    return this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
+      const current = certs.get(id)
+      if (current === undefined) throw certErrors.notFound(id)
+      if (!allowedFrom.includes(current.status)) throw certErrors.statusConflict(id, current.status, to, allowedFrom)
+      const updated: CertificateRecord = { ...current, status: to, updatedAt: now }
+      certs.putSync(id, updated)
+      if (to === 'revoked' && !denied.doesExist(id)) denied.putSync(id, { revokedAt: now })
+      return updated
+    })
+  }
+
+  async deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord> {
+    const removed = this.write(`delete certificate ${shortId(id)}`, ({ certs, clients }) => {
+      const current = certs.get(id)
+      if (current === undefined) throw certErrors.notFound(id)
+      if (!allowedFrom.includes(current.status)) throw certErrors.deleteConflict(id, current.status, allowedFrom)
+      // the deny-list entry of a revoked certificate stays: revocation is irreversible
+      certs.removeSync(id)
+      clients.removeSync(id)
+      return current
+    })
+    this.indexes.remove(removed)
+    return removed
+  }
+
+  async isDenied (id: string): Promise<boolean> {
+    return this.read(`read the deny list for ${shortId(id)}`, ({ denied }) => denied.doesExist(id))
+  }
+
+  // ---- associated clients ----------------------------------------------------------------
+
+  // Associated clients are written on every CONNECT. They are an audit trail, not acknowledged
+  // data, so they are batched: one commit (one fsync) per CLIENT_FLUSH_MS instead of one per
+  // connect, which would block the event loop on the hot path. Reads flush first.
+
+  async recordClientConnected (id: string, client: AssociatedClient): Promise<void> {
+    this.queueClientWrite(({ certs, clients }) => {
+      // the certificate may have been deleted since the client connected: nothing to attach to
+      if (!certs.doesExist(id)) return
+      clients.putSync(id, withClientConnected(clients.get(id) ?? [], client))
+    })
+  }
+
+  async recordClientDisconnected (id: string, clientId: string, node: string, at: string): Promise<void> {
+    this.queueClientWrite(({ clients }) => {
+      const next = withClientDisconnected(clients.get(id) ?? [], clientId, node, at)
+      if (next !== undefined) clients.putSync(id, next)
+    })
+  }
+
+  async getAssociatedClients (id: string): Promise<AssociatedClient[]> {
+    this.flushClientWrites()
+    return this.read(`read the clients of certificate ${shortId(id)}`, ({ clients }) => clients.get(id) ?? [])
+  }
+
+  private queueClientWrite (op: (dbs: Databases) => void): void {
+    this.handles('record an associated client')
+    this.clientWrites.push(op)
+    this.clientFlushTimer ??= setTimeout(() => { this.flushClientWrites() }, CLIENT_FLUSH_MS).unref()
+  }
+
+  private flushClientWrites (): void {
+    if (this.clientFlushTimer !== undefined) clearTimeout(this.clientFlushTimer)
+    this.clientFlushTimer = undefined
+    if (this.clientWrites.length === 0 || this.dbs === undefined) return
+    const ops = this.clientWrites.splice(0)
+    try {
+      this.write(`record ${ops.length} associated client changes`, (dbs) => { for (const op of ops) op(dbs) })
+    } catch {
+      // an audit-trail batch that cannot be written is dropped; the next one may succeed
+    }
+  }
+
+  // ---- meta ------------------------------------------------------------------------------
+
+  async getMeta (key: string): Promise<string | undefined> {
+    return this.read(`read meta ${key}`, ({ meta }) => meta.get(key))
+  }
+
+  async setMeta (key: string, value: string): Promise<void> {
+    this.write(`write meta ${key}`, ({ meta }) => { meta.putSync(key, value) })
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** Records after `after` in ascending id order, narrowed by an index when the query names one. */
+  private * candidates (certs: Databases['certs'], query: CertificateQuery, after: string | undefined): Generator<CertificateRecord> {
+    let ids: string[] | undefined
+    if (query.clientId !== undefined) {
+      const id = this.indexes.idOfClientId(query.clientId)
+      ids = id === undefined ? [] : [id]
+    } else if (query.caId !== undefined) {
+      ids = [...this.indexes.idsOfCa(query.caId)]
+    }
+    if (ids === undefined) {
+      for (const { value } of certs.getRange(after === undefined ? {} : { start: after, exclusiveStart: true })) yield value
+      return
+    }
+    // ids are lowercase hex, so JS string order is LMDB key order
+    for (const id of ids.filter((id) => after === undefined || id > after).sort()) {
+      const record = certs.get(id)
+      if (record !== undefined) yield record
+    }
+  }
+
+  private handles (operation: string): Databases {
+    if (this.dbs === undefined) {
+      throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${this.path}: could not ${operation}: the store is not open`,
+        { path: this.path, operation })
+    }
+    return this.dbs
+  }
+
+  private read<T> (operation: string, body: (dbs: Databases) => T): T {
+    const dbs = this.handles(operation)
+    try {
+      return body(dbs)
+    } catch (err) {
+      throw this.failure(operation, err)
+    }
+  }
+
+  /** Runs `body` in one write transaction; a throw aborts it, so a domain error leaves nothing behind. */
+  private write<T> (operation: string, body: (dbs: Databases) => T): T {
+    const dbs = this.handles(operation)
+    try {
+      return dbs.root.transactionSync(() => body(dbs))
+    } catch (err) {
+      throw this.failure(operation, err)
+    }
+  }
+
+  /** Domain errors pass through; anything from lmdb or fs becomes STORE_UNAVAILABLE with its cause. */
+  private failure (operation: string, err: unknown): CertmqError {
+    if (err instanceof CertmqError) return err
+    return new CertmqError('STORE_UNAVAILABLE', `embedded store at ${this.path}: could not ${operation}`,
+      { path: this.path, operation }, { cause: err })
+  }
+}

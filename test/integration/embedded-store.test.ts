@@ -1,0 +1,151 @@
+/**
+ * EmbeddedRegistryStore: the RegistryStore contract, plus what only an on-disk store has to show
+ * (STYLE §6): data and indexes intact after reopen, and every acknowledged write kept when the
+ * writing process is killed with SIGKILL.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { describeRegistryStore, instant, makeCa, makeCertificate, makeClient, rejectsWith } from '../contract/registry-store.contract.js'
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const WRITER = fileURLToPath(new URL('../helpers/embedded-store-writer.ts', import.meta.url))
+
+async function makeTempDir (): Promise<string> {
+  return await mkdtemp(join(tmpdir(), 'certmq-embedded-'))
+}
+
+describeRegistryStore('EmbeddedRegistryStore', async () => {
+  const dir = await makeTempDir()
+  const store = new EmbeddedRegistryStore({ path: join(dir, 'registry') })
+  return {
+    store,
+    cleanup: async () => {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+})
+
+describe('EmbeddedRegistryStore on disk', () => {
+  let dir: string
+  const opened: EmbeddedRegistryStore[] = []
+
+  async function openStore (path = join(dir, 'registry')): Promise<EmbeddedRegistryStore> {
+    const store = new EmbeddedRegistryStore({ path })
+    await store.open()
+    opened.push(store)
+    return store
+  }
+
+  beforeEach(async () => {
+    dir = await makeTempDir()
+  })
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('creates its directory, parents included, when it is missing', async () => {
+    const store = await openStore(join(dir, 'a', 'b.c', 'registry'))
+    await store.setMeta('k', 'v')
+    expect(await store.getMeta('k')).toBe('v')
+  })
+
+  it('reports STORE_UNAVAILABLE with the path and the cause when the directory cannot be created', async () => {
+    await writeFile(join(dir, 'plain-file'), 'not a directory')
+    const path = join(dir, 'plain-file', 'registry')
+    const err = await rejectsWith(new EmbeddedRegistryStore({ path }).open(), 'STORE_UNAVAILABLE')
+    expect(err.message).toContain(`embedded store at ${path}: `)
+    expect(err.details).toMatchObject({ path })
+    expect(err.cause).toBeInstanceOf(Error)
+  })
+
+  it('keeps CAs, certificates, the deny list, associated clients and meta across close and reopen', async () => {
+    const first = await openStore()
+    const ca = makeCa()
+    await first.insertCa(ca, 10)
+    const kept = makeCertificate(ca, { clientId: 'truck-1' })
+    const revoked = makeCertificate(ca)
+    await first.insertCertificate(kept)
+    await first.insertCertificate(revoked)
+    await first.transitionCertificate(revoked.id, ['active'], 'revoked', instant(100))
+    await first.recordClientConnected(kept.id, makeClient('truck-1', 'node-a', instant(50)))
+    await first.setMeta('schemaVersion', '1')
+    await first.close()
+
+    const second = await openStore()
+    expect(await second.listCas()).toEqual([ca])
+    expect(await second.getCertificate(kept.id)).toEqual(kept)
+    expect(await second.getCertificate(revoked.id)).toMatchObject({ status: 'revoked', updatedAt: instant(100) })
+    expect(await second.isDenied(revoked.id)).toBe(true)
+    expect(await second.getAssociatedClients(kept.id)).toEqual([makeClient('truck-1', 'node-a', instant(50))])
+    expect(await second.getMeta('schemaVersion')).toBe('1')
+  })
+
+  it('rebuilds its indexes on reopen, so CLIENT_ID_TAKEN, CA filters and CA_HAS_ACTIVE_CERTIFICATES still hold', async () => {
+    const first = await openStore()
+    const ca = makeCa()
+    await first.insertCa(ca, 10)
+    const cert = makeCertificate(ca, { clientId: 'truck-7' })
+    await first.insertCertificate(cert)
+    await first.close()
+
+    const second = await openStore()
+    const err = await rejectsWith(second.insertCertificate(makeCertificate(ca, { clientId: 'truck-7' })), 'CLIENT_ID_TAKEN')
+    expect(err.details).toMatchObject({ takenBy: cert.id })
+    expect((await second.listCertificates({ caId: ca.id, limit: 10 })).items).toEqual([cert])
+    expect((await second.listCertificates({ clientId: 'truck-7', limit: 10 })).items).toEqual([cert])
+    await rejectsWith(second.deleteCa(ca.id), 'CA_HAS_ACTIVE_CERTIFICATES')
+  })
+
+  it('keeps every acknowledged insert when the writing process is killed with SIGKILL', async () => {
+    const path = join(dir, 'registry')
+    const ca = makeCa()
+    const seedPath = join(dir, 'seed.json')
+    await writeFile(seedPath, JSON.stringify({ ca, template: makeCertificate(ca) }))
+
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, seedPath, '1000000'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
+
+    const acknowledged: string[] = []
+    for await (const line of createInterface({ input: child.stdout })) {
+      const id = /^ack ([0-9a-f]{64})$/.exec(line)?.[1]
+      if (id === undefined) continue
+      acknowledged.push(id)
+      // lines still buffered after the kill were printed, so acknowledged, before it
+      if (acknowledged.length === 20) child.kill('SIGKILL')
+    }
+    const signal = await exited
+    expect(signal, `writer should die by SIGKILL; stderr: ${stderr}`).toBe('SIGKILL')
+    expect(acknowledged.length).toBeGreaterThanOrEqual(20)
+
+    const store = await openStore(path)
+    for (const id of acknowledged) {
+      expect(await store.getCertificate(id), `acknowledged certificate ${id}`).toMatchObject({ id, caId: ca.id })
+    }
+    const stored = []
+    let cursor: string | undefined
+    do {
+      const page = await store.listCertificates({ caId: ca.id, limit: 500, cursor })
+      stored.push(...page.items)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    expect(stored.length).toBeGreaterThanOrEqual(acknowledged.length)
+    // the store is usable after the crash, Client IDs included
+    const last = stored[stored.length - 1]
+    await rejectsWith(store.insertCertificate(makeCertificate(ca, { clientId: last?.clientId ?? null })), 'CLIENT_ID_TAKEN')
+    await store.insertCertificate(makeCertificate(ca, { clientId: 'after-crash' }))
+  })
+})
