@@ -24,7 +24,11 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
     reps: { type: 'string', default: '3' },
-    revocations: { type: 'string', default: '20' }
+    revocations: { type: 'string', default: '20' },
+    // write a V8 CPU profile of the certmq process into this directory
+    'cpu-prof': { type: 'string' },
+    // certmq's log level for the run (info is the default and logs every connect decision)
+    'log-level': { type: 'string', default: 'info' }
   }
 })
 const DEVICES = Number(args.devices)
@@ -150,9 +154,10 @@ async function main (): Promise<void> {
   const { ca, devices } = await makeFleet(DEVICES + REVOCATIONS, 'bench')
   for (const d of devices) d.context = createSecureContext({ cert: d.certPem, key: d.keyPem })
 
-  const certmqChild = spawn(process.execPath, ['--import', TSX_IMPORT, join(ROOT, 'src/main.ts'), 'serve'], {
+  const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
+  const certmqChild = spawn(process.execPath, [...profile, '--import', TSX_IMPORT, join(ROOT, 'src/main.ts'), 'serve'], {
     cwd: work,
-    env: { ...process.env, CERTMQ_DATA_DIR: join(work, 'data'), CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: TOKEN },
+    env: { ...process.env, CERTMQ_DATA_DIR: join(work, 'data'), CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: TOKEN, CERTMQ_LOG_LEVEL: args['log-level'] },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const started = await waitForLine(certmqChild, (l) => l['event'] === 'server.started')

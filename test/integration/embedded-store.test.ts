@@ -149,3 +149,22 @@ describe('EmbeddedRegistryStore on disk', () => {
     await store.insertCertificate(makeCertificate(ca, { clientId: 'after-crash' }))
   })
 })
+
+describe('EmbeddedRegistryStore: one process per data directory', () => {
+  it('refuses to open a store another running process holds (STORE_UNAVAILABLE naming its pid), and takes over a stale lock', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certmq-lock-'))
+    try {
+      // a lock held by a live process: this test's parent
+      await writeFile(join(dir, 'certmq.lock'), `${process.ppid}\n`)
+      const blocked = new EmbeddedRegistryStore({ path: dir })
+      await expect(blocked.open()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining(`in use by process ${process.ppid}`) })
+      // a lock left behind by a process that is gone (kill -9)
+      await writeFile(join(dir, 'certmq.lock'), '2147483646\n')
+      const store = new EmbeddedRegistryStore({ path: dir })
+      await store.open()
+      await store.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -13,6 +13,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { CertmqError } from '../../errors.js'
+import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
 import type { CaRecord, CaStatus } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
@@ -38,6 +39,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   private readonly indexes = new CertificateIndexes()
   private readonly clientWrites: Array<(dbs: Databases) => void> = []
   private clientFlushTimer: NodeJS.Timeout | undefined
+  private releaseLock: () => void = () => {}
 
   constructor (options: EmbeddedRegistryStoreOptions) {
     this.path = options.path
@@ -51,6 +53,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     } catch (err) {
       throw this.failure('create its directory', err)
     }
+    const release = acquireProcessLock(this.path)
     let dbs: Databases | undefined
     try {
       dbs = openDatabases(this.path)
@@ -60,9 +63,11 @@ export class EmbeddedRegistryStore implements RegistryStore {
     } catch (err) {
       this.indexes.clear()
       await dbs?.root.close().catch(() => {})
+      release()
       throw this.failure('open', err)
     }
     this.dbs = dbs
+    this.releaseLock = release
   }
 
   async close (): Promise<void> {
@@ -74,7 +79,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.flushClientWrites()
     this.dbs = undefined
     this.indexes.clear()
-    this.closing = dbs.root.close().catch((err: unknown) => { throw this.failure('close', err) })
+    const release = this.releaseLock
+    this.closing = dbs.root.close()
+      .catch((err: unknown) => { throw this.failure('close', err) })
+      .finally(release)
     await this.closing
   }
 
