@@ -4,27 +4,32 @@
  * plain Aedes TLS server with no certificate logic, alternating in one run; broker CPU per
  * connect from /proc; then the time from a revoke API call to the subscriber's disconnect.
  *
- *   npm run bench                      # 1000 devices, concurrency 50, 3 repetitions
+ *   npm run bench                      # 1000 devices, concurrency 50, 5 repetitions
  *   npm run bench -- --devices 200 --reps 1
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { openSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls'
 import { parseArgs } from 'node:util'
-import { pathToFileURL } from 'node:url'
 import mqttPacket from 'mqtt-packet'
 import { createCaCertificate, issueCertificate } from '../src/pki/certificate-authority.js'
 
 const ROOT = join(import.meta.dirname, '..')
-const TSX_IMPORT = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
 const { values: args } = parseArgs({
   options: {
     devices: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
+    // pin the brokers to CPU 0 and this driver to the others (needs taskset and 2+ CPUs)
+    pin: { type: 'boolean', default: true },
     revocations: { type: 'string', default: '20' },
+    // connects, not counted, that warm a target before each of its rounds
+    warmup: { type: 'string', default: '200' },
     // write a V8 CPU profile of the certmq process into this directory
     'cpu-prof': { type: 'string' },
     // certmq's log level for the run (info is the default and logs every connect decision)
@@ -35,7 +40,22 @@ const DEVICES = Number(args.devices)
 const CONCURRENCY = Number(args.concurrency)
 const REPS = Number(args.reps)
 const REVOCATIONS = Number(args.revocations)
+const WARMUP = Math.min(Number(args.warmup), DEVICES)
 const TOKEN = 'bench-token-not-a-secret-0000'
+
+/**
+ * The brokers share CPU 0 (one runs at a time) and the driver takes the rest, so a broker's CPU
+ * per connect is not skewed by where the scheduler happens to put the driver's handshakes.
+ */
+const PIN = args.pin && availableParallelism() >= 2 && hasTaskset()
+function hasTaskset (): boolean {
+  try { execFileSync('taskset', ['-V'], { stdio: 'ignore' }); return true } catch { return false }
+}
+if (PIN) execFileSync('taskset', ['-a', '-cp', `1-${availableParallelism() - 1}`, String(process.pid)], { stdio: 'ignore' })
+/** The command line that starts a broker, pinned to CPU 0 when PIN. */
+function brokerCommand (args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args]
+}
 
 interface Device { certPem: string; keyPem: string; context?: SecureContext }
 interface Target { name: string; child: ChildProcess; port: number }
@@ -80,6 +100,30 @@ async function waitForLine (child: ChildProcess, match: (line: Record<string, un
     child.stdout!.on('data', onData)
     child.once('exit', (code) => { reject(new Error(`process exited with ${String(code)}`)) })
   })
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** Polls certmq's /healthz until both listeners are up. */
+async function waitForHealthy (url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`certmq exited with ${child.exitCode}; see its log`)
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) return
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`certmq did not become healthy at ${url}`)
 }
 
 function cpuMs (pid: number): Promise<number> {
@@ -155,14 +199,26 @@ async function main (): Promise<void> {
   for (const d of devices) d.context = createSecureContext({ cert: d.certPem, key: d.keyPem })
 
   const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
-  const certmqChild = spawn(process.execPath, [...profile, '--import', TSX_IMPORT, join(ROOT, 'src/main.ts'), 'serve'], {
+  // certmq logs to a file, as under a service manager: the bench does not spend CPU reading it
+  const [mqttsPort, adminPort] = [await freePort(), await freePort()]
+  // the built broker, as `npm start` runs it: no TypeScript loader in the measured process
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  const certmqChild = spawn(...brokerCommand([...profile, join(ROOT, 'bin/certmq.js'), 'serve']), {
     cwd: work,
-    env: { ...process.env, CERTMQ_DATA_DIR: join(work, 'data'), CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: TOKEN, CERTMQ_LOG_LEVEL: args['log-level'] },
-    stdio: ['ignore', 'pipe', 'inherit']
+    env: {
+      ...process.env,
+      CERTMQ_DATA_DIR: join(work, 'data'),
+      CERTMQ_MQTTS_HOST: '127.0.0.1',
+      CERTMQ_MQTTS_PORT: String(mqttsPort),
+      CERTMQ_ADMIN_PORT: String(adminPort),
+      CERTMQ_ADMIN_TOKEN: TOKEN,
+      CERTMQ_LOG_LEVEL: args['log-level']
+    },
+    stdio: ['ignore', openSync(join(work, 'certmq.log'), 'a'), 'inherit']
   })
-  const started = await waitForLine(certmqChild, (l) => l['event'] === 'server.started')
-  const adminUrl = String(started['admin'])
-  const certmq: Target = { name: 'certmq', child: certmqChild, port: Number(new URL(String(started['mqtts']).replace('mqtts:', 'http:')).port) }
+  const adminUrl = `http://127.0.0.1:${adminPort}`
+  await waitForHealthy(adminUrl, certmqChild)
+  const certmq: Target = { name: 'certmq', child: certmqChild, port: mqttsPort }
 
   process.stdout.write(`registering the CA and ${devices.length} certificates through the admin API…\n`)
   const caRecord = await api(adminUrl, 'POST', '/api/v1/cas', { certificatePem: ca.certificatePem, registrationMode: 'manual' })
@@ -174,18 +230,19 @@ async function main (): Promise<void> {
 
   const caFile = join(work, 'fleet-ca.pem')
   await writeFile(caFile, ca.certificatePem)
-  const plainChild = spawn(process.execPath, ['--import', TSX_IMPORT, join(ROOT, 'scripts/plain-aedes-tls.ts'),
-    join(work, 'data', 'tls', 'server.pem'), join(work, 'data', 'tls', 'server.key'), caFile, join(work, 'data', 'ca', 'builtin-ca.pem')],
+  const plainChild = spawn(...brokerCommand([...profile, join(ROOT, 'scripts/plain-aedes-tls.mjs'),
+    join(work, 'data', 'tls', 'server.pem'), join(work, 'data', 'tls', 'server.key'), caFile, join(work, 'data', 'ca', 'builtin-ca.pem')]),
   { stdio: ['ignore', 'pipe', 'inherit'] })
   const plain: Target = { name: 'plain aedes', child: plainChild, port: Number((await waitForLine(plainChild, (l) => l['event'] === 'listening'))['port']) }
 
   const fleet = devices.slice(0, DEVICES)
   const rounds: Record<string, Round[]> = { certmq: [], 'plain aedes': [] }
-  // warm-up both targets (JIT, TLS caches) with a short round that is not counted
-  await connectRound(certmq, fleet.slice(0, 100))
-  await connectRound(plain, fleet.slice(0, 100))
   for (let rep = 0; rep < REPS; rep++) {
     for (const target of rep % 2 === 0 ? [certmq, plain] : [plain, certmq]) {
+      // a target that sat idle while the other one ran is warmed again first (JIT, heap sizing,
+      // caches) with a short round that is not counted: the rounds measure steady state, not
+      // the first seconds after an idle period (measured: up to +30% CPU per connect on certmq)
+      await connectRound(target, fleet.slice(0, WARMUP))
       const round = await connectRound(target, fleet)
       rounds[target.name]!.push(round)
       process.stdout.write(`  rep ${rep + 1} ${target.name}: ${round.connectsPerSec.toFixed(0)} connects/s, p50 ${round.p50.toFixed(2)} ms, p99 ${round.p99.toFixed(2)} ms, ${round.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${round.failures} failures\n`)
@@ -216,7 +273,8 @@ async function main (): Promise<void> {
   const report = [
     `# certmq connect benchmark — ${new Date().toISOString()}`,
     '',
-    `${DEVICES} distinct registered devices (EC P-256), concurrency ${CONCURRENCY}, ${REPS} repetitions alternating targets; median (min–max).`,
+    `${DEVICES} distinct registered devices (EC P-256), concurrency ${CONCURRENCY}, ${REPS} repetitions alternating targets, each round after ${WARMUP} uncounted warm-up connects; median (min–max).`,
+    PIN ? 'Brokers pinned to CPU 0, the driver to the other CPUs (taskset).' : 'No CPU pinning: brokers and driver share all CPUs.',
     '',
     '| target | connects/s | CONNECT→CONNACK p50 ms | p99 ms | broker CPU ms/connect | failures |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -1,8 +1,9 @@
 /**
  * Baseline for benchmarks: a plain Aedes 1.x broker behind the same TLS settings as certmq's
  * listener (client certificate requested, same server key and CA hint list) and no certificate
- * logic at all. Prints `{"event":"listening","port":N}` on stdout.
- * Usage: tsx scripts/plain-aedes-tls.ts <server.pem> <server.key> <ca.pem>...
+ * logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's built
+ * output (dist/) that the benchmarks start. Prints `{"event":"listening","port":N}` on stdout.
+ * Usage: node scripts/plain-aedes-tls.mjs <server.pem> <server.key> [ca.pem...]
  */
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:tls'
@@ -10,7 +11,7 @@ import { Aedes } from 'aedes'
 
 const [certFile, keyFile, ...caFiles] = process.argv.slice(2)
 if (certFile === undefined || keyFile === undefined) {
-  process.stderr.write('usage: plain-aedes-tls.ts <server.pem> <server.key> [ca.pem...]\n')
+  process.stderr.write('usage: plain-aedes-tls.mjs <server.pem> <server.key> [ca.pem...]\n')
   process.exit(2)
 }
 const broker = await Aedes.createBroker()
