@@ -28,6 +28,9 @@ const { values: args } = parseArgs({
     // pin the brokers to CPU 0 and this driver to the others (needs taskset and 2+ CPUs)
     pin: { type: 'boolean', default: true },
     revocations: { type: 'string', default: '20' },
+    // offered connects per second (0: as fast as the concurrency allows). At one fixed rate both
+    // targets do the same work per second, so their CPU per connect compares like for like
+    rate: { type: 'string', default: '200' },
     // connects, not counted, that warm a target before each of its rounds
     warmup: { type: 'string', default: '200' },
     // write a V8 CPU profile of the certmq process into this directory
@@ -41,6 +44,7 @@ const CONCURRENCY = Number(args.concurrency)
 const REPS = Number(args.reps)
 const REVOCATIONS = Number(args.revocations)
 const WARMUP = Math.min(Number(args.warmup), DEVICES)
+const RATE = Number(args.rate)
 const TOKEN = 'bench-token-not-a-secret-0000'
 
 /**
@@ -151,6 +155,8 @@ async function connectOnce (port: number, device: Device, clientId: string):
   Promise<{ code: number; ms: number; close: () => void; closed: Promise<number> }> {
   return await new Promise((resolve, reject) => {
     const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: device.context, rejectUnauthorized: false })
+    // measure the broker, not Nagle's algorithm on this side of the connection
+    socket.setNoDelay(true)
     const parser = mqttPacket.parser({ protocolVersion: 4 })
     let sentAt = 0
     const closed = new Promise<number>((resolveClosed) => { socket.once('close', () => { resolveClosed(performance.now()) }) })
@@ -174,6 +180,11 @@ async function connectRound (target: Target, devices: Device[]): Promise<Round> 
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < devices.length) {
       const i = next++
+      if (RATE > 0) {
+        // open-loop pacing: device i starts at i / RATE seconds (or later, when all slots are busy)
+        const due = started + (i * 1000) / RATE - performance.now()
+        if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
+      }
       try {
         const result = await connectOnce(target.port, devices[i]!, `SN${String(i).padStart(6, '0')}`)
         sockets.push(result.close)
@@ -273,7 +284,7 @@ async function main (): Promise<void> {
   const report = [
     `# certmq connect benchmark — ${new Date().toISOString()}`,
     '',
-    `${DEVICES} distinct registered devices (EC P-256), concurrency ${CONCURRENCY}, ${REPS} repetitions alternating targets, each round after ${WARMUP} uncounted warm-up connects; median (min–max).`,
+    `${DEVICES} distinct registered devices (EC P-256), concurrency ${CONCURRENCY}, ${REPS} repetitions alternating targets, each round after ${WARMUP} uncounted warm-up connects; ${RATE > 0 ? `offered rate ${RATE} connects/s` : 'no pacing (as fast as the concurrency allows)'}; median (min–max).`,
     PIN ? 'Brokers pinned to CPU 0, the driver to the other CPUs (taskset).' : 'No CPU pinning: brokers and driver share all CPUs.',
     '',
     '| target | connects/s | CONNECT→CONNACK p50 ms | p99 ms | broker CPU ms/connect | failures |',
