@@ -1,6 +1,6 @@
 /**
  * Baseline for benchmarks: a plain Aedes 1.x broker behind the same TLS settings as certmq's
- * listener (client certificate requested, same server key and CA hint list) and no certificate
+ * listener (client certificate requested, same server key and CA hint list, TCP_NODELAY) and no certificate
  * logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's built
  * output (dist/) that the benchmarks start. Prints `{"event":"listening","port":N}` on stdout.
  * Usage: node scripts/plain-aedes-tls.mjs <server.pem> <server.key> [ca.pem...]
@@ -21,7 +21,8 @@ const server = createServer({
   ca: caFiles.map((f) => readFileSync(f)),
   requestCert: true,
   rejectUnauthorized: false,
-  minVersion: 'TLSv1.2'
+  minVersion: 'TLSv1.2',
+  noDelay: true
 }, (socket) => { broker.handle(socket) })
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()
