@@ -1,0 +1,210 @@
+/**
+ * `certmq simulate`: rehearse a fleet (PRODUCT §5, device simulator). Makes or reuses the fleet,
+ * optionally registers it with a running certmq through the admin API, runs it against any MQTTS
+ * broker and prints a summary (or one JSON result with --json). Progress goes to stderr on a
+ * terminal.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { CertmqError } from '../../errors.js'
+import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
+import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
+import { loadOrCreateFleet, type Fleet, type FleetDevice } from '../../simulator/fleet.js'
+import { runSimulation, type Progress } from '../../simulator/run.js'
+import { CONNACK_NAMES, type SimulationSummary } from '../../simulator/stats.js'
+import { AdminApiError, type AdminApiClient } from '../api-client.js'
+import type { CommandContext } from '../index.js'
+import type { TextSink } from '../output.js'
+
+const KEY_TYPES: Record<string, KeyAlgorithm> = { ec: 'EC-P256', rsa2048: 'RSA-2048', rsa4096: 'RSA-4096' }
+type Registration = 'none' | 'ca-auto' | 'ca-manual' | 'devices'
+
+interface SimulateOptions {
+  devices: number
+  fleet: string
+  org: string
+  key: string
+  fleetDir: string
+  caCert?: string
+  caKey?: string
+  broker: string
+  serverCa?: string
+  servername?: string
+  insecure: boolean
+  register: Registration
+  rate: number
+  concurrency: number
+  duration: number
+  publishRate: number
+  qos: number
+  payload: number
+  commands: boolean
+  monitor: boolean
+  retries: number
+  storm?: number
+  brokerPid?: number
+  connectTimeout: number
+}
+
+export function registerSimulateCommand (program: Command, ctx: CommandContext, stderr: TextSink & { isTTY?: boolean }): void {
+  program.command('simulate')
+    .description('connect a simulated fleet of devices over MQTTS and report connect rate, latencies and rejections')
+    .option('--devices <n>', 'number of devices', positiveInt, 100)
+    .option('--fleet <name>', 'fleet name: the OU of the device subjects and the cache folder', 'sim')
+    .option('--org <name>', 'O of the device subjects', 'certmq simulator')
+    .addOption(new Option('--key <type>', 'device key type').choices(Object.keys(KEY_TYPES)).default('ec'))
+    .option('--fleet-dir <dir>', 'where fleets are cached', '.certmq-sim')
+    .option('--ca-cert <file>', 'issue devices from this CA certificate (PEM) instead of a fleet CA made here')
+    .option('--ca-key <file>', 'private key of --ca-cert (PEM)')
+    .option('--broker <url>', 'MQTTS broker', 'mqtts://localhost:8883')
+    .option('--server-ca <file>', 'CA certificate(s) that sign the broker\'s certificate (PEM); certmq: data/ca/builtin-ca.pem')
+    .option('--servername <name>', 'TLS server name (default: the broker URL\'s host)')
+    .option('--insecure', 'do not verify the broker\'s certificate', false)
+    .addOption(new Option('--register <how>', 'register with certmq first (admin API: --url/--token): ca-auto or ca-manual registers the fleet CA in that mode; devices registers the CA (manual) and every device')
+      .choices(['none', 'ca-auto', 'ca-manual', 'devices']).default('none'))
+    .option('--rate <n>', 'first connects per second (paced)', positiveNumber, 50)
+    .option('--concurrency <n>', 'connects in flight at most', positiveInt, 20)
+    .option('--duration <seconds>', 'how long the run lasts', positiveNumber, 10)
+    .option('--publish-rate <n>', 'telemetry messages per second per device (0: none)', nonNegativeNumber, 0)
+    .addOption(new Option('--qos <n>', 'QoS of telemetry and commands').choices(['0', '1']).default('0').argParser(Number))
+    .option('--payload <bytes>', 'telemetry payload size', positiveInt, 64)
+    .option('--commands', 'devices subscribe to fleet/<clientId>/cmd; the monitor sends each one a command every second', false)
+    .option('--no-monitor', 'no monitor client (no end-to-end latency or loss)')
+    .option('--retries <n>', 'retries per device after a refusal or failure (default: until the end)', nonNegativeInt, Number.POSITIVE_INFINITY)
+    .option('--storm <seconds>', 'drop every session at once after this many seconds (reconnect storm)', positiveNumber)
+    .option('--broker-pid <pid>', 'report this process\'s RSS (Linux)', positiveInt)
+    .option('--connect-timeout <ms>', 'CONNACK timeout per attempt', positiveInt, 10_000)
+    .action(async (opts: SimulateOptions) => {
+      const output = ctx.output()
+      const broker = parseBroker(opts.broker)
+      const ca = await existingCa(opts, ctx)
+      const progress = (line: string): void => { if (stderr.isTTY === true && !output.json) stderr.write(`\r${line}\u001b[K`) }
+      const fleet = await loadOrCreateFleet({
+        dir: opts.fleetDir,
+        fleet: opts.fleet,
+        organization: opts.org,
+        count: opts.devices + (opts.monitor ? 1 : 0),
+        keyAlgorithm: KEY_TYPES[opts.key]!,
+        ...(ca === undefined ? {} : { ca }),
+        onProgress: (ready, total) => { progress(`fleet ${opts.fleet}: ${ready}/${total} certificates`) }
+      })
+      const devices = fleet.devices.slice(0, opts.devices)
+      const monitor = opts.monitor ? fleet.devices[opts.devices] : undefined
+      if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, monitor === undefined ? devices : [...devices, monitor], progress)
+      const summary = await runSimulation({
+        fleet,
+        devices,
+        ...(monitor === undefined ? {} : { monitor }),
+        broker: {
+          ...broker,
+          servername: opts.servername ?? broker.host,
+          serverCaPem: opts.serverCa === undefined ? undefined : await ctx.readPemFile(opts.serverCa),
+          insecure: opts.insecure,
+          connectTimeoutMs: opts.connectTimeout,
+          keepaliveSeconds: 60
+        },
+        rate: opts.rate,
+        concurrency: opts.concurrency,
+        durationSeconds: opts.duration,
+        publishRate: opts.publishRate,
+        qos: opts.qos === 1 ? 1 : 0,
+        payloadBytes: opts.payload,
+        subscribeCommands: opts.commands,
+        backoff: DEFAULT_BACKOFF,
+        maxRetries: opts.retries,
+        ...(opts.storm === undefined ? {} : { stormAfterSeconds: opts.storm }),
+        ...(opts.brokerPid === undefined ? {} : { brokerPid: opts.brokerPid }),
+        onProgress: (p) => { progress(renderProgress(p)) }
+      })
+      if (stderr.isTTY === true && !output.json) stderr.write('\n')
+      output.result(summary, renderSummary)
+    })
+}
+
+function parseBroker (url: string): { host: string, port: number } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new CertmqError('VALIDATION_FAILED', `--broker "${url}" is not a URL (expected mqtts://host:port)`, { field: 'broker' })
+  }
+  if (parsed.protocol !== 'mqtts:') throw new CertmqError('VALIDATION_FAILED', `--broker must be an mqtts:// URL, found ${parsed.protocol}`, { field: 'broker' })
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port === '' ? 8883 : Number(parsed.port) }
+}
+
+async function existingCa (opts: SimulateOptions, ctx: CommandContext): Promise<{ certificatePem: string, privateKeyPem: string } | undefined> {
+  if (opts.caCert === undefined && opts.caKey === undefined) return undefined
+  if (opts.caCert === undefined || opts.caKey === undefined) {
+    throw new CertmqError('VALIDATION_FAILED', '--ca-cert and --ca-key go together', { field: opts.caCert === undefined ? 'caCert' : 'caKey' })
+  }
+  return { certificatePem: await ctx.readPemFile(opts.caCert), privateKeyPem: await ctx.readPemFile(opts.caKey) }
+}
+
+async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Registration, 'none'>, devices: FleetDevice[], progress: (line: string) => void): Promise<void> {
+  let caId = fleet.ca.fingerprint
+  try {
+    caId = (await client.registerCa({
+      certificatePem: fleet.ca.certificatePem,
+      registrationMode: how === 'ca-auto' ? 'auto' : 'manual',
+      description: `simulated fleet ${fleet.name}`
+    })).id
+  } catch (err) {
+    if (!(err instanceof AdminApiError && err.code === 'CA_DUPLICATE')) throw err
+  }
+  if (how !== 'devices') return
+  let done = 0
+  for (let i = 0; i < devices.length; i += 16) {
+    await Promise.all(devices.slice(i, i + 16).map(async (device) => {
+      try {
+        await client.registerCertificate({ caId, certificatePem: device.certificatePem })
+      } catch (err) {
+        if (!(err instanceof AdminApiError && err.code === 'CERT_DUPLICATE')) throw err
+      }
+      done++
+    }))
+    progress(`registered ${done}/${devices.length} devices`)
+  }
+}
+
+function renderProgress (p: Progress): string {
+  const rejected = Object.entries(p.rejectedByCode).map(([code, n]) => `rc${code}=${n}`).join(' ')
+  return `${p.elapsedSeconds.toFixed(1)}s connected ${p.connectedNow} accepted ${p.accepted}${rejected === '' ? '' : ` rejected ${rejected}`} failures ${p.failures} ${p.messagesPerSecond} msg/s`
+}
+
+export function renderSummary (s: SimulationSummary): string {
+  const ms = (x: number): string => Number.isNaN(x) ? '-' : `${x.toFixed(2)} ms`
+  const lines = [
+    `devices            ${s.devices} over ${s.durationSeconds} s`,
+    `connects           ${s.connect.accepted} accepted of ${s.connect.attempts} attempts; ${s.connect.perSecond}/s until all ${s.devices} were up${s.connect.firstConnectSeconds > 0 ? ` (${s.connect.firstConnectSeconds} s)` : ''}`,
+    `CONNECT→CONNACK    p50 ${ms(s.connect.latencyMs.p50)}  p95 ${ms(s.connect.latencyMs.p95)}  p99 ${ms(s.connect.latencyMs.p99)}  max ${ms(s.connect.latencyMs.max)}`
+  ]
+  const rejected = Object.entries(s.connect.rejectedByCode)
+  lines.push(`rejected           ${rejected.length === 0 ? 'none' : rejected.map(([code, n]) => `${n} × CONNACK ${code} (${CONNACK_NAMES[Number(code)] ?? 'unknown'})`).join(', ')}`)
+  const failures = Object.entries(s.connect.failures).filter(([, n]) => n > 0)
+  lines.push(`failed             ${failures.length === 0 ? 'none' : failures.map(([kind, n]) => `${n} ${kind}`).join(', ')}`)
+  lines.push(`reconnects         ${s.connect.reconnects} (sessions dropped: ${s.connect.dropped}, TLS sessions resumed: ${s.connect.tlsResumed})`)
+  lines.push(`messages           ${s.messages.sent} sent, ${s.messages.received} received by the monitor, ${s.messages.lost} lost, ${s.messages.commandsReceived} commands received`)
+  if (s.messages.latencyMs.count > 0) lines.push(`end-to-end latency p50 ${ms(s.messages.latencyMs.p50)}  p95 ${ms(s.messages.latencyMs.p95)}  p99 ${ms(s.messages.latencyMs.p99)}`)
+  if (s.broker !== undefined) lines.push(`broker RSS         ${(s.broker.rssBytes / 1048576).toFixed(1)} MiB (pid ${s.broker.pid})`)
+  return lines.join('\n') + '\n'
+}
+
+function positiveInt (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number above 0')
+  return n
+}
+function nonNegativeInt (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more')
+  return n
+}
+function positiveNumber (value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0')
+  return n
+}
+function nonNegativeNumber (value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number, 0 or more')
+  return n
+}

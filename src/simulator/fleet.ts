@@ -1,0 +1,146 @@
+/**
+ * A simulated fleet on disk: a fleet CA (made here, or an existing one given by path) and N
+ * device certificates with their own keys, subjects `CN=SN000001, OU=<fleet>, O=<org>`. The
+ * fleet is cached in `<dir>/<fleet>/` and reused (and extended) by the next run with the same
+ * CA, key type and organization. Keys are written 0600.
+ *
+ * Key generation and signing are WebCrypto jobs, which Node runs on its thread pool: issuing in
+ * batches keeps every core busy without worker scripts.
+ */
+import { createHash, X509Certificate } from 'node:crypto'
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CertmqError } from '../errors.js'
+import { createCaCertificate, issueCertificate, type KeyAlgorithm } from '../pki/certificate-authority.js'
+
+export interface FleetOptions {
+  dir: string
+  fleet: string
+  organization: string
+  count: number
+  keyAlgorithm: KeyAlgorithm
+  /** An existing CA to issue from, instead of making one. */
+  ca?: { certificatePem: string, privateKeyPem: string }
+  validityDays?: number
+  /** Called after each batch with the number of devices ready so far. */
+  onProgress?: (ready: number, total: number) => void
+}
+
+export interface FleetDevice {
+  /** 0-based position in the fleet */
+  index: number
+  commonName: string
+  certificatePem: string
+  privateKeyPem: string
+  /** SHA-256 of the DER: the certificate's id in certmq */
+  fingerprint: string
+}
+
+export interface Fleet {
+  name: string
+  dir: string
+  ca: { certificatePem: string, privateKeyPem: string, fingerprint: string }
+  devices: FleetDevice[]
+  /** how many devices this call generated (the rest came from the cache) */
+  generated: number
+}
+
+interface Manifest {
+  version: 1
+  fleet: string
+  organization: string
+  keyAlgorithm: KeyAlgorithm
+  caFingerprint: string
+}
+
+const BATCH = 64
+
+export function deviceCommonName (index: number): string {
+  return `SN${String(index + 1).padStart(6, '0')}`
+}
+
+export function fingerprintOfPem (pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')
+}
+
+export async function loadOrCreateFleet (options: FleetOptions): Promise<Fleet> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.fleet)) {
+    throw new CertmqError('VALIDATION_FAILED', `fleet name "${options.fleet}" must be 1–64 letters, digits, '.', '_' or '-'`, { field: 'fleet' })
+  }
+  const dir = join(options.dir, options.fleet)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const ca = await fleetCa(dir, options)
+  const manifest: Manifest = { version: 1, fleet: options.fleet, organization: options.organization, keyAlgorithm: options.keyAlgorithm, caFingerprint: ca.fingerprint }
+  const cached = await readCachedDevices(dir, manifest)
+  const devices = cached.slice(0, options.count)
+  const validityDays = options.validityDays ?? 365
+  options.onProgress?.(devices.length, options.count)
+  while (devices.length < options.count) {
+    const start = devices.length
+    const batch = await Promise.all(Array.from({ length: Math.min(BATCH, options.count - start) }, async (_, k) => {
+      const index = start + k
+      const issued = await issueCertificate({
+        issuerCertificatePem: ca.certificatePem,
+        issuerPrivateKeyPem: ca.privateKeyPem,
+        subject: { commonName: deviceCommonName(index), organizationalUnit: options.fleet, organization: options.organization },
+        keyAlgorithm: options.keyAlgorithm,
+        validityDays,
+        purpose: 'client'
+      })
+      return { index, commonName: deviceCommonName(index), certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, fingerprint: fingerprintOfPem(issued.certificatePem) }
+    }))
+    devices.push(...batch)
+    options.onProgress?.(devices.length, options.count)
+  }
+  const generated = Math.max(0, devices.length - cached.length)
+  if (generated > 0) await writeCachedDevices(dir, manifest, devices)
+  return { name: options.fleet, dir, ca, devices, generated }
+}
+
+async function fleetCa (dir: string, options: FleetOptions): Promise<Fleet['ca']> {
+  if (options.ca !== undefined) {
+    let fingerprint: string
+    try {
+      fingerprint = fingerprintOfPem(options.ca.certificatePem)
+    } catch (err) {
+      throw new CertmqError('PEM_INVALID', `the fleet CA certificate is not a PEM certificate (${(err as Error).message})`, { field: 'caCert' }, { cause: err })
+    }
+    return { ...options.ca, fingerprint }
+  }
+  const certFile = join(dir, 'ca.pem')
+  const keyFile = join(dir, 'ca.key')
+  try {
+    const [certificatePem, privateKeyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')])
+    return { certificatePem, privateKeyPem, fingerprint: fingerprintOfPem(certificatePem) }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const made = await createCaCertificate({ commonName: `${options.fleet} fleet CA`, organization: options.organization, validityDays: 3650, keyAlgorithm: options.keyAlgorithm === 'EC-P384' ? 'EC-P384' : 'EC-P256' })
+  await writeFile(keyFile, made.privateKeyPem, { mode: 0o600 })
+  await writeFile(certFile, made.certificatePem)
+  return { ...made, fingerprint: fingerprintOfPem(made.certificatePem) }
+}
+
+async function readCachedDevices (dir: string, manifest: Manifest): Promise<FleetDevice[]> {
+  let text: string
+  try {
+    text = await readFile(join(dir, 'devices.json'), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const saved = JSON.parse(text) as { manifest: Manifest, devices: FleetDevice[] }
+  const same = saved.manifest.version === manifest.version && saved.manifest.fleet === manifest.fleet &&
+    saved.manifest.organization === manifest.organization && saved.manifest.keyAlgorithm === manifest.keyAlgorithm &&
+    saved.manifest.caFingerprint === manifest.caFingerprint
+  return same ? saved.devices : []
+}
+
+/** Written to a temporary file and renamed, so an interrupted run never leaves half a cache. */
+async function writeCachedDevices (dir: string, manifest: Manifest, devices: FleetDevice[]): Promise<void> {
+  const file = join(dir, 'devices.json')
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify({ manifest, devices }), { mode: 0o600 })
+  await chmod(tmp, 0o600)
+  await rename(tmp, file)
+}

@@ -1,0 +1,209 @@
+/**
+ * Runs a simulated fleet against an MQTTS broker (certmq, mosquitto, any): first connects paced
+ * by bottleneck at `rate` per second with at most `concurrency` in flight; devices refused or
+ * dropped retry with backoff the way real devices do; connected devices publish telemetry to
+ * `fleet/<clientId>/telemetry` and may subscribe to `fleet/<clientId>/cmd`. A monitor client
+ * subscribed to every device's telemetry measures end-to-end latency and loss. `stormAfterSeconds`
+ * drops every session at once to rehearse a reconnect storm (retries then bypass the pacing;
+ * TLS sessions are resumed when the broker issued tickets).
+ */
+import { readFile } from 'node:fs/promises'
+import type { MqttClient } from 'mqtt'
+import { backoffDelay, type BackoffPolicy } from './backoff.js'
+import { connectOnce, type TargetBroker } from './device.js'
+import { createPacer } from './pacing.js'
+import type { Fleet, FleetDevice } from './fleet.js'
+import { SimulationStats, type SimulationSummary } from './stats.js'
+
+export interface SimulationOptions {
+  fleet: Fleet
+  /** devices of the fleet to run (the monitor, if any, is passed separately) */
+  devices: FleetDevice[]
+  monitor?: FleetDevice
+  broker: TargetBroker
+  rate: number
+  concurrency: number
+  durationSeconds: number
+  /** telemetry messages per second per device (0: none) */
+  publishRate: number
+  qos: 0 | 1
+  payloadBytes: number
+  subscribeCommands: boolean
+  backoff: BackoffPolicy
+  /** retries per device after a refusal or failure (Infinity: keep trying until the end) */
+  maxRetries: number
+  stormAfterSeconds?: number
+  brokerPid?: number
+  onProgress?: (progress: Progress) => void
+  progressIntervalMs?: number
+}
+
+export interface Progress {
+  elapsedSeconds: number
+  connectedNow: number
+  accepted: number
+  rejectedByCode: Record<string, number>
+  failures: number
+  messagesPerSecond: number
+}
+
+interface DeviceState {
+  device: FleetDevice
+  clientId: string
+  client: MqttClient | undefined
+  session: Buffer | undefined
+  retries: number
+  seq: number
+  publishTimer: NodeJS.Timeout | undefined
+  retryTimer: NodeJS.Timeout | undefined
+}
+
+export async function runSimulation (options: SimulationOptions): Promise<SimulationSummary> {
+  const startedAt = performance.now()
+  const stats = new SimulationStats(options.devices.length, startedAt)
+  const pacer = createPacer(options.rate, options.concurrency)
+  const topicPrefix = 'fleet/'
+  let stopping = false
+  let storming = false
+  let connectedNow = 0
+  const states: DeviceState[] = options.devices.map((device) => ({
+    device, clientId: device.commonName, client: undefined, session: undefined, retries: 0, seq: 0, publishTimer: undefined, retryTimer: undefined
+  }))
+  const payloadPad = 'x'.repeat(Math.max(0, options.payloadBytes - 40))
+
+  // ---- the monitor: every device's telemetry, and the commands ----
+  let monitor: MqttClient | undefined
+  if (options.monitor !== undefined) {
+    const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
+    if (result.kind !== 'accepted') {
+      throw new Error(`the monitor client (${options.monitor.commonName}) could not connect: ${result.kind === 'refused' ? `CONNACK ${result.code}` : result.message}`)
+    }
+    monitor = result.client
+    monitor.on('message', (topic, payload) => {
+      if (!topic.endsWith('/telemetry')) return
+      const sentAt = Number(payload.toString('latin1', 0, 24).split(':')[0])
+      stats.received++
+      if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
+    })
+    await monitor.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
+  }
+
+  const schedule = (state: DeviceState, paced: boolean): void => {
+    if (stopping) return
+    const attempt = async (): Promise<void> => {
+      if (stopping) return
+      stats.attempt()
+      const result = await connectOnce(options.broker, identityOf(state.device), state.session, (session) => { state.session = session })
+      if (stopping) {
+        if (result.kind === 'accepted') result.client.end(true)
+        return
+      }
+      if (result.kind === 'accepted') {
+        stats.connected(state.device.index, result.latencyMs, result.resumed, performance.now())
+        state.retries = 0
+        onConnected(state, result.client)
+        return
+      }
+      if (result.kind === 'refused') stats.rejected(result.code)
+      else stats.failed(result.failure)
+      retry(state)
+    }
+    if (paced && !storming) void pacer.run(attempt).catch(() => {})
+    else void attempt()
+  }
+
+  const retry = (state: DeviceState): void => {
+    if (stopping || state.retries >= options.maxRetries) return
+    const delay = backoffDelay(options.backoff, state.retries++)
+    stats.retry()
+    state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false) }, delay)
+  }
+
+  const onConnected = (state: DeviceState, client: MqttClient): void => {
+    state.client = client
+    connectedNow++
+    if (options.subscribeCommands) {
+      client.on('message', (topic) => { if (topic.endsWith('/cmd')) stats.commandsReceived++ })
+      client.subscribe(`${topicPrefix}${state.clientId}/cmd`, { qos: options.qos })
+    }
+    if (options.publishRate > 0) {
+      const topic = `${topicPrefix}${state.clientId}/telemetry`
+      state.publishTimer = setInterval(() => {
+        if (!client.connected) return
+        const payload = `${performance.now().toFixed(3)}:${state.seq++}:${payloadPad}`
+        stats.sent++
+        client.publish(topic, payload, { qos: options.qos })
+      }, 1000 / options.publishRate)
+    }
+    client.once('close', () => {
+      if (state.client !== client) return
+      state.client = undefined
+      connectedNow--
+      if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
+      state.publishTimer = undefined
+      if (stopping) return
+      stats.droppedSession()
+      retry(state)
+    })
+  }
+
+  // ---- progress, commands, storm, end ----
+  let lastSent = 0
+  const progressTimer = setInterval(() => {
+    const rejected: Record<string, number> = {}
+    for (const [code, n] of stats.rejectedByCode) rejected[String(code)] = n
+    options.onProgress?.({
+      elapsedSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+      connectedNow,
+      accepted: stats.accepted,
+      rejectedByCode: rejected,
+      failures: Object.values(stats.failures).reduce((a, b) => a + b, 0),
+      messagesPerSecond: Math.round((stats.sent - lastSent) * 1000 / (options.progressIntervalMs ?? 1000))
+    })
+    lastSent = stats.sent
+    if (monitor !== undefined && options.subscribeCommands) {
+      for (const state of states) if (state.client !== undefined) monitor.publish(`${topicPrefix}${state.clientId}/cmd`, 'ping', { qos: options.qos })
+    }
+  }, options.progressIntervalMs ?? 1000)
+
+  const stormTimer = options.stormAfterSeconds === undefined
+    ? undefined
+    : setTimeout(() => {
+      storming = true
+      for (const state of states) state.client?.stream.destroy()
+    }, options.stormAfterSeconds * 1000)
+
+  for (const state of states) schedule(state, true)
+  await new Promise((resolve) => setTimeout(resolve, options.durationSeconds * 1000))
+
+  stopping = true
+  clearInterval(progressTimer)
+  if (stormTimer !== undefined) clearTimeout(stormTimer)
+  await pacer.stop()
+  // let in-flight QoS 1 telemetry reach the monitor before everything closes
+  if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
+  const endedAt = performance.now()
+  await Promise.all(states.map(async (state) => {
+    if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
+    if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
+    if (state.client !== undefined) await state.client.endAsync().catch(() => {})
+  }))
+  if (monitor !== undefined) await monitor.endAsync().catch(() => {})
+  const rss = options.brokerPid === undefined ? undefined : await rssOf(options.brokerPid)
+  return stats.summary(endedAt, rss === undefined ? undefined : { pid: options.brokerPid!, rssBytes: rss })
+}
+
+function identityOf (device: FleetDevice): { clientId: string, certificatePem: string, privateKeyPem: string } {
+  return { clientId: device.commonName, certificatePem: device.certificatePem, privateKeyPem: device.privateKeyPem }
+}
+
+/** The resident set size of a process (Linux /proc), undefined where unreadable. */
+export async function rssOf (pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]
+    return kb === undefined ? undefined : Number(kb) * 1024
+  } catch {
+    return undefined
+  }
+}
