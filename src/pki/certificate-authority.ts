@@ -36,6 +36,8 @@ export interface IssueCertificateOptions {
   purpose: 'server' | 'client'
   dnsNames?: string[]
   ipAddresses?: string[]
+  /** The issuer already parsed by prepareIssuer (many certificates from one CA); the PEMs are then not read. */
+  preparedIssuer?: PreparedIssuer
 }
 
 const DAY_MS = 86_400_000
@@ -99,7 +101,7 @@ export async function issueCertificate (options: IssueCertificateOptions): Promi
   for (const dns of dnsNames) {
     if (!DNS_NAME.test(dns)) invalid(`dnsNames: ${JSON.stringify(dns)} is not a DNS name`, 'dnsNames')
   }
-  const issuer = await loadIssuer(options.issuerCertificatePem, options.issuerPrivateKeyPem)
+  const issuer = options.preparedIssuer ?? await loadIssuer(options.issuerCertificatePem, options.issuerPrivateKeyPem)
   const keys = await generateKeys(options.keyAlgorithm)
   const rsaKey = options.keyAlgorithm.startsWith('RSA')
   const usages = x509.KeyUsageFlags.digitalSignature | (rsaKey ? x509.KeyUsageFlags.keyEncipherment : 0)
@@ -225,6 +227,14 @@ interface Issuer {
   signingKey: webcrypto.CryptoKey
   signingAlgorithm: SignParams
   authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension
+}
+
+/** An issuer parsed and checked once, for issuing many certificates (the device simulator). */
+export type PreparedIssuer = Issuer
+
+/** Parses and checks an issuer once; same errors as issueCertificate. */
+export async function prepareIssuer (certificatePem: string, privateKeyPem: string): Promise<PreparedIssuer> {
+  return await loadIssuer(certificatePem, privateKeyPem)
 }
 
 async function loadIssuer (certificatePem: string, privateKeyPem: string): Promise<Issuer> {

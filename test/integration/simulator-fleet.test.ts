@@ -1,0 +1,79 @@
+/**
+ * The simulator's fleet generator, checked with the openssl CLI: fast-path (template) EC
+ * certificates and slow-path RSA ones verify against the fleet CA, carry the right subject,
+ * usages and key identifiers, unique serials and keys; an existing openssl-made CA can issue
+ * the fleet; the cache is reused and extended.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto'
+import { rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
+import { OpenSslPki } from '../helpers/openssl.js'
+
+describe('simulated fleet', () => {
+  let pki: OpenSslPki
+
+  beforeAll(async () => { pki = await OpenSslPki.create() })
+  afterAll(async () => { await rm(pki.dir, { recursive: true, force: true }) })
+
+  async function opensslChecks (fleet: Fleet, caPath: string, index: number): Promise<string> {
+    const file = pki.path(`${fleet.name}-${index}.pem`)
+    await writeFile(file, fleet.devices[index]!.certificatePem)
+    expect(await pki.openssl('verify', '-CAfile', caPath, '-purpose', 'sslclient', file)).toContain(': OK')
+    return await pki.openssl('x509', '-in', file, '-noout', '-text', '-nameopt', 'RFC2253')
+  }
+
+  it('issues EC P-256 devices that openssl verifies, with distinct serials and keys', async () => {
+    const fleet = await loadOrCreateFleet({ dir: pki.dir, fleet: 'ecfleet', organization: 'Acme Cars', count: 40, keyAlgorithm: 'EC-P256' })
+    expect(fleet.generated).toBe(40)
+    const caPath = join(fleet.dir, 'ca.pem')
+    for (const index of [0, 17, 39]) {
+      const text = await opensslChecks(fleet, caPath, index)
+      expect(text).toContain(`Subject: CN=SN${String(index + 1).padStart(6, '0')},OU=ecfleet,O=Acme Cars`)
+      expect(text).toMatch(/Extended Key Usage:\s*\n\s*TLS Web Client Authentication/)
+      expect(text).toMatch(/Key Usage: critical\s*\n\s*Digital Signature/)
+      expect(text).toContain('CA:FALSE')
+      // the subject key identifier is the device's own key's, not the template's
+      const cert = new X509Certificate(fleet.devices[index]!.certificatePem)
+      expect(cert.checkPrivateKey(createPrivateKey(fleet.devices[index]!.privateKeyPem))).toBe(true)
+    }
+    const serials = new Set(fleet.devices.map((d) => new X509Certificate(d.certificatePem).serialNumber))
+    const fingerprints = new Set(fleet.devices.map((d) => d.fingerprint))
+    const keys = new Set(fleet.devices.map((d) => d.privateKeyPem))
+    expect([serials.size, fingerprints.size, keys.size]).toEqual([40, 40, 40])
+    expect(fleet.devices[5]!.fingerprint).toBe(new X509Certificate(fleet.devices[5]!.certificatePem).fingerprint256.replace(/:/g, '').toLowerCase())
+    // keys and the fleet CA key are private to their owner
+    expect((await stat(join(fleet.dir, 'devices.json'))).mode & 0o777).toBe(0o600)
+    expect((await stat(join(fleet.dir, 'ca.key'))).mode & 0o777).toBe(0o600)
+  })
+
+  it('reuses the cache, extends it, and starts over when the organization changes', async () => {
+    const again = await loadOrCreateFleet({ dir: pki.dir, fleet: 'ecfleet', organization: 'Acme Cars', count: 45, keyAlgorithm: 'EC-P256' })
+    expect(again.generated).toBe(5)
+    const first = await loadOrCreateFleet({ dir: pki.dir, fleet: 'ecfleet', organization: 'Acme Cars', count: 45, keyAlgorithm: 'EC-P256' })
+    expect(first.generated).toBe(0)
+    expect(first.devices[44]!.certificatePem).toBe(again.devices[44]!.certificatePem)
+    const renamed = await loadOrCreateFleet({ dir: pki.dir, fleet: 'ecfleet', organization: 'Other Org', count: 3, keyAlgorithm: 'EC-P256' })
+    expect(renamed.generated).toBe(3)
+    expect(new X509Certificate(renamed.devices[0]!.certificatePem).subject).toContain('O=Other Org')
+  })
+
+  it('issues RSA 2048 devices from an existing openssl-made CA', async () => {
+    const ca = await pki.ca('existing-rsa-ca', { key: 'rsa2048' })
+    const fleet = await loadOrCreateFleet({
+      dir: pki.dir, fleet: 'rsafleet', organization: 'Acme', count: 3, keyAlgorithm: 'RSA-2048',
+      ca: { certificatePem: ca.pem, privateKeyPem: ca.keyPem }
+    })
+    expect(fleet.ca.certificatePem).toBe(ca.pem)
+    const text = await opensslChecks(fleet, ca.certPath, 2)
+    expect(text).toContain('Public-Key: (2048 bit)')
+  })
+
+  it('refuses a bad fleet name or size with a message naming it', async () => {
+    await expect(loadOrCreateFleet({ dir: pki.dir, fleet: '../escape', organization: 'o', count: 1, keyAlgorithm: 'EC-P256' }))
+      .rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('fleet name') })
+    await expect(loadOrCreateFleet({ dir: pki.dir, fleet: 'ok', organization: 'o', count: 1_000_000, keyAlgorithm: 'EC-P256' }))
+      .rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('999999') })
+  })
+})
