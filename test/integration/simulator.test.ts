@@ -109,4 +109,24 @@ describe('certmq simulate', () => {
     expect(rejected).toHaveLength(3)
     expect(rejected.every((l) => l.reason === 'revoked' && l['fingerprint'] === revoked.fingerprint)).toBe(true)
   })
+
+  it('rehearses a reconnect storm: every device comes back, resuming its TLS session, and is checked against the registry again', async () => {
+    const before = certmq.logs.events('connect.accepted').length
+    const { code, summary } = await simulate(certmq, fleetDir, [
+      '--fleet', 'storm', '--devices', '20', '--register', 'devices', '--no-monitor',
+      '--rate', '100', '--duration', '4', '--storm', '1.5'
+    ])
+    expect(code).toBe(0)
+    expect(summary.connect.dropped).toBe(20)
+    expect(summary.connect.accepted).toBe(40)
+    // TLS 1.3 tickets from the first connect are offered and taken on the way back
+    expect(summary.connect.tlsResumed).toBe(20)
+    // the broker decided every reconnect with the certificate of the resumed session
+    const decided = certmq.logs.events('connect.accepted').slice(before)
+    expect(decided).toHaveLength(40)
+    const fingerprints = new Map<string, number>()
+    for (const line of decided) fingerprints.set(String(line['fingerprint']), (fingerprints.get(String(line['fingerprint'])) ?? 0) + 1)
+    expect(fingerprints.size).toBe(20)
+    expect([...fingerprints.values()].every((n) => n === 2)).toBe(true)
+  })
 })
