@@ -1,0 +1,211 @@
+/**
+ * certmq's benchmark suite (`npm run bench`): certmq, a plain Aedes TLS server and Mosquitto
+ * (when installed) side by side in one run, alternating targets over repetitions; medians and
+ * min–max; a Markdown report in bench/results/ and a summary on stdout. docs/benchmarks.md says
+ * how to read it.
+ *
+ *   npm run bench                                  # everything, 3 repetitions
+ *   npm run bench -- --only connect,storm --reps 5
+ */
+import { execFileSync } from 'node:child_process'
+import { cpus } from 'node:os'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { burst, type BurstResult } from './burst.js'
+import { connectRound, type ConnectRound } from './connect.js'
+import { makeFleet } from './driver.js'
+import { api, median, PIN, ROOT, spread } from './lib.js'
+import { idleMemory, type MemoryResult } from './memory.js'
+import { revocation, type RevocationResult } from './revocation.js'
+import { reconnectStorm, type StormResult } from './storm.js'
+import { mosquittoInstalled, startCertmq, startMosquitto, startPlainAedes, type Target } from './targets.js'
+import { throughput, type ThroughputResult } from './throughput.js'
+
+const ALL = ['connect', 'memory', 'throughput', 'burst', 'revocation', 'storm'] as const
+type Measure = typeof ALL[number]
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string', default: ALL.join(',') },
+    reps: { type: 'string', default: '3' },
+    devices: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '50' },
+    rate: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '200' },
+    'memory-connections': { type: 'string', default: '2000' },
+    'throughput-seconds': { type: 'string', default: '10' },
+    // offered publishes per second, all publishers together: pairs, and the fan-out's one publisher
+    'pair-rate': { type: 'string', default: '20000' },
+    'fanout-rate': { type: 'string', default: '500' },
+    burst: { type: 'string', default: '300' },
+    revocations: { type: 'string', default: '100' },
+    'no-mosquitto': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' }
+  }
+})
+const only = new Set(args.only.split(',').map((s) => s.trim()))
+for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`--only: unknown measurement "${name}" (known: ${ALL.join(', ')})`)
+const wants = (m: Measure): boolean => only.has(m)
+const REPS = Number(args.reps)
+const DEVICES = Number(args.devices)
+const log = (line: string): void => { process.stdout.write(`${line}\n`) }
+
+async function main (): Promise<void> {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  const work = await mkdtemp(join(tmpdir(), 'certmq-bench-'))
+  const revocations = wants('revocation') ? Number(args.revocations) : 0
+  log(`making ${DEVICES + revocations} device certificates…`)
+  const fleet = await makeFleet(DEVICES + revocations, 'bench')
+  const devices = fleet.devices.slice(0, DEVICES)
+  const caFile = join(work, 'fleet-ca.pem')
+  await writeFile(caFile, fleet.ca.certificatePem)
+
+  const certmq = await startCertmq(work, {}, args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])
+  log(`registering the fleet CA and ${fleet.devices.length} certificates with certmq…`)
+  const ca = await api(certmq.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
+  for (let i = 0; i < fleet.devices.length; i += 20) {
+    await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(certmq.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
+  }
+  const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [caFile] }
+  const targets: Target[] = [certmq, await startPlainAedes(tls)]
+  if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
+  else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
+  const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
+
+  const report: string[] = [
+    `# certmq benchmark — ${new Date().toISOString()}`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
+    `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets; median (min–max).`,
+    ''
+  ]
+  const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '-'
+
+  try {
+    if (wants('connect')) {
+      const rounds = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const target of order(rep)) {
+          await connectRound(target, devices.slice(0, Number(args.warmup)), Number(args.concurrency), 0) // warm-up, not counted
+          const r = await connectRound(target, devices, Number(args.concurrency), Number(args.rate))
+          rounds.get(target.name)!.push(r)
+          log(`  connect rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
+        }
+      }
+      // the most a broker can take: the same devices with no pacing
+      const unpaced = new Map<string, ConnectRound>()
+      for (const target of targets) {
+        await connectRound(target, devices.slice(0, Number(args.warmup)), Number(args.concurrency), 0)
+        unpaced.set(target.name, await connectRound(target, devices, Number(args.concurrency), 0))
+      }
+      const cpu = (name: string): number => median(rounds.get(name)!.map((r) => r.cpuMsPerConnect))
+      report.push('## 1. Connect', '',
+        `${DEVICES} registered devices (EC P-256), concurrency ${args.concurrency}, offered ${args.rate} connects/s; each round after ${args.warmup} uncounted warm-up connects. "max connects/s": one unpaced round.`, '',
+        '| target | connects/s | max connects/s | CONNECT→CONNACK p50 ms | p99 ms | broker CPU ms/connect | failures |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        ...targets.map((t) => {
+          const r = rounds.get(t.name)!
+          return `| ${t.name} | ${spread(r.map((x) => x.connectsPerSec), 0)} | ${unpaced.get(t.name)!.connectsPerSec.toFixed(0)} | ${spread(r.map((x) => x.p50))} | ${spread(r.map((x) => x.p99))} | ${spread(r.map((x) => x.cpuMsPerConnect))} | ${r.reduce((s, x) => s + x.failures, 0) + unpaced.get(t.name)!.failures} |`
+        }), '',
+        `certmq / plain aedes CPU per connect: **${ratio(cpu('certmq'), cpu('plain aedes'))}** (goal ≤ 1.10).` +
+        (rounds.has('mosquitto') ? ` certmq / mosquitto max connects/s: **${ratio(unpaced.get('certmq')!.connectsPerSec, unpaced.get('mosquitto')!.connectsPerSec)}** (goal ≥ 1.00).` : ''), '')
+    }
+
+    if (wants('memory')) {
+      const results = new Map<string, MemoryResult[]>(targets.map((t) => [t.name, []]))
+      const count = Number(args['memory-connections'])
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const target of order(rep)) {
+          const r = await idleMemory(target, devices, count)
+          results.get(target.name)!.push(r)
+          log(`  memory rep ${rep + 1} ${target.name}: ${r.kibPerConnection.toFixed(1)} KiB per connection (${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB), ${r.failures} failures`)
+        }
+      }
+      const kib = (name: string): number => median(results.get(name)!.map((r) => r.kibPerConnection))
+      report.push('## 2. Memory', '', `${count} idle connections held open.`, '',
+        '| target | RSS per connection KiB | RSS before MiB | RSS with connections MiB | failures |', '| --- | --- | --- | --- | --- |',
+        ...targets.map((t) => {
+          const r = results.get(t.name)!
+          return `| ${t.name} | ${spread(r.map((x) => x.kibPerConnection), 1)} | ${spread(r.map((x) => x.rssBeforeMiB), 0)} | ${spread(r.map((x) => x.rssAfterMiB), 0)} | ${r.reduce((s, x) => s + x.failures, 0)} |`
+        }), '', `certmq / plain aedes per connection: **${ratio(kib('certmq'), kib('plain aedes'))}** (goal ≤ 1.10).`, '')
+    }
+
+    if (wants('throughput')) {
+      const seconds = Number(args['throughput-seconds'])
+      const modes = [
+        { label: '10 → 10, QoS 0', publishers: 10, subscribers: 10, fanOut: false, qos: 0 as const, publishesPerSecond: Number(args['pair-rate']) },
+        { label: '10 → 10, QoS 1', publishers: 10, subscribers: 10, fanOut: false, qos: 1 as const, publishesPerSecond: Number(args['pair-rate']) },
+        { label: '1 → 100 fan-out, QoS 0', publishers: 1, subscribers: 100, fanOut: true, qos: 0 as const, publishesPerSecond: Number(args['fanout-rate']) }
+      ]
+      report.push('## 3. Throughput', '', `64-byte payloads, ${seconds} s per round; offered ${args['pair-rate']} publishes/s over 10 publishers (pairs) and ${args['fanout-rate']} publishes/s to 100 subscribers (fan-out).`, '',
+        '| mode | target | deliveries/s | latency p50 ms | p99 ms | broker CPU µs/delivery | lost |', '| --- | --- | --- | --- | --- | --- | --- |')
+      const ratios: string[] = []
+      for (const mode of modes) {
+        const results = new Map<string, ThroughputResult[]>(targets.map((t) => [t.name, []]))
+        for (let rep = 0; rep < REPS; rep++) {
+          for (const target of order(rep)) {
+            const r = await throughput(target, devices, { ...mode, seconds, payloadBytes: 64 })
+            results.get(target.name)!.push(r)
+            log(`  throughput ${mode.label} rep ${rep + 1} ${target.name}: ${r.deliveriesPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuUsPerDelivery.toFixed(1)} µs/delivery, lost ${r.lost}`)
+          }
+        }
+        for (const t of targets) {
+          const r = results.get(t.name)!
+          report.push(`| ${mode.label} | ${t.name} | ${spread(r.map((x) => x.deliveriesPerSec), 0)} | ${spread(r.map((x) => x.p50))} | ${spread(r.map((x) => x.p99))} | ${spread(r.map((x) => x.cpuUsPerDelivery), 1)} | ${r.reduce((s, x) => s + x.lost, 0)} |`)
+        }
+        const rate = (name: string): number => median(results.get(name)!.map((r) => r.deliveriesPerSec))
+        ratios.push(`${mode.label}: certmq / plain aedes deliveries/s **${ratio(rate('certmq'), rate('plain aedes'))}**`)
+      }
+      report.push('', `${ratios.join('; ')} (goal ≥ 0.95, nothing lost).`, '')
+    }
+
+    if (wants('burst')) {
+      const burstFleet = await makeFleet(Number(args.burst), 'burst', 'BU')
+      const r: BurstResult = await burst(certmq, burstFleet, work, 15)
+      log(`  burst: ${r.maxInAnySecond} registrations in the busiest second (limit ${r.limit}), ${r.rc3FirstWave} × rc 3 in the first wave, all registered after ${r.allRegisteredSeconds.toFixed(1)} s in ${r.waves} waves`)
+      report.push('## 4. Auto-registration burst (certmq)', '',
+        `${r.devices} new devices of an auto CA connect at once; refused ones retry together every second.`, '',
+        '| devices | limit/s | most registered in any sliding second | CONNACK 3 in the first wave | all registered after s | waves |', '| --- | --- | --- | --- | --- | --- |',
+        `| ${r.devices} | ${r.limit} | ${r.maxInAnySecond} | ${r.rc3FirstWave} | ${r.allRegisteredSeconds.toFixed(1)} | ${r.waves} |`, '')
+    }
+
+    if (wants('revocation')) {
+      const r: RevocationResult = await revocation(certmq, fleet.devices.slice(DEVICES, DEVICES + revocations))
+      log(`  revocation: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.notDropped} not dropped`)
+      report.push('## 5. Revocation propagation (certmq)', '',
+        `${r.devices} connected devices revoked through the API, ten calls in flight; API call → the device's connection closed.`, '',
+        '| devices | p50 ms | p99 ms | max ms | not dropped within 5 s |', '| --- | --- | --- | --- | --- |',
+        `| ${r.devices} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.notDropped} |`, '')
+    }
+
+    if (wants('storm')) {
+      const results = new Map<string, StormResult[]>(targets.map((t) => [t.name, []]))
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const target of order(rep)) {
+          const r = await reconnectStorm(target, devices)
+          results.get(target.name)!.push(r)
+          log(`  storm rep ${rep + 1} ${target.name}: all ${r.devices} back in ${r.allBackSeconds.toFixed(2)} s, ${r.resumed} resumed, ${r.cpuMsPerReconnect.toFixed(2)} CPU ms/reconnect, ${r.refused} refused, ${r.failures} failures`)
+        }
+      }
+      report.push('## 6. Reconnect storm', '', `${DEVICES} connected devices dropped at once reconnect (200 handshakes in flight), offering their TLS session.`, '',
+        '| target | all back after s | TLS sessions resumed | broker CPU ms/reconnect | refused | failures |', '| --- | --- | --- | --- | --- | --- |',
+        ...targets.map((t) => {
+          const r = results.get(t.name)!
+          return `| ${t.name} | ${spread(r.map((x) => x.allBackSeconds))} | ${spread(r.map((x) => x.resumed), 0)} | ${spread(r.map((x) => x.cpuMsPerReconnect))} | ${r.reduce((s, x) => s + x.refused, 0)} | ${r.reduce((s, x) => s + x.failures, 0)} |`
+        }), '')
+    }
+  } finally {
+    for (const t of targets) await t.stop()
+  }
+
+  const text = report.join('\n')
+  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
+  const file = join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.md`)
+  await writeFile(file, text)
+  log(`\n${text}\nwritten to ${file}`)
+  await rm(work, { recursive: true, force: true })
+}
+
+await main()

@@ -1,0 +1,82 @@
+/** Small shared pieces of the benchmark suite: ports, /proc readings, statistics, the admin API. */
+import { execFileSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+
+export const ROOT = join(import.meta.dirname, '..', '..')
+export const TOKEN = 'bench-token-not-a-secret-0000'
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** user + system CPU milliseconds of a process so far (Linux /proc, 100 ticks/s). */
+export async function cpuMs (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+export async function rssBytes (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024
+}
+
+export function percentile (values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+export const median = (xs: number[]): number => percentile(xs, 50)
+
+/** "median (min–max)" of a measurement over repetitions. */
+export function spread (xs: number[], digits = 2): string {
+  if (xs.length === 0) return '-'
+  if (xs.length === 1) return xs[0]!.toFixed(digits)
+  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
+}
+
+export async function api (base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const json = await res.json() as Record<string, unknown>
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+export function hasCommand (name: string, args: string[] = ['-h']): boolean {
+  try {
+    execFileSync(name, args, { stdio: 'ignore' })
+    return true
+  } catch (err) {
+    // present but unhappy with the arguments still counts
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+}
+
+/**
+ * Brokers share CPU 0 (one is measured at a time) and the driver takes the others, so a broker's
+ * CPU per operation is not skewed by where the scheduler puts the driver's work.
+ */
+export const PIN = availableParallelism() >= 2 && hasCommand('taskset', ['-V'])
+if (PIN) execFileSync('taskset', ['-a', '-cp', `1-${availableParallelism() - 1}`, String(process.pid)], { stdio: 'ignore' })
+
+export function pinned (command: string, args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', '0', command, ...args]] : [command, args]
+}

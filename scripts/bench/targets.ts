@@ -1,0 +1,122 @@
+/**
+ * The brokers the suite measures, each started here on free ports, pinned to CPU 0 when
+ * possible: certmq (the built bin/certmq.js, as `npm start` runs it), a plain Aedes TLS server
+ * with no certificate logic, and Mosquitto when installed (`require_certificate true`,
+ * `use_identity_as_username true`). All use the same server certificate.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { openSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { connect } from 'node:net'
+import { freePort, hasCommand, pinned, ROOT, sleep, TOKEN } from './lib.js'
+
+export interface Target {
+  name: 'certmq' | 'plain aedes' | 'mosquitto'
+  pid: number
+  port: number
+  /** certmq only */
+  adminUrl?: string
+  stop: () => Promise<void>
+}
+
+export const mosquittoInstalled = (): boolean => hasCommand('mosquitto', ['-h'])
+
+function track (child: ChildProcess, name: string): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => { child.once('exit', resolve) })
+    child.kill('SIGTERM')
+    await Promise.race([exited, sleep(5000).then(() => { child.kill('SIGKILL') })])
+    void name
+  }
+}
+
+async function waitForPort (port: number, child: ChildProcess, name: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening`)
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => { resolve(false) })
+    })
+    if (open) return
+    await sleep(100)
+  }
+  throw new Error(`${name} did not listen on ${port}`)
+}
+
+export async function startCertmq (work: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Target> {
+  const [port, adminPort] = [await freePort(), await freePort()]
+  const [command, args] = pinned(process.execPath, [...nodeArgs, join(ROOT, 'bin/certmq.js'), 'serve'])
+  const child = spawn(command, args, {
+    cwd: work,
+    env: {
+      ...process.env,
+      CERTMQ_DATA_DIR: join(work, 'data'),
+      CERTMQ_MQTTS_HOST: '127.0.0.1',
+      CERTMQ_MQTTS_PORT: String(port),
+      CERTMQ_ADMIN_PORT: String(adminPort),
+      CERTMQ_ADMIN_TOKEN: TOKEN,
+      ...extraEnv
+    },
+    // logs to a file, as under a service manager: the driver does not spend CPU reading them
+    stdio: ['ignore', openSync(join(work, 'certmq.log'), 'a'), 'inherit']
+  })
+  const adminUrl = `http://127.0.0.1:${adminPort}`
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`certmq exited with ${child.exitCode}; see ${join(work, 'certmq.log')}`)
+    try {
+      if ((await fetch(`${adminUrl}/healthz`)).status === 200) break
+    } catch { /* not up yet */ }
+    if (i > 300) throw new Error('certmq did not become healthy')
+    await sleep(100)
+  }
+  return { name: 'certmq', pid: child.pid!, port, adminUrl, stop: track(child, 'certmq') }
+}
+
+/** Server certificate and key files, and the CA files whose certificates clients present. */
+export interface TlsFiles { certFile: string, keyFile: string, clientCaFiles: string[] }
+
+export async function startPlainAedes (tls: TlsFiles): Promise<Target> {
+  const [command, args] = pinned(process.execPath, [join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const match = /"port":(\d+)/.exec(buffered)
+      if (match !== null) resolve(Number(match[1]))
+    })
+    child.once('exit', (code) => { reject(new Error(`plain aedes exited with ${String(code)}`)) })
+  })
+  child.stdout!.resume()
+  return { name: 'plain aedes', pid: child.pid!, port, stop: track(child, 'plain aedes') }
+}
+
+export async function startMosquitto (work: string, tls: TlsFiles): Promise<Target> {
+  const port = await freePort()
+  const caFile = join(work, 'mosquitto-clients-ca.pem')
+  const { readFile } = await import('node:fs/promises')
+  await writeFile(caFile, (await Promise.all(tls.clientCaFiles.map(async (f) => await readFile(f, 'utf8')))).join('\n'))
+  const conf = join(work, 'mosquitto.conf')
+  await writeFile(conf, [
+    `listener ${port} 127.0.0.1`,
+    `cafile ${caFile}`,
+    `certfile ${tls.certFile}`,
+    `keyfile ${tls.keyFile}`,
+    'require_certificate true',
+    'use_identity_as_username true',
+    'allow_anonymous true',
+    'persistence false',
+    // like certmq's listener and the baseline: CONNACKs and messages are not held back by Nagle
+    'set_tcp_nodelay true',
+    'log_dest none',
+    // as root, mosquitto would switch to the mosquitto user, which cannot read this 0700 directory
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
+    ''
+  ].join('\n'))
+  const [command, args] = pinned('mosquitto', ['-c', conf])
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  await waitForPort(port, child, 'mosquitto')
+  return { name: 'mosquitto', pid: child.pid!, port, stop: track(child, 'mosquitto') }
+}
