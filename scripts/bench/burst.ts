@@ -1,10 +1,9 @@
 /**
  * 4. auto-registration burst (certmq): N new devices of an `auto` CA connect at once. Counts the
- * acceptances in every sliding second (from the broker's own decision times), the CONNACK 3
- * refusals, and the time until every device is registered with devices retrying after 1 s.
+ * registrations in every sliding second (from the records' createdAt, stamped when the limiter
+ * granted the slot), the CONNACK 3 refusals, and the time until every device is registered with
+ * devices retrying after 1 s.
  */
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Fleet } from './driver.js'
 import { closeAll, connectWave, type Connection } from './driver.js'
 import { api, sleep } from './lib.js'
@@ -12,8 +11,8 @@ import type { Target } from './targets.js'
 
 export interface BurstResult { devices: number, limit: number, maxInAnySecond: number, rc3FirstWave: number, allRegisteredSeconds: number, waves: number }
 
-export async function burst (target: Target, fleet: Fleet, work: string, limit: number): Promise<BurstResult> {
-  await api(target.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'auto' })
+export async function burst (target: Target, fleet: Fleet, limit: number): Promise<BurstResult> {
+  const ca = await api(target.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'auto' })
   const started = performance.now()
   let pending = fleet.devices
   let rc3FirstWave = 0
@@ -29,12 +28,15 @@ export async function burst (target: Target, fleet: Fleet, work: string, limit: 
   }
   const allRegisteredSeconds = (performance.now() - started) / 1000
   await closeAll(held)
-  // the broker's own clock: auto-registrations in any sliding second
-  await sleep(300) // log lines are flushed every 100 ms
-  const times = (await readFile(join(work, 'certmq.log'), 'utf8')).split('\n')
-    .filter((line) => line.includes('"connect.accepted"') && line.includes('"autoRegistered":true'))
-    .map((line) => Date.parse((JSON.parse(line) as { time: string }).time))
-    .sort((a, b) => a - b)
+  // the broker's own clock: registrations under the burst CA in any sliding second
+  const times: number[] = []
+  let cursor: string | null = null
+  do {
+    const page = await api(target.adminUrl!, 'GET', `/api/v1/certificates?caId=${String(ca['id'])}&limit=500${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`)
+    for (const item of page['items'] as Array<{ createdAt: string }>) times.push(Date.parse(item.createdAt))
+    cursor = page['nextCursor'] as string | null
+  } while (cursor !== null)
+  times.sort((a, b) => a - b)
   let maxInAnySecond = 0
   for (let i = 0, j = 0; i < times.length; i++) {
     while (times[i]! - times[j]! >= 1000) j++
