@@ -129,4 +129,22 @@ describe('certmq simulate', () => {
     expect(fingerprints.size).toBe(20)
     expect([...fingerprints.values()].every((n) => n === 2)).toBe(true)
   })
+
+  it('refuses bad options with a usage error naming them (exit 2)', async () => {
+    const run = async (args: string[]): Promise<{ code: number, stderr: string }> => {
+      let stderr = ''
+      const code = await runCli(['simulate', ...args], {
+        env: {},
+        stdout: { write: () => true },
+        stderr: { write: (text: string) => { stderr += text; return true } }
+      })
+      return { code, stderr }
+    }
+    const zero = await run(['--devices', '0'])
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toContain("option '--devices <n>' argument '0' is invalid. must be a whole number above 0")
+    const scheme = await run(['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'])
+    expect(scheme.code).toBe(2)
+    expect(scheme.stderr).toContain('error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:')
+  })
 })

@@ -188,23 +188,15 @@ export function renderSummary (s: SimulationSummary): string {
   return lines.join('\n') + '\n'
 }
 
-function positiveInt (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number above 0')
-  return n
+/** A commander argument parser for numbers that pass `check`, else a usage error saying `rule`. */
+function numberArgument (check: (n: number) => boolean, rule: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value)
+    if (value.trim() === '' || !check(n)) throw new InvalidArgumentError(rule)
+    return n
+  }
 }
-function nonNegativeInt (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more')
-  return n
-}
-function positiveNumber (value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0')
-  return n
-}
-function nonNegativeNumber (value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number, 0 or more')
-  return n
-}
+const positiveInt = numberArgument((n) => Number.isInteger(n) && n > 0, 'must be a whole number above 0')
+const nonNegativeInt = numberArgument((n) => Number.isInteger(n) && n >= 0, 'must be a whole number, 0 or more')
+const positiveNumber = numberArgument((n) => Number.isFinite(n) && n > 0, 'must be a number above 0')
+const nonNegativeNumber = numberArgument((n) => Number.isFinite(n) && n >= 0, 'must be a number, 0 or more')
