@@ -117,7 +117,9 @@ async function main (): Promise<void> {
       const unpaced = new Map<string, ConnectRound>()
       for (const target of targets) {
         await connectRound(target, devices.slice(0, Number(args.warmup)), Number(args.concurrency), 0)
-        unpaced.set(target.name, await connectRound(target, devices, Number(args.concurrency), 0))
+        const r = await connectRound(target, devices, Number(args.concurrency), 0)
+        unpaced.set(target.name, r)
+        log(`  connect unpaced ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
       }
       const cpu = (name: string): number => median(rounds.get(name)!.map((r) => r.cpuMsPerConnect))
       report.push('## 1. Connect', '',
