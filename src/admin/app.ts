@@ -13,6 +13,8 @@ import { errorCodeOf, errorHandler, notFoundHandler } from './error-handler.js'
 import { caRoutes } from './routes/cas.js'
 import { certificateRoutes } from './routes/certificates.js'
 import { healthRoutes } from './routes/health.js'
+import { openApiRoutes, registerOpenApi } from './openapi.js'
+import { VERSION } from '../version.js'
 
 export interface AdminDeps {
   caService: CaService
@@ -55,7 +57,10 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     }, `${request.method} ${request.routeOptions.url ?? request.url} ${reply.statusCode}`)
   })
 
+  // first: the document generator collects the routes registered after it
+  registerOpenApi(app, VERSION)
   void app.register(healthRoutes, { health: deps.health })
+  void app.register(openApiRoutes)
   void app.register(async (api) => {
     await api.register(bearerAuth, { verifyToken: (token: string) => deps.auth.verifyToken(token) })
     await api.register(caRoutes, { caService: deps.caService })

@@ -1,0 +1,46 @@
+/** The OpenAPI document is generated from the route schemas and served, with browsable docs, without a token. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
+
+interface OpenApiDoc {
+  openapi: string
+  info: { title: string; version: string }
+  paths: Record<string, Record<string, { security?: unknown[]; parameters?: Array<{ name: string; in: string }>; responses: Record<string, unknown> }>>
+  components: { securitySchemes: Record<string, unknown> }
+}
+
+describe('OpenAPI', () => {
+  let certmq: TestCertmq
+  beforeAll(async () => { certmq = await startCertmq() })
+  afterAll(async () => { await certmq.stop() })
+
+  it('serves a document of every /api/v1 route, with the bearer scheme on the protected ones', async () => {
+    const response = await fetch(`${certmq.adminUrl}/api/v1/openapi.json`)
+    expect(response.status).toBe(200)
+    const doc = await response.json() as OpenApiDoc
+    expect(doc.openapi).toMatch(/^3\./)
+    expect(doc.info.title).toBe('certmq admin API')
+    expect(doc.components.securitySchemes).toHaveProperty('bearerAuth')
+    for (const path of ['/api/v1/cas', '/api/v1/cas/{id}', '/api/v1/certificates', '/api/v1/certificates/{id}', '/api/v1/certificates/{id}/revoke']) {
+      expect(doc.paths, path).toHaveProperty([path])
+    }
+    expect(doc.paths['/api/v1/certificates']!['post']!.security).toEqual([{ bearerAuth: [] }])
+    expect(doc.paths['/healthz']!['get']!.security).toBeUndefined()
+    // query parameters come from the route's querystring schema
+    const names = doc.paths['/api/v1/certificates']!['get']!.parameters!.filter((p) => p.in === 'query').map((p) => p.name)
+    expect(names).toEqual(expect.arrayContaining(['commonName', 'status', 'caId', 'limit', 'cursor']))
+    // the document describes itself nowhere: it is not part of the API
+    expect(doc.paths).not.toHaveProperty(['/api/v1/openapi.json'])
+  })
+
+  it('serves browsable docs without a token', async () => {
+    const response = await fetch(`${certmq.adminUrl}/api/v1/docs/`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/text\/html/)
+    expect(await response.text()).toContain('swagger')
+  })
+
+  it('still refuses the API itself without a token', async () => {
+    expect((await fetch(`${certmq.adminUrl}/api/v1/cas`)).status).toBe(401)
+  })
+})
