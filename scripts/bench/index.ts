@@ -6,12 +6,14 @@
  *
  *   npm run bench                                  # everything, 3 repetitions
  *   npm run bench -- --only connect,storm --reps 5
+ *   npm run bench -- --only connect,burst --baseline ../certmq-before   # before/after a change
  */
 import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { burst, type BurstResult } from './burst.js'
 import { connectRound, type ConnectRound } from './connect.js'
@@ -42,7 +44,8 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '300' },
     revocations: { type: 'string', default: '100' },
     'no-mosquitto': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' }
+    'cpu-prof': { type: 'string' },
+    baseline: { type: 'string' }
   }
 })
 const only = new Set(args.only.split(',').map((s) => s.trim()))
@@ -51,6 +54,19 @@ const wants = (m: Measure): boolean => only.has(m)
 const REPS = Number(args.reps)
 const DEVICES = Number(args.devices)
 const log = (line: string): void => { process.stdout.write(`${line}\n`) }
+
+/** A certmq from another checkout, built there first; the bench's own server files are shared. */
+async function startBaseline (dir: string, work: string): Promise<Target> {
+  const root = resolve(dir)
+  if (!existsSync(join(root, 'package.json'))) throw new Error(`--baseline: ${root} is not a certmq checkout`)
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
+  const baseWork = join(work, 'baseline')
+  await mkdir(join(baseWork, 'data'), { recursive: true })
+  // the same server certificate as certmq's, so the handshakes cost the same
+  await cp(join(work, 'data', 'tls'), join(baseWork, 'data', 'tls'), { recursive: true })
+  await cp(join(work, 'data', 'ca'), join(baseWork, 'data', 'ca'), { recursive: true })
+  return await startCertmq(baseWork, {}, [], root, 'certmq baseline')
+}
 
 async function main (): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
@@ -63,13 +79,18 @@ async function main (): Promise<void> {
   await writeFile(caFile, fleet.ca.certificatePem)
 
   const certmq = await startCertmq(work, {}, args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])
-  log(`registering the fleet CA and ${fleet.devices.length} certificates with certmq…`)
-  const ca = await api(certmq.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
-  for (let i = 0; i < fleet.devices.length; i += 20) {
-    await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(certmq.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
+  // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
+  const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work)
+  const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
+  for (const target of certmqs) {
+    log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)
+    const ca = await api(target.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
+    for (let i = 0; i < fleet.devices.length; i += 20) {
+      await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(target.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
+    }
   }
   const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [caFile] }
-  const targets: Target[] = [certmq, await startPlainAedes(tls)]
+  const targets: Target[] = [...certmqs, await startPlainAedes(tls)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
   const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
@@ -131,6 +152,7 @@ async function main (): Promise<void> {
           return `| ${t.name} | ${spread(r.map((x) => x.connectsPerSec), 0)} | ${unpaced.get(t.name)!.connectsPerSec.toFixed(0)} | ${spread(r.map((x) => x.p50))} | ${spread(r.map((x) => x.p99))} | ${spread(r.map((x) => x.cpuMsPerConnect))} | ${r.reduce((s, x) => s + x.failures, 0) + unpaced.get(t.name)!.failures} |`
         }), '',
         `certmq / plain aedes CPU per connect: **${ratio(cpu('certmq'), cpu('plain aedes'))}** (goal ≤ 1.10).` +
+        (rounds.has('certmq baseline') ? ` certmq / certmq baseline CPU per connect: **${ratio(cpu('certmq'), cpu('certmq baseline'))}**, p50 **${ratio(median(rounds.get('certmq')!.map((r) => r.p50)), median(rounds.get('certmq baseline')!.map((r) => r.p50)))}**, max connects/s **${ratio(unpaced.get('certmq')!.connectsPerSec, unpaced.get('certmq baseline')!.connectsPerSec)}**.` : '') +
         (rounds.has('mosquitto') ? ` certmq / mosquitto max connects/s: **${ratio(unpaced.get('certmq')!.connectsPerSec, unpaced.get('mosquitto')!.connectsPerSec)}** (goal ≥ 1.00).` : ''), '')
     }
 
@@ -164,13 +186,16 @@ async function main (): Promise<void> {
     }
 
     if (wants('burst')) {
-      const burstFleet = await makeFleet(Number(args.burst), 'burst', 'BU')
-      const r: BurstResult = await burst(certmq, burstFleet, 15)
-      log(`  burst: ${r.maxInAnySecond} registrations in the busiest second (limit ${r.limit}), ${r.rc3FirstWave} × rc 3 in the first wave, all registered after ${r.allRegisteredSeconds.toFixed(1)} s in ${r.waves} waves`)
-      report.push('## 4. Auto-registration burst (certmq)', '',
-        `${r.devices} new devices of an auto CA connect at once; refused ones retry together every second.`, '',
-        '| devices | limit/s | most registered in any sliding second | CONNACK 3 in the first wave | all registered after s | waves |', '| --- | --- | --- | --- | --- | --- |',
-        `| ${r.devices} | ${r.limit} | ${r.maxInAnySecond} | ${r.rc3FirstWave} | ${r.allRegisteredSeconds.toFixed(1)} | ${r.waves} |`, '')
+      report.push('## 4. Auto-registration burst', '',
+        `${args.burst} new devices of an auto CA connect at once; refused ones retry together every second.`, '',
+        '| target | devices | limit/s | most registered in any sliding second | CONNACK 3 in the first wave | all registered after s | waves |', '| --- | --- | --- | --- | --- | --- | --- |')
+      for (const target of certmqs) {
+        const burstFleet = await makeFleet(Number(args.burst), `burst-${target.name.replace(/\W+/g, '-')}`, 'BU')
+        const r: BurstResult = await burst(target, burstFleet, 15)
+        log(`  burst ${target.name}: ${r.maxInAnySecond} registrations in the busiest second (limit ${r.limit}), ${r.rc3FirstWave} × rc 3 in the first wave, all registered after ${r.allRegisteredSeconds.toFixed(1)} s in ${r.waves} waves`)
+        report.push(`| ${target.name} | ${r.devices} | ${r.limit} | ${r.maxInAnySecond} | ${r.rc3FirstWave} | ${r.allRegisteredSeconds.toFixed(1)} | ${r.waves} |`)
+      }
+      report.push('')
     }
 
     if (wants('revocation')) {

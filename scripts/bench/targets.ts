@@ -12,7 +12,8 @@ import { connect } from 'node:net'
 import { freePort, hasCommand, pinned, ROOT, sleep, TOKEN } from './lib.js'
 
 export interface Target {
-  name: 'certmq' | 'plain aedes' | 'mosquitto'
+  /** 'certmq baseline': another checkout's build, for before/after comparisons (--baseline) */
+  name: 'certmq' | 'certmq baseline' | 'plain aedes' | 'mosquitto'
   pid: number
   port: number
   /** certmq only */
@@ -45,9 +46,11 @@ async function waitForPort (port: number, child: ChildProcess, name: string): Pr
   throw new Error(`${name} did not listen on ${port}`)
 }
 
-export async function startCertmq (work: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Target> {
+/** certmq as built in `root` (this checkout by default), with its own data dir and log under `work`. */
+export async function startCertmq (work: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = [],
+  root = ROOT, name: 'certmq' | 'certmq baseline' = 'certmq'): Promise<Target> {
   const [port, adminPort] = [await freePort(), await freePort()]
-  const [command, args] = pinned(process.execPath, [...nodeArgs, join(ROOT, 'bin/certmq.js'), 'serve'])
+  const [command, args] = pinned(process.execPath, [...nodeArgs, join(root, 'bin/certmq.js'), 'serve'])
   const child = spawn(command, args, {
     cwd: work,
     env: {
@@ -64,14 +67,14 @@ export async function startCertmq (work: string, extraEnv: Record<string, string
   })
   const adminUrl = `http://127.0.0.1:${adminPort}`
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`certmq exited with ${child.exitCode}; see ${join(work, 'certmq.log')}`)
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${join(work, 'certmq.log')}`)
     try {
       if ((await fetch(`${adminUrl}/healthz`)).status === 200) break
     } catch { /* not up yet */ }
-    if (i > 300) throw new Error('certmq did not become healthy')
+    if (i > 300) throw new Error(`${name} did not become healthy`)
     await sleep(100)
   }
-  return { name: 'certmq', pid: child.pid!, port, adminUrl, stop: track(child, 'certmq') }
+  return { name, pid: child.pid!, port, adminUrl, stop: track(child, name) }
 }
 
 /** Server certificate and key files, and the CA files whose certificates clients present. */
