@@ -30,7 +30,11 @@ export class ConnectMetrics implements ConnectObserver {
       registers: [registry]
     })
     // every reason is exported from the start (at 0), so rate() and alerts work before the first refusal
-    this.rejectedByReason = new Map(Object.keys(REJECT_REASONS).map((reason) => [reason as RejectReason, rejected.labels(reason)]))
+    this.rejectedByReason = new Map(Object.keys(REJECT_REASONS).map((reason) => {
+      const child = rejected.labels(reason)
+      child.inc(0)
+      return [reason as RejectReason, child]
+    }))
     this.decision = new Histogram({
       name: 'certmq_connect_decision_seconds',
       help: 'Time from the CONNECT packet to the accept/reject decision (registry lookup, checks, automatic registration)',
