@@ -99,6 +99,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       auth: tokens,
       health: () => ({ mqtts: listener.isListening, admin: app.server.listening }),
       metrics: { source: metrics.registry, requireToken: config.metrics.requireToken },
+      ready: async () => ({ mqtts: listener.isListening, admin: app.server.listening, store: await storeAnswers(store) }),
       logger: log
     })
     await app.listen({ host: config.admin.host, port: config.admin.port })
@@ -133,6 +134,16 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   } catch (err) {
     await stopAll().catch(() => {})
     throw err
+  }
+}
+
+/** Readiness: a cheap read that goes through the store's own path (a closed store throws). */
+async function storeAnswers (store: { getMeta (key: string): Promise<string | undefined> }): Promise<boolean> {
+  try {
+    await store.getMeta('schema.version')
+    return true
+  } catch {
+    return false
   }
 }
 

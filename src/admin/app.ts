@@ -1,6 +1,6 @@
 /**
  * The admin HTTP API as a fastify instance. It never listens: server.ts does, tests use inject().
- * Routes: GET /healthz (open), GET /metrics (open unless metrics.requireToken), everything else
+ * Routes: GET /healthz and /readyz (open), GET /metrics (open unless metrics.requireToken), everything else
  * under /api/v1 behind a bearer token; the token's role decides whether it may write.
  */
 import { randomUUID } from 'node:crypto'
@@ -15,6 +15,7 @@ import { caRoutes } from './routes/cas.js'
 import { certificateRoutes } from './routes/certificates.js'
 import { healthRoutes } from './routes/health.js'
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js'
+import { readyRoutes, type ReadyRouteOptions } from './routes/ready.js'
 import type { Principal } from './principal.js'
 
 export interface AdminDeps {
@@ -25,6 +26,8 @@ export interface AdminDeps {
   logger: Logger
   /** GET /metrics; absent means no such route. */
   metrics?: { source: MetricsSource; requireToken: boolean }
+  /** GET /readyz; absent means no such route. */
+  ready?: ReadyRouteOptions['ready']
 }
 
 export function buildAdminApp (deps: AdminDeps): FastifyInstance {
@@ -67,6 +70,7 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
   const auth = { authenticate: (token: string) => deps.auth.authenticate(token) }
   void app.register(healthRoutes, { health: deps.health })
   if (deps.metrics !== undefined) void app.register(metricsRoutes, { ...deps.metrics, auth })
+  if (deps.ready !== undefined) void app.register(readyRoutes, { ready: deps.ready })
   void app.register(async (api) => {
     await api.register(bearerAuth, auth)
     await api.register(caRoutes, { caService: deps.caService })

@@ -157,3 +157,11 @@ describe('GET /metrics', () => {
     expect(expiring(after, 7)).toBe(1)
   })
 })
+
+describe('GET /readyz', () => {
+  it('answers 200 ready without a token while the listeners are up and the store answers', async () => {
+    const res = await fetch(`${certmq.adminUrl}/readyz`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ready', mqtts: true, admin: true, store: true })
+  })
+})
