@@ -12,7 +12,8 @@ class Shelf {
 
 async function countOf (registry: Registry, operation: string): Promise<number | undefined> {
   const metric = await registry.getSingleMetric('certmq_store_operation_seconds')?.get()
-  return metric?.values.find((v) => v.metricName === 'certmq_store_operation_seconds_count' && v.labels['operation'] === operation)?.value
+  const values = (metric?.values ?? []) as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }>
+  return values.find((v) => v.metricName === 'certmq_store_operation_seconds_count' && v.labels['operation'] === operation)?.value
 }
 
 describe('instrumentStore', () => {
