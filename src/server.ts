@@ -24,6 +24,7 @@ import { closeBroker, createBroker } from './broker/broker.js'
 import { MqttsListener } from './broker/mqtts-listener.js'
 import { buildAdminApp } from './admin/app.js'
 import { AdminTokens } from './admin/admin-tokens.js'
+import { CertmqMetrics } from './metrics/metrics.js'
 
 export interface StartOptions {
   logger?: Logger
@@ -51,7 +52,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
-  const store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
+  const metrics = new CertmqMetrics({ autoRegistrationPerSecond: config.autoRegistration.maxPerSecond })
+  const store = metrics.instrumentStore(new EmbeddedRegistryStore({ path: join(dataDir, 'registry') }), now)
   await store.open()
   const bus = new LocalStatusBus()
   const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)
@@ -67,16 +69,17 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     await registerBuiltinCa(caService, builtin.certificatePem)
     const tls = await serverTls(config, dataDir, builtin, nodeName)
-    const tokens = await AdminTokens.load(store, config.admin.token, now)
+    const tokens = await AdminTokens.load(store, config.admin.token, now, config.admin.tokens)
 
     const trust = new TrustStore(store)
     await trust.refresh()
     const sessions = new SessionRegistry(bus, trust, log.child({ module: 'broker' }))
     stack.push(() => { sessions.close() })
-    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now })
-    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now })
+    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: metrics.registration })
+    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer: metrics.connect })
     const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
     stack.push(async () => { await closeBroker(broker) })
+    metrics.connect.countConnectionsWith(() => broker.connectedClients)
 
     const listener = new MqttsListener(broker, {
       host: config.mqtts.host,
@@ -95,6 +98,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       certificateService,
       auth: tokens,
       health: () => ({ mqtts: listener.isListening, admin: app.server.listening }),
+      metrics: { source: metrics.registry, requireToken: config.metrics.requireToken },
+      ready: async () => ({ mqtts: listener.isListening, admin: app.server.listening, store: await storeAnswers(store) }),
       logger: log
     })
     await app.listen({ host: config.admin.host, port: config.admin.port })
@@ -129,6 +134,16 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   } catch (err) {
     await stopAll().catch(() => {})
     throw err
+  }
+}
+
+/** Readiness: a cheap read that goes through the store's own path (a closed store throws). */
+async function storeAnswers (store: { getMeta (key: string): Promise<string | undefined> }): Promise<boolean> {
+  try {
+    await store.getMeta('schema.version')
+    return true
+  } catch {
+    return false
   }
 }
 

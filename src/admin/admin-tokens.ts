@@ -1,32 +1,61 @@
 /**
- * The admin bearer token. Never a built-in default: taken from config/CERTMQ_ADMIN_TOKEN, or
- * generated on first start, shown once, and kept only as its SHA-256 hash. Compared in constant
- * time (hash both sides, then timingSafeEqual, so lengths never leak either).
+ * The admin bearer tokens. The built-in one (named `admin`, role admin) is never a built-in
+ * default: it is taken from config/CERTMQ_ADMIN_TOKEN, or generated on first start, shown once,
+ * and kept only as its SHA-256 hash. Named tokens come from admin.tokens, already as hashes
+ * (config/admin-tokens.ts reads tokenEnv). Compared in constant time: the presented token is
+ * hashed once, then compared with timingSafeEqual against every known hash with no early exit,
+ * so neither the length nor which token matched leaks through timing.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { RegistryStore } from '../store/ports.js'
+import { BUILTIN_TOKEN_NAME } from '../config/admin-tokens.js'
+import type { Config } from '../config/schema.js'
+import type { Principal } from './principal.js'
 
 const META_KEY = 'admin.tokenHash'
 
+type NamedTokenConfig = Config['admin']['tokens'][number]
+
+interface KnownToken {
+  readonly hash: Buffer
+  readonly principal: Principal
+}
+
 export class AdminTokens {
   private constructor (
-    private readonly hash: Buffer,
+    private readonly known: readonly KnownToken[],
     /** The token generated on this start, to show once; undefined otherwise. */
     readonly generated: string | undefined
   ) {}
 
-  static async load (store: RegistryStore, configured: string, now: () => Date): Promise<AdminTokens> {
-    if (configured !== '') return new AdminTokens(sha256(configured), undefined)
+  static async load (store: RegistryStore, configured: string, now: () => Date, named: readonly NamedTokenConfig[] = []):
+    Promise<AdminTokens> {
+    const others = named.flatMap((t): KnownToken[] => t.tokenSha256 === undefined
+      ? [] // config/admin-tokens.ts fills tokenSha256 from tokenEnv; an entry without one was refused there
+      : [{ hash: Buffer.from(t.tokenSha256, 'hex'), principal: Object.freeze({ name: t.name, role: t.role }) }])
+    const builtin = (hash: Buffer): KnownToken => ({ hash, principal: Object.freeze({ name: BUILTIN_TOKEN_NAME, role: 'admin' }) })
+    if (configured !== '') return new AdminTokens([builtin(sha256(configured)), ...others], undefined)
     const stored = await store.getMeta(META_KEY)
-    if (stored !== undefined) return new AdminTokens(Buffer.from(stored, 'hex'), undefined)
+    if (stored !== undefined) return new AdminTokens([builtin(Buffer.from(stored, 'hex')), ...others], undefined)
     const token = `cmq_${randomBytes(32).toString('base64url')}`
     await store.setMeta(META_KEY, sha256(token).toString('hex'))
     await store.setMeta(`${META_KEY}.createdAt`, now().toISOString())
-    return new AdminTokens(sha256(token), token)
+    return new AdminTokens([builtin(sha256(token)), ...others], token)
+  }
+
+  /** The name and role of the token, or undefined when it is not a known token. */
+  authenticate (token: string): Principal | undefined {
+    const presented = sha256(token)
+    let found: Principal | undefined
+    for (const { hash, principal } of this.known) {
+      // every hash is compared, matched or not
+      if (timingSafeEqual(presented, hash) && found === undefined) found = principal
+    }
+    return found
   }
 
   verifyToken (token: string): boolean {
-    return timingSafeEqual(sha256(token), this.hash)
+    return this.authenticate(token) !== undefined
   }
 }
 

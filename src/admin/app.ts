@@ -1,6 +1,7 @@
 /**
  * The admin HTTP API as a fastify instance. It never listens: server.ts does, tests use inject().
- * Routes: GET /healthz (open), everything else under /api/v1 behind the bearer token.
+ * Routes: GET /healthz and /readyz (open), GET /metrics (open unless metrics.requireToken), everything else
+ * under /api/v1 behind a bearer token; the token's role decides whether it may write.
  */
 import { randomUUID } from 'node:crypto'
 import { Ajv } from 'ajv'
@@ -15,13 +16,20 @@ import { certificateRoutes } from './routes/certificates.js'
 import { healthRoutes } from './routes/health.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
 import { VERSION } from '../version.js'
+import { metricsRoutes, type MetricsSource } from './routes/metrics.js'
+import { readyRoutes, type ReadyRouteOptions } from './routes/ready.js'
+import type { Principal } from './principal.js'
 
 export interface AdminDeps {
   caService: CaService
   certificateService: CertificateService
-  auth: { verifyToken (token: string): boolean }
+  auth: { authenticate (token: string): Principal | undefined }
   health: () => { mqtts: boolean; admin: boolean }
   logger: Logger
+  /** GET /metrics; absent means no such route. */
+  metrics?: { source: MetricsSource; requireToken: boolean }
+  /** GET /readyz; absent means no such route. */
+  ready?: ReadyRouteOptions['ready']
 }
 
 export function buildAdminApp (deps: AdminDeps): FastifyInstance {
@@ -40,6 +48,8 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler())
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  // set by bearer-auth.ts; null on routes without auth
+  app.decorateRequest('principal', null)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -52,17 +62,22 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
       url: request.url,
       statusCode: reply.statusCode,
       code: errorCodeOf(request),
+      // the token's name, never the token
+      tokenName: request.principal?.name,
       durationMs: Math.round(reply.elapsedTime),
       remoteAddress: request.ip
     }, `${request.method} ${request.routeOptions.url ?? request.url} ${reply.statusCode}`)
   })
 
+  const auth = { authenticate: (token: string) => deps.auth.authenticate(token) }
   // first: the document generator collects the routes registered after it
   registerOpenApi(app, VERSION)
   void app.register(healthRoutes, { health: deps.health })
   void app.register(openApiRoutes)
+  if (deps.metrics !== undefined) void app.register(metricsRoutes, { ...deps.metrics, auth })
+  if (deps.ready !== undefined) void app.register(readyRoutes, { ready: deps.ready })
   void app.register(async (api) => {
-    await api.register(bearerAuth, { verifyToken: (token: string) => deps.auth.verifyToken(token) })
+    await api.register(bearerAuth, auth)
     await api.register(caRoutes, { caService: deps.caService })
     await api.register(certificateRoutes, { certificateService: deps.certificateService })
   }, { prefix: '/api/v1' })

@@ -1,13 +1,16 @@
 /**
  * Bearer-token auth for the routes that need it (STYLE §9.8): app.ts registers this plugin inside
- * the /api/v1 prefix only, so /healthz and any route outside that prefix stay open without
- * opting out of anything. The token comparison is constant-time inside `verifyToken`.
+ * the /api/v1 prefix only (and around /metrics when metrics.requireToken is set), so /healthz and
+ * any route outside stays open without opting out of anything. The token comparison is
+ * constant-time inside `authenticate`. The token's principal goes on `request.principal`; a
+ * viewer token that tries to write gets 403 FORBIDDEN.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CertmqError } from '../errors.js'
+import { mayPerform, type Principal } from './principal.js'
 
 export interface BearerAuthOptions {
-  verifyToken (token: string): boolean
+  authenticate (token: string): Principal | undefined
 }
 
 // RFC 6750 §2.1: "Bearer" 1*SP b64token
@@ -24,10 +27,19 @@ export async function bearerAuth (app: FastifyInstance, options: BearerAuthOptio
         : 'malformed Authorization header: expected "Bearer <admin token>"',
       { reason: header === undefined ? 'missing' : 'malformed' })
     }
-    if (!options.verifyToken(token)) {
+    const principal = options.authenticate(token)
+    if (principal === undefined) {
       // RFC 6750 §3.1
       reply.header('www-authenticate', 'Bearer error="invalid_token"')
       throw new CertmqError('UNAUTHORIZED', 'the bearer token is not valid', { reason: 'invalid_token' })
+    }
+    request.principal = principal
+    if (!mayPerform(principal.role, request.method)) {
+      // RFC 6750 §3.1
+      reply.header('www-authenticate', 'Bearer error="insufficient_scope"')
+      throw new CertmqError('FORBIDDEN',
+        `token "${principal.name}" has role ${principal.role}, which may only read (GET, HEAD), not ${request.method}`,
+        { tokenName: principal.name, role: principal.role, method: request.method })
     }
   })
 }

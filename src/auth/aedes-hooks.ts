@@ -13,6 +13,7 @@ import { connackCodeFor } from '../domain/connect/reasons.js'
 import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
+import type { ConnectObserver } from './connect-observer.js'
 
 export interface AuthHookDeps {
   connect: ConnectService
@@ -21,6 +22,8 @@ export interface AuthHookDeps {
   nodeName: string
   log: Logger
   now: () => Date
+  /** Told about every decision (metrics); must be cheap. */
+  observer?: ConnectObserver
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
@@ -56,7 +59,10 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
           outcome = { ok: false, reason: 'ca_inactive', identity: { fingerprint: outcome.record.id, caId: outcome.record.caId } }
         }
         outcomes.set(client, outcome)
-        const base = { remoteAddress: socket.remoteAddress, node: deps.nodeName, ms: round(performance.now() - started) }
+        const elapsedMs = performance.now() - started
+        if (outcome.ok) deps.observer?.accepted(elapsedMs / 1000)
+        else deps.observer?.rejected(outcome.reason, elapsedMs / 1000)
+        const base = { remoteAddress: socket.remoteAddress, node: deps.nodeName, ms: round(elapsedMs) }
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
           if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId
@@ -87,6 +93,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       }, (err: unknown) => {
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
         outcomes.set(client, { ok: false, reason: 'store_unavailable' })
+        deps.observer?.rejected('store_unavailable', (performance.now() - started) / 1000)
         callback(null, true)
       })
     },

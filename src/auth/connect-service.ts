@@ -16,6 +16,7 @@ import { inspectCertificate } from '../pki/inspect.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import type { TrustStore } from './trust-store.js'
+import type { RegistrationObserver } from './connect-observer.js'
 
 export interface ConnectRequest {
   /** The client's leaf certificate; undefined when none was presented. */
@@ -42,6 +43,8 @@ export interface ConnectServiceDeps {
   limiter: RegistrationLimiter
   strictClientId: boolean
   now: () => Date
+  /** Told about automatic registrations and rate-limit refusals (metrics). */
+  registrations?: RegistrationObserver
 }
 
 export class ConnectService {
@@ -129,10 +132,13 @@ export class ConnectService {
     const inflight = this.registering.get(id)
     if (inflight !== undefined) return await inflight
     const attempt = (async (): Promise<CertificateRecord | RejectReason> => {
-      if (!(await this.deps.limiter.tryAcquire())) return 'rate_limited'
+      if (!(await this.deps.limiter.tryAcquire())) {
+        this.deps.registrations?.rateLimited()
+        return 'rate_limited'
+      }
       const now = this.deps.now().toISOString()
       try {
-        return await this.deps.store.insertCertificate({
+        const inserted = await this.deps.store.insertCertificate({
           ...facts,
           id,
           status,
@@ -143,6 +149,8 @@ export class ConnectService {
           createdAt: now,
           updatedAt: now
         })
+        this.deps.registrations?.autoRegistered()
+        return inserted
       } catch (err) {
         if (isCertmqError(err, 'CERT_REVOKED')) return 'revoked'
         if (isCertmqError(err, 'CERT_DUPLICATE')) {

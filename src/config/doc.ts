@@ -9,18 +9,21 @@ function rows (schema: TSchema, prefix: string, out: Row[]): Row[] {
   const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
   for (const [name, child] of Object.entries(properties)) {
     const key = prefix === '' ? name : `${prefix}.${name}`
-    const c = child as { type?: string; enum?: string[]; default?: unknown; description?: string; items?: { type?: string } }
+    const c = child as { type?: string; enum?: string[]; default?: unknown; description?: string; items?: TSchema & { type?: string } }
     if (c.type === 'object') {
       rows(child, key, out)
       continue
     }
+    // an array of objects: a row for the array, then one per field of its items (`admin.tokens[].name`)
+    const itemRows = c.type === 'array' && c.items?.type === 'object' ? rows(c.items, `${key}[]`, []) : []
     out.push({
       key,
       type: c.enum !== undefined ? c.enum.map((v) => `\`${v}\``).join(' \\| ') : c.type === 'array' ? `${c.items?.type ?? ''}[]` : String(c.type),
-      default: `\`${JSON.stringify(c.default)}\``,
+      default: c.default === undefined ? '' : `\`${JSON.stringify(c.default)}\``,
       env: ENV_BINDINGS.find((b) => b.key === key)?.env ?? '',
       description: c.description ?? ''
     })
+    out.push(...itemRows)
   }
   return out
 }

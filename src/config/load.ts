@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import { CertmqError } from '../errors.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
+import { resolveAdminTokens } from './admin-tokens.js'
 
 export const DEFAULT_CONFIG_FILE = 'broker.config.json'
 
@@ -58,6 +59,7 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
       problems.push(describeAjvError(err, data, sources, raw === undefined ? 'defaults' : fileSource))
     }
   }
+  problems.push(...resolveAdminTokens(data, env, raw === undefined ? 'defaults' : fileSource))
   if (problems.length > 0) {
     const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
     throw new CertmqError('CONFIG_INVALID', message, { problems })

@@ -13,6 +13,27 @@ function stringEnum<T extends string> (values: readonly T[], options: { default:
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const ADMIN_ROLES = ['admin', 'viewer'] as const
+
+/** One named admin API token; only its hash, or the name of the variable holding it, is in the config. */
+export const AdminTokenSchema = Type.Object({
+  name: Type.String({
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+    description: 'Name of the token, shown in logs and events as the actor; unique; `admin` is reserved for admin.token'
+  }),
+  role: stringEnum(ADMIN_ROLES, {
+    default: 'viewer',
+    description: '`admin` may do everything; `viewer` may only read (GET, HEAD) and gets 403 FORBIDDEN on any write'
+  }),
+  tokenSha256: Type.Optional(Type.String({
+    pattern: '^[0-9a-f]{64}$',
+    description: 'SHA-256 of the token as 64 lowercase hex digits (what `sha256sum` prints for the token without a trailing newline); set this or tokenEnv'
+  })),
+  tokenEnv: Type.Optional(Type.String({
+    pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+    description: 'Name of an environment variable holding the token itself (at least 16 characters of A-Z a-z 0-9 - . _ ~ + /), read at start and kept only as its hash; set this or tokenSha256'
+  }))
+}, strict)
 
 export const ConfigSchema = Type.Object({
   nodeName: Type.String({
@@ -46,6 +67,16 @@ export const ConfigSchema = Type.Object({
     token: Type.String({
       default: '',
       description: 'Admin bearer token; empty means one is generated on first start, shown once and stored only as a hash. Prefer CERTMQ_ADMIN_TOKEN to writing it here'
+    }),
+    tokens: Type.Array(AdminTokenSchema, {
+      default: [],
+      description: 'Further named tokens with a role, e.g. `[{ "name": "ci", "role": "viewer", "tokenEnv": "CERTMQ_CI_TOKEN" }]`. admin.token (or the generated one) stays valid as the token named `admin` with role `admin`'
+    })
+  }, { ...strict, default: {} }),
+  metrics: Type.Object({
+    requireToken: Type.Boolean({
+      default: false,
+      description: 'Require an admin API bearer token (any role) for GET /metrics on the admin listener; by default it is open like /healthz, since the admin listener binds to localhost'
     })
   }, { ...strict, default: {} }),
   autoRegistration: Type.Object({

@@ -56,6 +56,12 @@ export interface RegistryStore {
   deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord>
   /** Whether the fingerprint is denied (revoked, possibly deleted since). */
   isDenied (id: string): Promise<boolean>
+  /**
+   * Counts for the metrics scrape, cheap at 100k+ certificates (no full read of the records):
+   * certificates by status, and per CA the not-revoked, not yet expired certificates whose
+   * notAfter is within each of `withinDays` days of `now` (ISO 8601).
+   */
+  countCertificates (now: string, withinDays: readonly number[]): Promise<CertificateCounts>
 
   // ---- associated clients ----------------------------------------------------------------
   /** Records that `client.clientId` connected with certificate `id`. Bounded per certificate. */
@@ -68,6 +74,11 @@ export interface RegistryStore {
   // ---- small metadata (admin token hash, schema version) -----------------------------------
   getMeta (key: string): Promise<string | undefined>
   setMeta (key: string, value: string): Promise<void>
+}
+
+export interface CertificateCounts {
+  byStatus: Record<CertStatus, number>
+  expiring: Array<{ caId: string; withinDays: number; count: number }>
 }
 
 /** The cluster-wide cap on automatic registrations: at most N in any sliding second. */

@@ -17,9 +17,10 @@ import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
 import type { CaRecord, CaStatus } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
-import type { RegistryStore } from '../ports.js'
+import type { CertificateCounts, RegistryStore } from '../ports.js'
 import { withClientConnected, withClientDisconnected } from './associated-clients.js'
 import { CertificateIndexes } from './certificate-indexes.js'
+import { CertificateCounters } from './certificate-counts.js'
 import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
 import { openDatabases, type Databases } from './databases.js'
 import { caErrors, certErrors, shortId } from './registry-errors.js'
@@ -37,6 +38,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   private dbs: Databases | undefined
   private closing: Promise<void> | undefined
   private readonly indexes = new CertificateIndexes()
+  private readonly counters = new CertificateCounters()
   private readonly clientWrites: Array<(dbs: Databases) => void> = []
   private clientFlushTimer: NodeJS.Timeout | undefined
   private releaseLock: () => void = () => {}
@@ -60,8 +62,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
       const records: CertificateRecord[] = []
       for (const { value } of dbs.certs.getRange()) records.push(value)
       this.indexes.rebuild(records)
+      this.counters.rebuild(records)
     } catch (err) {
       this.indexes.clear()
+      this.counters.clear()
       await dbs?.root.close().catch(() => {})
       release()
       throw this.failure('open', err)
@@ -79,6 +83,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.flushClientWrites()
     this.dbs = undefined
     this.indexes.clear()
+    this.counters.clear()
     const release = this.releaseLock
     this.closing = dbs.root.close()
       .catch((err: unknown) => { throw this.failure('close', err) })
@@ -143,7 +148,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
       cas.removeSync(id)
       return { ca, removed: under }
     })
-    for (const cert of removed) this.indexes.remove(cert)
+    for (const cert of removed) {
+      this.indexes.remove(cert)
+      this.counters.remove(cert)
+    }
     return ca
   }
 
@@ -170,6 +178,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return saved
     })
     this.indexes.add(saved)
+    this.counters.add(saved)
     return saved
   }
 
@@ -186,15 +195,17 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   async transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
     Promise<CertificateRecord> {
-    return this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
+    const { current, updated } = this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
       const current = certs.get(id)
       if (current === undefined) throw certErrors.notFound(id)
       if (!allowedFrom.includes(current.status)) throw certErrors.statusConflict(id, current.status, to, allowedFrom)
       const updated: CertificateRecord = { ...current, status: to, updatedAt: now }
       certs.putSync(id, updated)
       if (to === 'revoked' && !denied.doesExist(id)) denied.putSync(id, { revokedAt: now })
-      return updated
+      return { current, updated }
     })
+    this.counters.change(current, updated)
+    return updated
   }
 
   async deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord> {
@@ -208,7 +219,13 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return current
     })
     this.indexes.remove(removed)
+    this.counters.remove(removed)
     return removed
+  }
+
+  async countCertificates (now: string, withinDays: readonly number[]): Promise<CertificateCounts> {
+    this.handles('count certificates')
+    return this.counters.count(Date.parse(now), withinDays)
   }
 
   async isDenied (id: string): Promise<boolean> {

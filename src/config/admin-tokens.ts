@@ -1,0 +1,70 @@
+/**
+ * Checks of admin.tokens that a JSON Schema cannot express, and the reading of `tokenEnv`
+ * (config/ is the only place that reads the environment). After this, every entry carries
+ * `tokenSha256` and nothing downstream ever sees a token itself.
+ */
+import { createHash } from 'node:crypto'
+
+/** The name admin.token (or the generated token) goes by. */
+export const BUILTIN_TOKEN_NAME = 'admin'
+
+// what an RFC 6750 bearer token may contain (admin/bearer-auth.ts accepts exactly this)
+const TOKEN_TEXT = /^[A-Za-z0-9\-._~+/]{16,}=*$/
+
+type Entry = Record<string, unknown>
+
+/**
+ * Resolves `tokenEnv` into `tokenSha256` in place and returns one problem line per bad entry,
+ * each naming the key (`admin.tokens.1.tokenEnv`) and where the value came from.
+ */
+export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string): string[] {
+  const admin = data['admin'] as Entry | undefined
+  const tokens = admin?.['tokens']
+  if (!Array.isArray(tokens)) return []
+  const problems: string[] = []
+  const names = new Map<string, number>()
+  const hashes = new Map<string, number>()
+  tokens.forEach((raw: unknown, i) => {
+    if (raw === null || typeof raw !== 'object') return // the schema reported it
+    const entry = raw as Entry
+    const key = `admin.tokens.${i}`
+    const name = entry['name']
+    if (typeof name === 'string') {
+      if (name === BUILTIN_TOKEN_NAME) {
+        problems.push(`config ${key}.name (from ${source}): "${BUILTIN_TOKEN_NAME}" is reserved for admin.token, choose another name`)
+      } else if (names.has(name)) {
+        problems.push(`config ${key}.name (from ${source}): "${name}" is already the name of admin.tokens.${names.get(name)}`)
+      } else {
+        names.set(name, i)
+      }
+    }
+    const hasHash = typeof entry['tokenSha256'] === 'string'
+    const tokenEnv = entry['tokenEnv']
+    if (hasHash === (tokenEnv !== undefined)) {
+      problems.push(`config ${key} (from ${source}): set exactly one of tokenSha256 and tokenEnv`)
+      return
+    }
+    if (typeof tokenEnv === 'string') {
+      const token = env[tokenEnv]
+      if (token === undefined || token === '') {
+        problems.push(`config ${key}.tokenEnv (from ${source}): environment variable ${tokenEnv} is not set`)
+        return
+      }
+      if (!TOKEN_TEXT.test(token)) {
+        // never print the value: it is a secret
+        problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold at least 16 characters of A-Z a-z 0-9 - . _ ~ + /`)
+        return
+      }
+      entry['tokenSha256'] = createHash('sha256').update(token, 'utf8').digest('hex')
+    }
+    const hash = entry['tokenSha256']
+    if (typeof hash !== 'string') return
+    const twin = hashes.get(hash)
+    if (twin !== undefined) {
+      problems.push(`config ${key} (from ${source}): the same token as admin.tokens.${twin}; each name needs its own token`)
+    } else {
+      hashes.set(hash, i)
+    }
+  })
+  return problems
+}

@@ -1,0 +1,28 @@
+/**
+ * All metrics of one server, on its own registry: server.ts creates one CertmqMetrics and hands
+ * its parts to the CONNECT path, the store and the admin API (GET /metrics).
+ */
+import type { Registry } from 'prom-client'
+import type { RegistryStore } from '../store/ports.js'
+import { registerCertificateMetrics } from './certificate-metrics.js'
+import { ConnectMetrics } from './connect-metrics.js'
+import { RegistrationMetrics } from './registration-metrics.js'
+import { createMetricsRegistry } from './registry.js'
+import { instrumentStore } from './store-metrics.js'
+
+export class CertmqMetrics {
+  readonly registry: Registry = createMetricsRegistry()
+  readonly connect = new ConnectMetrics(this.registry)
+  readonly registration: RegistrationMetrics
+
+  constructor (options: { autoRegistrationPerSecond: number }) {
+    this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
+  }
+
+  /** The store, timed per operation, with the certificate gauges reading from it. */
+  instrumentStore<T extends RegistryStore> (store: T, now: () => Date): T {
+    const timed = instrumentStore(store, this.registry)
+    registerCertificateMetrics(this.registry, timed, now)
+    return timed
+  }
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../../src/config/load.js'
+import { CertmqError } from '../../../src/errors.js'
+
+const HASH = hashOf(0)
+function hashOf (n: number): string {
+  return createHash('sha256').update(`viewer-token-0123456789-${n}`).digest('hex')
+}
+
+function withTokens (tokens: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'certmq-config-'))
+  writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { tokens } }))
+  return dir
+}
+
+function problems (tokens: unknown, env: Record<string, string> = {}): string[] {
+  try {
+    loadConfig({ cwd: withTokens(tokens), env })
+  } catch (err) {
+    expect(err).toBeInstanceOf(CertmqError)
+    expect((err as CertmqError).code).toBe('CONFIG_INVALID')
+    return (err as CertmqError).details['problems'] as string[]
+  }
+  throw new Error('expected CONFIG_INVALID')
+}
+
+describe('config admin.tokens', () => {
+  it('defaults to no named tokens', () => {
+    expect(loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'certmq-config-')), env: {} }).config.admin.tokens).toEqual([])
+  })
+
+  it('keeps a tokenSha256 entry and defaults its role to viewer (least privilege)', () => {
+    const { config } = loadConfig({ cwd: withTokens([{ name: 'ci', tokenSha256: HASH }]), env: {} })
+    expect(config.admin.tokens).toEqual([{ name: 'ci', role: 'viewer', tokenSha256: HASH }])
+  })
+
+  it('reads tokenEnv at load and keeps only the hash of the token', () => {
+    const token = 'from-the-environment-0123456789'
+    const { config } = loadConfig({ cwd: withTokens([{ name: 'ops', role: 'admin', tokenEnv: 'OPS_TOKEN' }]), env: { OPS_TOKEN: token } })
+    expect(config.admin.tokens[0]).toEqual({
+      name: 'ops', role: 'admin', tokenEnv: 'OPS_TOKEN', tokenSha256: createHash('sha256').update(token).digest('hex')
+    })
+    expect(JSON.stringify(config)).not.toContain(token)
+  })
+
+  it('names the key of a bad hash, an unknown role and a misspelt field', () => {
+    const found = problems([
+      { name: 'a', tokenSha256: 'not-hex' },
+      { name: 'b', role: 'root', tokenSha256: hashOf(1) },
+      { name: 'c', tokenSha256: hashOf(2), tokenHash: 'x' }
+    ])
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^config admin\.tokens\.0\.tokenSha256 \(from .*broker\.config\.json\): must match pattern/),
+      expect.stringMatching(/^config admin\.tokens\.1\.role \(from .*\): must be one of admin, viewer, found "root"/),
+      expect.stringMatching(/^config admin\.tokens\.2\.tokenHash \(from .*\): unknown key/)
+    ]))
+  })
+
+  it('names the key when an entry has neither or both of tokenSha256 and tokenEnv', () => {
+    const found = problems([{ name: 'a' }, { name: 'b', tokenSha256: HASH, tokenEnv: 'B_TOKEN' }], { B_TOKEN: 'b'.repeat(20) })
+    expect(found).toContain(`config admin.tokens.0 (from ${found[0]!.match(/\(from (.*)\)/)![1]}): set exactly one of tokenSha256 and tokenEnv`)
+    expect(found.some((p) => p.startsWith('config admin.tokens.1 (from ') && p.endsWith('set exactly one of tokenSha256 and tokenEnv'))).toBe(true)
+    expect(found.some((p) => p.startsWith('config admin.tokens.0.name'))).toBe(false)
+  })
+
+  it('refuses an unset or too short tokenEnv without printing the value', () => {
+    const found = problems([{ name: 'a', tokenEnv: 'A_TOKEN' }, { name: 'b', tokenEnv: 'B_TOKEN' }], { B_TOKEN: 'shortsecret' })
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^config admin\.tokens\.0\.tokenEnv \(from .*\): environment variable A_TOKEN is not set$/),
+      expect.stringMatching(/^config admin\.tokens\.1\.tokenEnv \(from .*\): B_TOKEN must hold at least 16 characters/)
+    ]))
+    expect(found.join('\n')).not.toContain('shortsecret')
+  })
+
+  it('refuses the reserved name admin, duplicate names and one token under two names', () => {
+    const found = problems([
+      { name: 'admin', tokenSha256: hashOf(3) },
+      { name: 'ci', tokenSha256: HASH },
+      { name: 'ci', tokenSha256: hashOf(4) },
+      { name: 'ci2', tokenSha256: HASH }
+    ])
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^config admin\.tokens\.0\.name \(from .*\): "admin" is reserved for admin\.token/),
+      expect.stringMatching(/^config admin\.tokens\.2\.name \(from .*\): "ci" is already the name of admin\.tokens\.1$/),
+      expect.stringMatching(/^config admin\.tokens\.3 \(from .*\): the same token as admin\.tokens\.1/)
+    ]))
+  })
+})
