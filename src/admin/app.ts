@@ -13,10 +13,14 @@ import { errorCodeOf, errorHandler, notFoundHandler } from './error-handler.js'
 import { caRoutes } from './routes/cas.js'
 import { certificateRoutes } from './routes/certificates.js'
 import { healthRoutes } from './routes/health.js'
+import { eventRoutes } from './routes/events.js'
+import type { EventPage, EventQuery } from '../domain/event.js'
 
 export interface AdminDeps {
   caService: CaService
   certificateService: CertificateService
+  /** The event log behind GET /api/v1/events; the route is absent without it. */
+  eventLog?: { query (query: EventQuery): Promise<EventPage> }
   auth: { verifyToken (token: string): boolean }
   health: () => { mqtts: boolean; admin: boolean }
   logger: Logger
@@ -60,6 +64,7 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     await api.register(bearerAuth, { verifyToken: (token: string) => deps.auth.verifyToken(token) })
     await api.register(caRoutes, { caService: deps.caService })
     await api.register(certificateRoutes, { certificateService: deps.certificateService })
+    if (deps.eventLog !== undefined) await api.register(eventRoutes, { events: deps.eventLog })
   }, { prefix: '/api/v1' })
 
   return app

@@ -13,6 +13,7 @@ import { connackCodeFor } from '../domain/connect/reasons.js'
 import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
+import type { AuditTrail } from '../events/audit-trail.js'
 
 export interface AuthHookDeps {
   connect: ConnectService
@@ -21,6 +22,8 @@ export interface AuthHookDeps {
   nodeName: string
   log: Logger
   now: () => Date
+  /** Refused connections are recorded here, aggregated per device and reason (in memory). */
+  events?: AuditTrail
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
@@ -81,12 +84,22 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             clientId: packet.clientId,
             ...base
           }, 'connection rejected')
+          deps.events?.connectRejected({
+            reason: outcome.reason,
+            fingerprint: outcome.identity?.fingerprint ?? fingerprint,
+            serial: outcome.identity?.serialNumber,
+            caId: outcome.identity?.caId,
+            clientId: packet.clientId,
+            remoteAddress: socket.remoteAddress,
+            node: deps.nodeName
+          })
           if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
         }
         callback(null, true)
       }, (err: unknown) => {
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
         outcomes.set(client, { ok: false, reason: 'store_unavailable' })
+        deps.events?.connectRejected({ reason: 'store_unavailable', fingerprint, remoteAddress: socket.remoteAddress, node: deps.nodeName })
         callback(null, true)
       })
     },

@@ -16,6 +16,9 @@ import { inspectCertificate } from '../pki/inspect.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import type { TrustStore } from './trust-store.js'
+import { ACTOR_DEVICE } from '../domain/event.js'
+import type { AuditTrail } from '../events/audit-trail.js'
+import { certificateRegistered } from '../events/change-events.js'
 
 export interface ConnectRequest {
   /** The client's leaf certificate; undefined when none was presented. */
@@ -42,6 +45,8 @@ export interface ConnectServiceDeps {
   limiter: RegistrationLimiter
   strictClientId: boolean
   now: () => Date
+  /** Automatic registrations are recorded here (an in-memory push). */
+  events?: AuditTrail
 }
 
 export class ConnectService {
@@ -132,7 +137,7 @@ export class ConnectService {
       if (!(await this.deps.limiter.tryAcquire())) return 'rate_limited'
       const now = this.deps.now().toISOString()
       try {
-        return await this.deps.store.insertCertificate({
+        const saved = await this.deps.store.insertCertificate({
           ...facts,
           id,
           status,
@@ -143,6 +148,8 @@ export class ConnectService {
           createdAt: now,
           updatedAt: now
         })
+        this.deps.events?.recordDeviceEvent(certificateRegistered(saved, ACTOR_DEVICE))
+        return saved
       } catch (err) {
         if (isCertmqError(err, 'CERT_REVOKED')) return 'revoked'
         if (isCertmqError(err, 'CERT_DUPLICATE')) {

@@ -24,5 +24,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_ADMIN_TOKEN', key: 'admin.token', type: 'string' },
   { env: 'CERTMQ_AUTO_REGISTRATION_RATE', key: 'autoRegistration.maxPerSecond', type: 'integer' },
   { env: 'CERTMQ_CLIENT_ID_STRICT', key: 'clientId.strict', type: 'boolean' },
-  { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' }
+  { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' },
+  { env: 'CERTMQ_EVENTS_RETENTION_DAYS', key: 'events.retentionDays', type: 'integer' },
+  { env: 'CERTMQ_EVENTS_MAX', key: 'events.maxEvents', type: 'integer' },
+  { env: 'CERTMQ_EVENTS_REJECTION_WINDOW_SECONDS', key: 'events.rejectionWindowSeconds', type: 'integer' }
 ]

@@ -1,0 +1,84 @@
+/**
+ * Refused connections, aggregated so that a storm of retries cannot flood the event log: per
+ * (certificate fingerprint, or remote address when no certificate was sent; reason) the first
+ * refusal within a window appends a `connect.rejected` event, and the following ones only raise
+ * its `count` (and `lastTime`). The log commits the latest count with its next batch, so one device
+ * retrying 1,000 times in a minute makes one event with count 1000.
+ */
+import { ACTOR_DEVICE, type AuditEvent, type EventDetails } from '../domain/event.js'
+import type { EventLog } from '../store/ports.js'
+
+export interface RejectedConnect {
+  reason: string
+  /** SHA-256 of the presented leaf; absent when the client sent no certificate. */
+  fingerprint?: string | undefined
+  serial?: string | undefined
+  caId?: string | undefined
+  clientId?: string | undefined
+  remoteAddress?: string | undefined
+  node?: string | undefined
+}
+
+interface OpenWindow {
+  event: AuditEvent
+  endsAt: number
+}
+
+export class RejectionAggregator {
+  /** Insertion order is window order (every window is as long), so expired ones are at the front. */
+  private readonly windows = new Map<string, OpenWindow>()
+
+  /**
+   * @param windowMs length of an aggregation window
+   * @param maxWindows open windows kept; beyond it the oldest closes early (a flood of distinct
+   *   certificates or addresses then costs one event each, which is what they are)
+   */
+  constructor (private readonly log: EventLog, private readonly windowMs: number, private readonly maxWindows = 10_000) {}
+
+  /** Counts one refusal at `nowMs`; returns the event it was counted in. An in-memory step. */
+  record (attempt: RejectedConnect, nowMs: number): AuditEvent {
+    this.closeExpired(nowMs)
+    const key = `${attempt.reason}|${attempt.fingerprint ?? `address:${attempt.remoteAddress ?? ''}`}`
+    const open = this.windows.get(key)
+    if (open !== undefined && open.endsAt > nowMs) {
+      const event: AuditEvent = { ...open.event, count: (open.event.count ?? 1) + 1, lastTime: new Date(nowMs).toISOString() }
+      open.event = event
+      this.log.replace(event)
+      return event
+    }
+    if (open !== undefined) this.windows.delete(key)
+    const event = this.log.append({
+      type: 'connect.rejected',
+      actor: ACTOR_DEVICE,
+      target: attempt.fingerprint === undefined ? null : { kind: 'certificate', id: attempt.fingerprint },
+      reason: attempt.reason,
+      count: 1,
+      details: detailsOf(attempt)
+    })
+    this.windows.set(key, { event, endsAt: nowMs + this.windowMs })
+    if (this.windows.size > this.maxWindows) this.windows.delete(this.windows.keys().next().value as string)
+    return event
+  }
+
+  /** Open windows (for tests and the benchmark). */
+  get size (): number {
+    return this.windows.size
+  }
+
+  private closeExpired (nowMs: number): void {
+    for (const [key, open] of this.windows) {
+      if (open.endsAt > nowMs) return
+      this.windows.delete(key)
+    }
+  }
+}
+
+function detailsOf (attempt: RejectedConnect): EventDetails {
+  const details: EventDetails = {}
+  if (attempt.serial !== undefined) details['serial'] = attempt.serial
+  if (attempt.caId !== undefined) details['caId'] = attempt.caId
+  if (attempt.clientId !== undefined && attempt.clientId !== '') details['clientId'] = attempt.clientId
+  if (attempt.remoteAddress !== undefined) details['remoteAddress'] = attempt.remoteAddress
+  if (attempt.node !== undefined) details['node'] = attempt.node
+  return details
+}

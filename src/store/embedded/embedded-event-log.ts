@@ -1,0 +1,212 @@
+/**
+ * EventLog in the `events` sub-database of the embedded store's LMDB environment.
+ *
+ * Appends are pushes onto an in-memory queue keyed by event id; one timer commits the queue in a
+ * single transaction every `flushMs` (one fsync per batch, never one per CONNECT), the same way
+ * the store batches associated clients. A rewrite of a queued event (a larger count) replaces it
+ * in the queue, so a storm of retries costs one put per batch. Queries flush first, so they see
+ * everything appended before them.
+ *
+ * Keys are event ids (`<ms>-<sequence>`, see domain/event.ts): a time range is a key range and
+ * newest first is a reverse scan. The cursor is the base64url of the last id a page looked at;
+ * the next page continues strictly below it, so events appended between pages (always newer)
+ * neither shift nor repeat what the pages show.
+ */
+import { CertmqError } from '../../errors.js'
+import {
+  EventIdSequence, eventFilter, eventIdFloor, MAX_EVENT_PAGE_SIZE, parseEventId,
+  type AuditEvent, type EventPage, type EventQuery, type NewEvent
+} from '../../domain/event.js'
+import type { EventLog } from '../ports.js'
+import type { EventTable } from './databases.js'
+
+export interface EmbeddedEventLogOptions {
+  /** The environment's events table; throws STORE_UNAVAILABLE while the store is closed. */
+  table: () => EventTable
+  now: () => Date
+  /** How long appended events wait to be committed together. Default 200 ms. */
+  flushMs?: number
+  /** Entries one query may read before it returns a short page with a cursor. Default 50,000. */
+  scanBudget?: number
+  /** Events queued beyond this are dropped (the store is failing). Default 100,000. */
+  maxQueued?: number
+  /** A timer flush failed; `dropped` events were lost. */
+  onFlushError?: (err: unknown, dropped: number) => void
+}
+
+interface Queued {
+  event: AuditEvent
+  /** false: a rewrite of an event that may already be committed (and pruned since). */
+  isNew: boolean
+}
+
+export class EmbeddedEventLog implements EventLog {
+  private readonly ids = new EventIdSequence()
+  private readonly queue = new Map<string, Queued>()
+  private timer: NodeJS.Timeout | undefined
+  private closed = false
+  private dropped = 0
+  private readonly flushMs: number
+  private readonly scanBudget: number
+  private readonly maxQueued: number
+
+  constructor (private readonly options: EmbeddedEventLogOptions) {
+    this.flushMs = options.flushMs ?? 200
+    this.scanBudget = options.scanBudget ?? 50_000
+    this.maxQueued = options.maxQueued ?? 100_000
+  }
+
+  append (input: NewEvent): AuditEvent {
+    const { id, ms } = this.ids.next(this.options.now().getTime())
+    const event: AuditEvent = { id, time: new Date(ms).toISOString(), ...input }
+    this.enqueue({ event, isNew: true })
+    return event
+  }
+
+  replace (event: AuditEvent): void {
+    this.enqueue({ event, isNew: this.queue.get(event.id)?.isNew ?? false })
+  }
+
+  async flush (): Promise<void> {
+    this.commit()
+  }
+
+  async query (query: EventQuery): Promise<EventPage> {
+    checkLimit(query.limit)
+    const after = decodeEventCursor(query.cursor)
+    this.commit()
+    const { events } = this.options.table()
+    const matches = eventFilter(query)
+    const items: AuditEvent[] = []
+    let scanned = 0
+    let lastId: string | undefined
+    try {
+      for (const { key, value } of events.getRange({ reverse: true, ...rangeOf(query, after) })) {
+        if (matches(value)) {
+          if (items.length === query.limit) return { items, nextCursor: encodeEventCursor(lastId as string) }
+          items.push(value)
+        }
+        lastId = key
+        // a rare filter over a large log: hand back what we have rather than block the event loop
+        if (++scanned >= this.scanBudget) return { items, nextCursor: encodeEventCursor(key) }
+      }
+    } catch (err) {
+      throw failure('query events', err)
+    }
+    return { items, nextCursor: null }
+  }
+
+  async prune ({ before, maxEvents, batch }: { before: string; maxEvents: number; batch: number }): Promise<number> {
+    const { root, events } = this.options.table()
+    const cutoff = eventIdFloor(Date.parse(before))
+    try {
+      // mdb_stat: O(1), unlike getCount(), which walks the whole database
+      const { entryCount } = events.getStats() as { entryCount: number }
+      const beyond = Math.max(0, entryCount - maxEvents)
+      const doomed: string[] = []
+      for (const key of events.getKeys({ limit: batch })) {
+        if (doomed.length >= beyond && key >= cutoff) break
+        doomed.push(key)
+      }
+      if (doomed.length === 0) return 0
+      root.transactionSync(() => { for (const key of doomed) events.removeSync(key) })
+      return doomed.length
+    } catch (err) {
+      throw failure('prune events', err)
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    try {
+      this.commit()
+    } finally {
+      this.closed = true
+    }
+  }
+
+  private enqueue (entry: Queued): void {
+    if (this.closed) return
+    if (this.queue.size >= this.maxQueued && !this.queue.has(entry.event.id)) {
+      this.dropped++
+      return
+    }
+    this.queue.set(entry.event.id, entry)
+    this.timer ??= setTimeout(() => { this.commitFromTimer() }, this.flushMs).unref()
+  }
+
+  private commitFromTimer (): void {
+    const pending = this.queue.size
+    if (this.dropped > 0) {
+      this.options.onFlushError?.(new Error(`event queue full (${this.maxQueued}): events dropped`), this.dropped)
+      this.dropped = 0
+    }
+    try {
+      this.commit()
+    } catch (err) {
+      // audit data nobody is waiting for: report and drop, so a failing store cannot grow memory
+      this.options.onFlushError?.(err, pending)
+    }
+  }
+
+  /** One transaction for everything queued. The queue is emptied even when the commit fails. */
+  private commit (): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.queue.size === 0) return
+    const batch = [...this.queue.values()]
+    this.queue.clear()
+    const { root, events } = this.options.table()
+    try {
+      root.transactionSync(() => {
+        for (const { event, isNew } of batch) {
+          if (isNew || events.doesExist(event.id)) events.putSync(event.id, event)
+        }
+      })
+    } catch (err) {
+      throw failure(`commit ${batch.length} events`, err)
+    }
+  }
+}
+
+/** The reverse key range of a query: below the cursor (exclusive) and `to`, down to `from`. */
+function rangeOf (query: EventQuery, after: string | undefined): { start?: string; exclusiveStart?: boolean; end?: string } {
+  const range: { start?: string; exclusiveStart?: boolean; end?: string } = {}
+  // floor(to + 1 ms) sorts above every id of `to`'s millisecond and is itself never an id
+  const below = query.to === undefined ? undefined : eventIdFloor(Date.parse(query.to) + 1)
+  if (after !== undefined && (below === undefined || after < below)) {
+    range.start = after
+    range.exclusiveStart = true
+  } else if (below !== undefined) {
+    range.start = below
+  }
+  if (query.from !== undefined) range.end = eventIdFloor(Date.parse(query.from))
+  return range
+}
+
+export function encodeEventCursor (lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url')
+}
+
+/** The id the page continues below, or undefined for the first page. Throws VALIDATION_FAILED. */
+export function decodeEventCursor (cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined
+  const lastId = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (parseEventId(lastId) === undefined || encodeEventCursor(lastId) !== cursor) {
+    throw new CertmqError('VALIDATION_FAILED', 'querystring/cursor: not a cursor returned by a previous page of events',
+      { location: 'querystring', field: 'cursor' })
+  }
+  return lastId
+}
+
+function checkLimit (limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE_SIZE) {
+    throw new CertmqError('VALIDATION_FAILED', `querystring/limit: must be an integer between 1 and ${MAX_EVENT_PAGE_SIZE}, got ${limit}`,
+      { location: 'querystring', field: 'limit' })
+  }
+}
+
+function failure (operation: string, err: unknown): CertmqError {
+  if (err instanceof CertmqError) return err
+  return new CertmqError('STORE_UNAVAILABLE', `embedded event log: could not ${operation}`, { operation }, { cause: err })
+}
