@@ -20,13 +20,20 @@ export interface RejectedConnect {
 }
 
 interface OpenWindow {
+  key: string
   event: AuditEvent
   endsAt: number
 }
 
 export class RejectionAggregator {
-  /** Insertion order is window order (every window is as long), so expired ones are at the front. */
   private readonly windows = new Map<string, OpenWindow>()
+  /**
+   * Windows in the order they opened, which is the order they end (all are as long): expiry and
+   * eviction take from the head. A queue rather than the Map's own order, because V8 keeps
+   * deleted Map entries as holes that every iteration from the start walks over again.
+   */
+  private order: OpenWindow[] = []
+  private head = 0
 
   /**
    * @param windowMs length of an aggregation window
@@ -46,7 +53,6 @@ export class RejectionAggregator {
       this.log.replace(event)
       return event
     }
-    if (open !== undefined) this.windows.delete(key)
     const event = this.log.append({
       type: 'connect.rejected',
       actor: ACTOR_DEVICE,
@@ -55,8 +61,10 @@ export class RejectionAggregator {
       count: 1,
       details: detailsOf(attempt)
     })
-    this.windows.set(key, { event, endsAt: nowMs + this.windowMs })
-    if (this.windows.size > this.maxWindows) this.windows.delete(this.windows.keys().next().value as string)
+    const window: OpenWindow = { key, event, endsAt: nowMs + this.windowMs }
+    this.windows.set(key, window)
+    this.order.push(window)
+    while (this.windows.size > this.maxWindows) this.closeOldest()
     return event
   }
 
@@ -66,9 +74,16 @@ export class RejectionAggregator {
   }
 
   private closeExpired (nowMs: number): void {
-    for (const [key, open] of this.windows) {
-      if (open.endsAt > nowMs) return
-      this.windows.delete(key)
+    while (this.head < this.order.length && (this.order[this.head] as OpenWindow).endsAt <= nowMs) this.closeOldest()
+  }
+
+  private closeOldest (): void {
+    const oldest = this.order[this.head++] as OpenWindow
+    // a key whose window was reopened maps to the newer window: leave that one open
+    if (this.windows.get(oldest.key) === oldest) this.windows.delete(oldest.key)
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head)
+      this.head = 0
     }
   }
 }

@@ -75,6 +75,13 @@ describe('appending', () => {
     expect(store.eventTable().events.get(event.id)).toEqual(event)
   })
 
+  it('commits a backlog larger than one timer batch in slices until all of it is on disk', async () => {
+    log = openLog({ flushMs: 10 })
+    for (let i = 0; i < 12_000; i++) log.append(change(i))
+    const { events } = store.eventTable()
+    await waitFor(() => (events.getStats() as { entryCount: number }).entryCount === 12_000, { what: 'the whole backlog', timeoutMs: 20_000 })
+  })
+
   it('keeps events across a restart of the store once they are flushed', async () => {
     const event = log.append(change(1))
     await log.close()
@@ -193,6 +200,19 @@ describe('aggregating refused connections', () => {
     expect(events).toHaveLength(5)
     expect(events.every((e) => e.count === 3)).toBe(true)
     expect(events.filter((e) => e.target === null).map((e) => e.details['remoteAddress']).sort()).toEqual(['10.0.0.1', '10.0.0.2'])
+  })
+
+  it('closes the oldest window early when too many are open, so a flood of distinct devices stays bounded in memory', async () => {
+    const aggregator = new RejectionAggregator(log, 60_000, 2)
+    const first = aggregator.record({ reason: 'revoked', fingerprint: 'f1' }, clock)
+    aggregator.record({ reason: 'revoked', fingerprint: 'f2' }, clock + 1)
+    aggregator.record({ reason: 'revoked', fingerprint: 'f3' }, clock + 2)
+    expect(aggregator.size).toBe(2)
+    const reopened = aggregator.record({ reason: 'revoked', fingerprint: 'f1' }, clock + 3)
+    expect(reopened.id).not.toBe(first.id)
+    expect(aggregator.record({ reason: 'revoked', fingerprint: 'f1' }, clock + 4)).toMatchObject({ id: reopened.id, count: 2 })
+    expect(aggregator.record({ reason: 'revoked', fingerprint: 'f3' }, clock + 5)).toMatchObject({ count: 2 })
+    expect((await all()).map((e) => e.count)).toEqual([2, 2, 1, 1])
   })
 
   it('never brings back a pruned event when its count grows afterwards', async () => {

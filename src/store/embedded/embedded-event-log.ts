@@ -34,6 +34,9 @@ export interface EmbeddedEventLogOptions {
   onFlushError?: (err: unknown, dropped: number) => void
 }
 
+/** Events one timer commit writes (≈ 30 ms of LMDB work); the rest follow on the next turns. */
+const TIMER_BATCH = 5000
+
 interface Queued {
   event: AuditEvent
   /** false: a rewrite of an event that may already be committed (and pruned since). */
@@ -142,20 +145,31 @@ export class EmbeddedEventLog implements EventLog {
       this.dropped = 0
     }
     try {
-      this.commit()
+      this.commit(TIMER_BATCH)
     } catch (err) {
       // audit data nobody is waiting for: report and drop, so a failing store cannot grow memory
-      this.options.onFlushError?.(err, pending)
+      this.options.onFlushError?.(err, Math.min(pending, TIMER_BATCH))
+    }
+    // a backlog (a flood of distinct devices) goes in slices, letting connections in between
+    if (this.queue.size > 0 && this.timer === undefined) {
+      this.timer = setTimeout(() => { this.commitFromTimer() }, 0).unref()
     }
   }
 
-  /** One transaction for everything queued. The queue is emptied even when the commit fails. */
-  private commit (): void {
+  /**
+   * One transaction for the oldest `max` queued events (all by default). What it takes leaves the
+   * queue even when the commit fails.
+   */
+  private commit (max = Number.POSITIVE_INFINITY): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     if (this.queue.size === 0) return
-    const batch = [...this.queue.values()]
-    this.queue.clear()
+    const batch: Queued[] = []
+    for (const [id, entry] of this.queue) {
+      if (batch.length >= max) break
+      batch.push(entry)
+      this.queue.delete(id)
+    }
     const { root, events } = this.options.table()
     try {
       root.transactionSync(() => {
