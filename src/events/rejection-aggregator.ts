@@ -19,6 +19,8 @@ export interface RejectedConnect {
   node?: string | undefined
 }
 
+const MAX_CLIENT_ID_CHARS = 256
+
 interface OpenWindow {
   key: string
   event: AuditEvent
@@ -92,7 +94,8 @@ function detailsOf (attempt: RejectedConnect): EventDetails {
   const details: EventDetails = {}
   if (attempt.serial !== undefined) details['serial'] = attempt.serial
   if (attempt.caId !== undefined) details['caId'] = attempt.caId
-  if (attempt.clientId !== undefined && attempt.clientId !== '') details['clientId'] = attempt.clientId
+  // the client chose it (up to 64 KiB in MQTT): keep the event small
+  if (attempt.clientId !== undefined && attempt.clientId !== '') details['clientId'] = attempt.clientId.slice(0, MAX_CLIENT_ID_CHARS)
   if (attempt.remoteAddress !== undefined) details['remoteAddress'] = attempt.remoteAddress
   if (attempt.node !== undefined) details['node'] = attempt.node
   return details

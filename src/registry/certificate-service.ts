@@ -106,7 +106,7 @@ export class CertificateService {
     }
     const rule = CERT_TRANSITIONS[action]
     // for the event only: the compare-and-set below decides, this read just names the old status
-    const before = await this.deps.store.getCertificate(normalizeId(id))
+    const before = this.deps.events === undefined ? undefined : await this.deps.store.getCertificate(normalizeId(id))
     let record: CertificateRecord
     try {
       record = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())

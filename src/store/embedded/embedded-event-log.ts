@@ -12,6 +12,7 @@
  * the next page continues strictly below it, so events appended between pages (always newer)
  * neither shift nor repeat what the pages show.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { CertmqError } from '../../errors.js'
 import {
   EventIdSequence, eventFilter, eventIdFloor, MAX_EVENT_PAGE_SIZE, parseEventId,
@@ -33,6 +34,9 @@ export interface EmbeddedEventLogOptions {
   /** A timer flush failed; `dropped` events were lost. */
   onFlushError?: (err: unknown, dropped: number) => void
 }
+
+/** Entries a query reads between two turns of the event loop. */
+const SCAN_SLICE = 2000
 
 /** Events one timer commit writes (≈ 30 ms of LMDB work); the rest follow on the next turns. */
 const TIMER_BATCH = 5000
@@ -78,25 +82,36 @@ export class EmbeddedEventLog implements EventLog {
     checkLimit(query.limit)
     const after = decodeEventCursor(query.cursor)
     this.commit()
-    const { events } = this.options.table()
     const matches = eventFilter(query)
     const items: AuditEvent[] = []
+    let range = rangeOf(query, after)
     let scanned = 0
     let lastId: string | undefined
-    try {
-      for (const { key, value } of events.getRange({ reverse: true, ...rangeOf(query, after) })) {
-        if (matches(value)) {
-          if (items.length === query.limit) return { items, nextCursor: encodeEventCursor(lastId as string) }
-          items.push(value)
+    const slice = Math.min(SCAN_SLICE, this.scanBudget)
+    // slices of SCAN_SLICE entries with a turn of the event loop between them: a rare filter
+    // over a large log never holds up connections for long (a few ms a slice)
+    for (;;) {
+      let inSlice = 0
+      try {
+        const { events } = this.options.table()
+        for (const { key, value } of events.getRange({ reverse: true, ...range, limit: slice })) {
+          inSlice++
+          if (matches(value)) {
+            if (items.length === query.limit) return { items, nextCursor: encodeEventCursor(lastId as string) }
+            items.push(value)
+          }
+          lastId = key
         }
-        lastId = key
-        // a rare filter over a large log: hand back what we have rather than block the event loop
-        if (++scanned >= this.scanBudget) return { items, nextCursor: encodeEventCursor(key) }
+      } catch (err) {
+        throw failure('query events', err)
       }
-    } catch (err) {
-      throw failure('query events', err)
+      scanned += inSlice
+      if (inSlice < slice) return { items, nextCursor: null }
+      // the budget spent: hand back what was found, the cursor goes on from there
+      if (scanned >= this.scanBudget) return { items, nextCursor: encodeEventCursor(lastId as string) }
+      range = { ...range, start: lastId as string, exclusiveStart: true }
+      await nextTurn()
     }
-    return { items, nextCursor: null }
   }
 
   async prune ({ before, maxEvents, batch }: { before: string; maxEvents: number; batch: number }): Promise<number> {
