@@ -42,14 +42,14 @@ const attempt = (fingerprint: string): Parameters<AuditTrail['connectRejected']>
 perCall('refused connect, same device retrying (count bump)', () => { trail.connectRejected(attempt(fingerprints[0]!)) })
 await commit('  commit of that batch (1 event)')
 perCall('refused connect, a different device each time (new event)', (i) => { trail.connectRejected(attempt(fingerprints[i]!)) })
-await commit(`  commit of that batch (${N} events)`)
+await commit(`  one explicit commit of that batch (${N} events; the timer takes 5,000 at a time)`)
 perCall('automatic registration event (append)', (i) => {
   trail.recordDeviceEvent({
     type: 'certificate.registered', actor: 'device', target: { kind: 'certificate', id: fingerprints[i]! },
     details: { serial: '1A2B3C', commonName: `SN${i}`, caId: 'c'.repeat(64), clientId: null, status: 'active', source: 'auto' }
   })
 })
-await commit(`  commit of that batch (${N} events)`)
+await commit(`  one explicit commit of that batch (${N} events; the timer takes 5,000 at a time)`)
 for (let i = 0; i < 200; i++) trail.connectRejected(attempt(`x${i}`))
 await commit('  commit of a typical 200 ms batch (200 events)')
 console.log('accepted connect of a registered device: no event, nothing added')
