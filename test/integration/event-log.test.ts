@@ -155,6 +155,34 @@ describe('filters', () => {
   })
 })
 
+describe('the target index', () => {
+  it('finds the events of one certificate without scanning the others, with a time range and paging', async () => {
+    log = openLog({ scanBudget: 10 })
+    const mine: AuditEvent[] = []
+    for (let i = 0; i < 40; i++) {
+      clock += 1000
+      if (i % 13 === 0) mine.push(log.append(change(7, { type: i === 0 ? 'certificate.registered' : 'certificate.deactivated' })))
+      else log.append(change(1000 + i))
+    }
+    expect((await log.query({ targetId: 'cert-7', limit: 10 })).items.map((e) => e.id)).toEqual(mine.map((e) => e.id).reverse())
+    const page = await log.query({ targetId: 'cert-7', limit: 2 })
+    expect(page.items.map((e) => e.id)).toEqual([mine[3]!.id, mine[2]!.id])
+    expect((await log.query({ targetId: 'cert-7', limit: 2, cursor: page.nextCursor! })).items.map((e) => e.id)).toEqual([mine[1]!.id, mine[0]!.id])
+    expect((await all({ targetId: 'cert-7', from: mine[1]!.time, to: mine[2]!.time })).map((e) => e.id)).toEqual([mine[2]!.id, mine[1]!.id])
+    expect((await all({ targetId: 'cert-7', types: ['certificate.registered'] })).map((e) => e.id)).toEqual([mine[0]!.id])
+  })
+
+  it('loses its entries with the events that retention deletes', async () => {
+    log.append(change(1))
+    clock += 1000
+    const kept = log.append(change(1))
+    await log.flush()
+    expect(await log.prune({ before: kept.time, maxEvents: 1000, batch: 10 })).toBe(1)
+    expect([...store.eventTable().eventTargets.getKeys()]).toEqual([`cert-1/${kept.id}`])
+    expect((await all({ targetId: 'cert-1' })).map((e) => e.id)).toEqual([kept.id])
+  })
+})
+
 describe('aggregating refused connections', () => {
   it('makes one event with count 30 for one device refused 30 times within the window', async () => {
     const aggregator = new RejectionAggregator(log, 60_000)

@@ -26,10 +26,12 @@ export interface Databases {
   meta: Database<string, string>
   /** event id (sortable: time, then sequence) → AuditEvent */
   events: Database<AuditEvent, string>
+  /** `<target id>/<event id>` → true: the events of one certificate or CA without a scan */
+  eventTargets: Database<boolean, string>
 }
 
 /** What the event log uses of the environment (embedded-event-log.ts). */
-export type EventTable = Pick<Databases, 'root' | 'events'>
+export type EventTable = Pick<Databases, 'root' | 'events' | 'eventTargets'>
 
 /**
  * Opens (creating when absent) the environment in directory `path`. Throws whatever lmdb throws;
@@ -38,7 +40,7 @@ export type EventTable = Pick<Databases, 'root' | 'events'>
  */
 export function openDatabases (path: string): Databases {
   // noSubdir: false because lmdb would otherwise treat a directory name with a dot as a file name
-  // six sub-databases today; room for more without touching existing environments
+  // seven sub-databases today; room for more without touching existing environments
   const root = open({ path, noSubdir: false, maxDbs: 16 })
   try {
     return {
@@ -48,7 +50,8 @@ export function openDatabases (path: string): Databases {
       denied: root.openDB<DenyEntry, string>({ name: 'denied' }),
       clients: root.openDB<AssociatedClient[], string>({ name: 'clients' }),
       meta: root.openDB<string, string>({ name: 'meta' }),
-      events: root.openDB<AuditEvent, string>({ name: 'events' })
+      events: root.openDB<AuditEvent, string>({ name: 'events' }),
+      eventTargets: root.openDB<boolean, string>({ name: 'eventTargets' })
     }
   } catch (err) {
     void root.close()

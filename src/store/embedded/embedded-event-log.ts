@@ -14,12 +14,10 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { CertmqError } from '../../errors.js'
-import {
-  EventIdSequence, eventFilter, eventIdFloor, MAX_EVENT_PAGE_SIZE, parseEventId,
-  type AuditEvent, type EventPage, type EventQuery, type NewEvent
-} from '../../domain/event.js'
+import { EventIdSequence, eventFilter, eventIdFloor, type AuditEvent, type EventPage, type EventQuery, type NewEvent } from '../../domain/event.js'
 import type { EventLog } from '../ports.js'
 import type { EventTable } from './databases.js'
+import { checkLimit, decodeEventCursor, encodeEventCursor, rangeOf, targetKey, targetRange, type IdRange } from './event-page.js'
 
 export interface EmbeddedEventLogOptions {
   /** The environment's events table; throws STORE_UNAVAILABLE while the store is closed. */
@@ -93,14 +91,13 @@ export class EmbeddedEventLog implements EventLog {
     for (;;) {
       let inSlice = 0
       try {
-        const { events } = this.options.table()
-        for (const { key, value } of events.getRange({ reverse: true, ...range, limit: slice })) {
+        for (const [id, event] of this.readSlice(query.targetId, range, slice)) {
           inSlice++
-          if (matches(value)) {
+          if (event !== undefined && matches(event)) {
             if (items.length === query.limit) return { items, nextCursor: encodeEventCursor(lastId as string) }
-            items.push(value)
+            items.push(event)
           }
-          lastId = key
+          lastId = id
         }
       } catch (err) {
         throw failure('query events', err)
@@ -115,7 +112,7 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   async prune ({ before, maxEvents, batch }: { before: string; maxEvents: number; batch: number }): Promise<number> {
-    const { root, events } = this.options.table()
+    const { root, events, eventTargets } = this.options.table()
     const cutoff = eventIdFloor(Date.parse(before))
     try {
       // mdb_stat: O(1), unlike getCount(), which walks the whole database
@@ -127,7 +124,13 @@ export class EmbeddedEventLog implements EventLog {
         doomed.push(key)
       }
       if (doomed.length === 0) return 0
-      root.transactionSync(() => { for (const key of doomed) events.removeSync(key) })
+      root.transactionSync(() => {
+        for (const key of doomed) {
+          const target = events.get(key)?.target
+          if (target !== null && target !== undefined) eventTargets.removeSync(targetKey(target.id, key))
+          events.removeSync(key)
+        }
+      })
       return doomed.length
     } catch (err) {
       throw failure('prune events', err)
@@ -140,6 +143,23 @@ export class EmbeddedEventLog implements EventLog {
       this.commit()
     } finally {
       this.closed = true
+    }
+  }
+
+  /**
+   * Up to `limit` [id, event] pairs, newest first, within `range`; through the target index when
+   * the query names a target (an index entry whose event is gone yields undefined).
+   */
+  private * readSlice (targetId: string | undefined, range: IdRange, limit: number): Generator<[string, AuditEvent | undefined]> {
+    const { events, eventTargets } = this.options.table()
+    if (targetId === undefined) {
+      for (const { key, value } of events.getRange({ reverse: true, ...range, limit })) yield [key, value]
+      return
+    }
+    const skip = targetId.length + 1
+    for (const key of eventTargets.getKeys({ reverse: true, ...targetRange(targetId, range), limit })) {
+      const id = key.slice(skip)
+      yield [id, events.get(id)]
     }
   }
 
@@ -185,53 +205,21 @@ export class EmbeddedEventLog implements EventLog {
       batch.push(entry)
       this.queue.delete(id)
     }
-    const { root, events } = this.options.table()
+    const { root, events, eventTargets } = this.options.table()
     try {
       root.transactionSync(() => {
         for (const { event, isNew } of batch) {
-          if (isNew || events.doesExist(event.id)) events.putSync(event.id, event)
+          if (isNew) {
+            events.putSync(event.id, event)
+            if (event.target !== null) eventTargets.putSync(targetKey(event.target.id, event.id), true)
+          } else if (events.doesExist(event.id)) {
+            events.putSync(event.id, event)
+          }
         }
       })
     } catch (err) {
       throw failure(`commit ${batch.length} events`, err)
     }
-  }
-}
-
-/** The reverse key range of a query: below the cursor (exclusive) and `to`, down to `from`. */
-function rangeOf (query: EventQuery, after: string | undefined): { start?: string; exclusiveStart?: boolean; end?: string } {
-  const range: { start?: string; exclusiveStart?: boolean; end?: string } = {}
-  // floor(to + 1 ms) sorts above every id of `to`'s millisecond and is itself never an id
-  const below = query.to === undefined ? undefined : eventIdFloor(Date.parse(query.to) + 1)
-  if (after !== undefined && (below === undefined || after < below)) {
-    range.start = after
-    range.exclusiveStart = true
-  } else if (below !== undefined) {
-    range.start = below
-  }
-  if (query.from !== undefined) range.end = eventIdFloor(Date.parse(query.from))
-  return range
-}
-
-export function encodeEventCursor (lastId: string): string {
-  return Buffer.from(lastId, 'utf8').toString('base64url')
-}
-
-/** The id the page continues below, or undefined for the first page. Throws VALIDATION_FAILED. */
-export function decodeEventCursor (cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined
-  const lastId = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (parseEventId(lastId) === undefined || encodeEventCursor(lastId) !== cursor) {
-    throw new CertmqError('VALIDATION_FAILED', 'querystring/cursor: not a cursor returned by a previous page of events',
-      { location: 'querystring', field: 'cursor' })
-  }
-  return lastId
-}
-
-function checkLimit (limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE_SIZE) {
-    throw new CertmqError('VALIDATION_FAILED', `querystring/limit: must be an integer between 1 and ${MAX_EVENT_PAGE_SIZE}, got ${limit}`,
-      { location: 'querystring', field: 'limit' })
   }
 }
 

@@ -274,8 +274,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
    * writer process). Throws STORE_UNAVAILABLE while the store is closed.
    */
   eventTable (): EventTable {
-    const { root, events } = this.handles('use the event log')
-    return { root, events }
+    const { root, events, eventTargets } = this.handles('use the event log')
+    return { root, events, eventTargets }
   }
 
   // ---- internals -------------------------------------------------------------------------
