@@ -1,7 +1,7 @@
 /**
  * What the registry services and the CONNECT path call to record events. Operators' changes are
- * written right after the change commits, in their own transaction, and the API answers only once
- * that event is durable; device events (automatic registrations, refused connections) are
+ * written right after the change commits, in their own transaction (concurrent changes share it),
+ * and the API answers only once that event is durable; device events (automatic registrations, refused connections) are
  * in-memory pushes committed with the next batch, so they add no disk flush to a CONNECT.
  */
 import type { NewEvent } from '../domain/event.js'

@@ -68,6 +68,18 @@ describe('appending', () => {
     expect([...store.eventTable().events.getKeys()]).toEqual([first.id, second.id])
   })
 
+  it('makes concurrent flushes share one transaction (group commit for admin changes)', async () => {
+    const txnId = (): number => (store.eventTable().root.getStats() as { lastTxnId: number }).lastTxnId
+    const before = txnId()
+    const changes = Array.from({ length: 10 }, async (_, i) => {
+      const event = log.append(change(i))
+      await log.flush()
+      return store.eventTable().events.doesExist(event.id)
+    })
+    expect(await Promise.all(changes)).toEqual(Array(10).fill(true))
+    expect(txnId() - before).toBe(1)
+  })
+
   it('commits a batch by itself within the flush interval', async () => {
     log = openLog({ flushMs: 20 })
     const event = log.append(change(1))

@@ -51,6 +51,7 @@ export class EmbeddedEventLog implements EventLog {
   private timer: NodeJS.Timeout | undefined
   private closed = false
   private dropped = 0
+  private groupCommit: Promise<void> | undefined
   private readonly flushMs: number
   private readonly scanBudget: number
   private readonly maxQueued: number
@@ -72,8 +73,16 @@ export class EmbeddedEventLog implements EventLog {
     this.enqueue({ event, isNew: this.queue.get(event.id)?.isNew ?? false })
   }
 
+  /**
+   * Group commit: callers within one turn of the event loop (concurrent admin requests) share one
+   * transaction, so one fsync makes all their events durable.
+   */
   async flush (): Promise<void> {
-    this.commit()
+    this.groupCommit ??= nextTurn().then(() => {
+      this.groupCommit = undefined
+      this.commit()
+    })
+    await this.groupCommit
   }
 
   async query (query: EventQuery): Promise<EventPage> {
