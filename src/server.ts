@@ -25,6 +25,10 @@ import { MqttsListener } from './broker/mqtts-listener.js'
 import { buildAdminApp } from './admin/app.js'
 import { AdminTokens } from './admin/admin-tokens.js'
 import { CertmqMetrics } from './metrics/metrics.js'
+import { EmbeddedEventLog } from './store/embedded/embedded-event-log.js'
+import { AuditTrail } from './events/audit-trail.js'
+import { EventRetention } from './events/event-retention.js'
+import { ACTOR_SYSTEM } from './domain/event.js'
 
 export interface StartOptions {
   logger?: Logger
@@ -63,8 +67,23 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   }
 
   try {
-    const caService = new CaService({ store, bus, maxCas: config.cas.max, now })
-    const certificateService = new CertificateService({ store, bus, now })
+    const eventLog = new EmbeddedEventLog({
+      table: () => store.eventTable(),
+      now,
+      onFlushError: (err, dropped) => { log.warn({ event: 'events.write_failed', dropped, err }, `could not write ${dropped} events`) }
+    })
+    stack.push(async () => { await eventLog.close() })
+    const events = new AuditTrail({
+      log: eventLog, now, rejectionWindowMs: config.events.rejectionWindowSeconds * 1000, logger: log.child({ module: 'events' })
+    })
+    const retention = new EventRetention({
+      log: eventLog, retentionDays: config.events.retentionDays, maxEvents: config.events.maxEvents, now, logger: log.child({ module: 'events' })
+    })
+    retention.start()
+    stack.push(async () => { await retention.stop() })
+
+    const caService = new CaService({ store, bus, maxCas: config.cas.max, now, events })
+    const certificateService = new CertificateService({ store, bus, now, events })
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     await registerBuiltinCa(caService, builtin.certificatePem)
@@ -75,8 +94,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     await trust.refresh()
     const sessions = new SessionRegistry(bus, trust, log.child({ module: 'broker' }))
     stack.push(() => { sessions.close() })
-    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: metrics.registration })
-    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer: metrics.connect })
+    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: metrics.registration, events })
+    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer: metrics.connect, events })
     const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
     stack.push(async () => { await closeBroker(broker) })
     metrics.connect.countConnectionsWith(() => broker.connectedClients)
@@ -96,6 +115,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const app = buildAdminApp({
       caService,
       certificateService,
+      eventLog,
       auth: tokens,
       health: () => ({ mqtts: listener.isListening, admin: app.server.listening }),
       metrics: { source: metrics.registry, requireToken: config.metrics.requireToken },
@@ -149,7 +169,9 @@ async function storeAnswers (store: { getMeta (key: string): Promise<string | un
 
 async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<void> {
   try {
-    await caService.register({ certificatePem, registrationMode: 'manual', description: 'certmq built-in CA', builtin: true })
+    await caService.register({
+      certificatePem, registrationMode: 'manual', description: 'certmq built-in CA', builtin: true, actor: ACTOR_SYSTEM
+    })
   } catch (err) {
     if (!isCertmqError(err, 'CA_DUPLICATE')) throw err
   }

@@ -19,10 +19,14 @@ import { VERSION } from '../version.js'
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js'
 import { readyRoutes, type ReadyRouteOptions } from './routes/ready.js'
 import type { Principal } from './principal.js'
+import { eventRoutes } from './routes/events.js'
+import type { EventPage, EventQuery } from '../domain/event.js'
 
 export interface AdminDeps {
   caService: CaService
   certificateService: CertificateService
+  /** The event log behind GET /api/v1/events; the route is absent without it. */
+  eventLog?: { query (query: EventQuery): Promise<EventPage> }
   auth: { authenticate (token: string): Principal | undefined }
   health: () => { mqtts: boolean; admin: boolean }
   logger: Logger
@@ -80,6 +84,7 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     await api.register(bearerAuth, auth)
     await api.register(caRoutes, { caService: deps.caService })
     await api.register(certificateRoutes, { certificateService: deps.certificateService })
+    if (deps.eventLog !== undefined) await api.register(eventRoutes, { events: deps.eventLog })
   }, { prefix: '/api/v1' })
 
   return app

@@ -14,6 +14,7 @@ import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
 import type { ConnectObserver } from './connect-observer.js'
+import type { AuditTrail } from '../events/audit-trail.js'
 
 export interface AuthHookDeps {
   connect: ConnectService
@@ -24,6 +25,8 @@ export interface AuthHookDeps {
   now: () => Date
   /** Told about every decision (metrics); must be cheap. */
   observer?: ConnectObserver
+  /** Refused connections are recorded here, aggregated per device and reason (in memory). */
+  events?: AuditTrail
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
@@ -87,6 +90,15 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             clientId: packet.clientId,
             ...base
           }, 'connection rejected')
+          deps.events?.connectRejected({
+            reason: outcome.reason,
+            fingerprint: outcome.identity?.fingerprint ?? fingerprint,
+            serial: outcome.identity?.serialNumber,
+            caId: outcome.identity?.caId,
+            clientId: packet.clientId,
+            remoteAddress: socket.remoteAddress,
+            node: deps.nodeName
+          })
           if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
         }
         callback(null, true)
@@ -94,6 +106,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
         outcomes.set(client, { ok: false, reason: 'store_unavailable' })
         deps.observer?.rejected('store_unavailable', (performance.now() - started) / 1000)
+        deps.events?.connectRejected({ reason: 'store_unavailable', fingerprint, remoteAddress: socket.remoteAddress, node: deps.nodeName })
         callback(null, true)
       })
     },

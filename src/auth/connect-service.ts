@@ -17,6 +17,9 @@ import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import type { TrustStore } from './trust-store.js'
 import type { RegistrationObserver } from './connect-observer.js'
+import { ACTOR_DEVICE } from '../domain/event.js'
+import type { AuditTrail } from '../events/audit-trail.js'
+import { certificateRegistered } from '../events/change-events.js'
 
 export interface ConnectRequest {
   /** The client's leaf certificate; undefined when none was presented. */
@@ -45,6 +48,8 @@ export interface ConnectServiceDeps {
   now: () => Date
   /** Told about automatic registrations and rate-limit refusals (metrics). */
   registrations?: RegistrationObserver
+  /** Automatic registrations are recorded here (an in-memory push). */
+  events?: AuditTrail
 }
 
 export class ConnectService {
@@ -138,7 +143,7 @@ export class ConnectService {
       }
       const now = this.deps.now().toISOString()
       try {
-        const inserted = await this.deps.store.insertCertificate({
+        const saved = await this.deps.store.insertCertificate({
           ...facts,
           id,
           status,
@@ -150,7 +155,8 @@ export class ConnectService {
           updatedAt: now
         })
         this.deps.registrations?.autoRegistered()
-        return inserted
+        this.deps.events?.recordDeviceEvent(certificateRegistered(saved, ACTOR_DEVICE))
+        return saved
       } catch (err) {
         if (isCertmqError(err, 'CERT_REVOKED')) return 'revoked'
         if (isCertmqError(err, 'CERT_DUPLICATE')) {

@@ -7,6 +7,7 @@ import type { CaBody, CaListBody, RegisterCaBody } from '../admin/schemas/ca.js'
 import type {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
 } from '../admin/schemas/certificate.js'
+import type { EventListBody } from '../admin/schemas/event.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080'
 
@@ -39,6 +40,18 @@ export interface AdminApiClientOptions {
 }
 
 export type CertificateSearch = { [K in keyof CertificateListQuery]?: string | number }
+
+/** GET /api/v1/events filters; `type` may list several. */
+export interface EventSearch {
+  type?: readonly string[]
+  actor?: string
+  targetId?: string
+  reason?: string
+  from?: string
+  to?: string
+  limit?: number
+  cursor?: string
+}
 
 export class AdminApiClient {
   private readonly base: string
@@ -107,6 +120,16 @@ export class AdminApiClient {
 
   async deleteCertificate (id: string): Promise<CertificateBody> {
     return await this.call('DELETE', `/certificates/${seg(id)}`)
+  }
+
+  async listEvents (search: EventSearch = {}): Promise<EventListBody> {
+    const query = new URLSearchParams()
+    for (const [key, value] of Object.entries(search)) {
+      if (value === undefined) continue
+      for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item))
+    }
+    const text = query.toString()
+    return await this.call('GET', `/events${text === '' ? '' : `?${text}`}`)
   }
 
   /**

@@ -10,6 +10,7 @@ import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
 import { registerCaCommands } from './commands/ca.js'
 import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
+import { registerEventsCommand } from './commands/events.js'
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Output, type TextSink } from './output.js'
 
 export interface RunCliOptions {
@@ -77,6 +78,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
   }
   registerCaCommands(program, context)
   registerCertCommands(program, context)
+  registerEventsCommand(program, context)
   registerSimulateCommand(program, context, streams.stderr)
 
   try {

@@ -95,6 +95,25 @@ export const ConfigSchema = Type.Object({
   }, { ...strict, default: {} }),
   cas: Type.Object({
     max: Type.Integer({ default: 50, minimum: 1, description: 'Maximum number of registered CA certificates (the built-in CA not counted)' })
+  }, { ...strict, default: {} }),
+  events: Type.Object({
+    retentionDays: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 3650,
+      description: 'Events older than this many days are pruned (checked every minute, oldest first, in small batches)'
+    }),
+    maxEvents: Type.Integer({
+      default: 1_000_000,
+      minimum: 1000,
+      description: 'At most this many events are kept; beyond it the oldest are pruned'
+    }),
+    rejectionWindowSeconds: Type.Integer({
+      default: 60,
+      minimum: 1,
+      maximum: 86_400,
+      description: 'Refused connections of one device (certificate, or address without one) for one reason within this window make one connect.rejected event with a count'
+    })
   }, { ...strict, default: {} })
 }, { ...strict, default: {} })
 

@@ -9,6 +9,9 @@ import { CA_TRANSITIONS, type CaAction } from '../domain/lifecycle.js'
 import { parseCertificatePem } from '../pki/pem.js'
 import { inspectCertificate } from '../pki/inspect.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
+import { ACTOR_ADMIN } from '../domain/event.js'
+import type { AuditTrail } from '../events/audit-trail.js'
+import { caChanged, caRegistered } from '../events/change-events.js'
 
 export interface RegisterCaInput {
   certificatePem: string
@@ -17,6 +20,8 @@ export interface RegisterCaInput {
   description?: string
   /** The deployment's own CA (server.ts only). */
   builtin?: boolean
+  /** Who registers it, for the event; default `admin`. */
+  actor?: string
 }
 
 export interface CaServiceDeps {
@@ -24,6 +29,8 @@ export interface CaServiceDeps {
   bus: StatusBus
   maxCas: number
   now: () => Date
+  /** Where changes are recorded as events (item 4); absent in tests that do not look at events. */
+  events?: AuditTrail
 }
 
 export class CaService {
@@ -63,6 +70,7 @@ export class CaService {
     }
     const saved = await this.deps.store.insertCa(record, this.deps.maxCas)
     await this.deps.bus.publish({ kind: 'ca-set' })
+    await this.deps.events?.recordChange(caRegistered(saved, input.actor ?? ACTOR_ADMIN))
     return saved
   }
 
@@ -77,18 +85,25 @@ export class CaService {
     return ca
   }
 
-  /** Throws CA_NOT_FOUND, CA_STATUS_CONFLICT. Deactivation drops every live session under the CA. */
-  async transition (id: string, action: CaAction): Promise<CaRecord> {
+  /**
+   * Throws CA_NOT_FOUND, CA_STATUS_CONFLICT. Deactivation drops every live session under the CA.
+   * `actor` names who did it in the event.
+   */
+  async transition (id: string, action: CaAction, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
     const rule = CA_TRANSITIONS[action]
     const ca = await this.deps.store.transitionCa(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
     await this.deps.bus.publish({ kind: 'ca', id: ca.id, status: ca.status })
+    // when the compare-and-set allows a single status to move from, that is the one the CA had
+    const from = rule.allowedFrom.length === 1 ? rule.allowedFrom[0] : undefined
+    await this.deps.events?.recordChange(caChanged(`ca.${action}d`, ca, from, actor))
     return ca
   }
 
-  /** Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES. */
-  async delete (id: string): Promise<CaRecord> {
+  /** Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES. `actor` names who did it in the event. */
+  async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
     const ca = await this.deps.store.deleteCa(normalizeId(id))
     await this.deps.bus.publish({ kind: 'ca', id: ca.id, status: 'deleted' })
+    await this.deps.events?.recordChange(caChanged('ca.deleted', ca, ca.status, actor))
     return ca
   }
 }

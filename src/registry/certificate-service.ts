@@ -14,6 +14,9 @@ import { isIssuedBy } from '../pki/chain.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { normalizeId } from './ca-service.js'
 import { validateClientId } from './client-id-format.js'
+import { ACTOR_ADMIN, type EventType } from '../domain/event.js'
+import type { AuditTrail } from '../events/audit-trail.js'
+import { certificateChanged, certificateRegistered } from '../events/change-events.js'
 
 export interface RegisterCertificateInput {
   caId: string
@@ -21,12 +24,16 @@ export interface RegisterCertificateInput {
   clientId?: string | null
   activate?: boolean
   source?: CertSource
+  /** Who registers it, for the event; default `admin`. */
+  actor?: string
 }
 
 export interface CertificateServiceDeps {
   store: RegistryStore
   bus: StatusBus
   now: () => Date
+  /** Where changes are recorded as events (item 4); absent in tests that do not look at events. */
+  events?: AuditTrail
 }
 
 export type CertificateDetails = CertificateRecord & { associatedClients: AssociatedClient[] }
@@ -61,7 +68,7 @@ export class CertificateService {
         { fingerprint: facts.fingerprint, caId: ca.id, issuer: facts.issuer })
     }
     const now = this.deps.now().toISOString()
-    return await this.deps.store.insertCertificate({
+    const saved = await this.deps.store.insertCertificate({
       ...facts,
       id: facts.fingerprint,
       status: manualInitialStatus(input.activate ?? true),
@@ -72,6 +79,8 @@ export class CertificateService {
       createdAt: now,
       updatedAt: now
     })
+    await this.deps.events?.recordChange(certificateRegistered(saved, input.actor ?? ACTOR_ADMIN))
+    return saved
   }
 
   /** Throws CERT_NOT_FOUND. */
@@ -88,13 +97,16 @@ export class CertificateService {
 
   /**
    * activate / deactivate / revoke. Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT (CERT_REVOKED
-   * when the certificate is revoked), CONFIRMATION_REQUIRED for revoke without confirm.
+   * when the certificate is revoked), CONFIRMATION_REQUIRED for revoke without confirm. `actor`
+   * names who did it in the event.
    */
-  async transition (id: string, action: CertAction, confirm = false): Promise<CertificateRecord> {
+  async transition (id: string, action: CertAction, confirm = false, actor: string = ACTOR_ADMIN): Promise<CertificateRecord> {
     if (action === 'revoke' && !confirm) {
       throw new CertmqError('CONFIRMATION_REQUIRED', `revoking certificate ${id} is irreversible: send { "confirm": true }`, { id })
     }
     const rule = CERT_TRANSITIONS[action]
+    // for the event only: the compare-and-set below decides, this read just names the old status
+    const before = this.deps.events === undefined ? undefined : await this.deps.store.getCertificate(normalizeId(id))
     let record: CertificateRecord
     try {
       record = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
@@ -105,16 +117,25 @@ export class CertificateService {
       throw err
     }
     await this.deps.bus.publish({ kind: 'certificate', id: record.id, status: record.status })
+    await this.deps.events?.recordChange(certificateChanged(EVENT_OF_ACTION[action], record,
+      before !== undefined && rule.allowedFrom.includes(before.status) ? before.status : undefined, actor))
     return record
   }
 
-  /** Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT while active. */
-  async delete (id: string): Promise<CertificateRecord> {
+  /** Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT while active. `actor` names who did it in the event. */
+  async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CertificateRecord> {
     const record = await this.deps.store.deleteCertificate(normalizeId(id), CERT_DELETABLE_FROM)
     await this.deps.bus.publish({ kind: 'certificate', id: record.id, status: 'deleted' })
+    await this.deps.events?.recordChange(certificateChanged('certificate.deleted', record, record.status, actor))
     return record
   }
 }
+
+const EVENT_OF_ACTION = {
+  activate: 'certificate.activated',
+  deactivate: 'certificate.deactivated',
+  revoke: 'certificate.revoked'
+} as const satisfies Record<CertAction, EventType>
 
 function notFound (id: string): CertmqError {
   return new CertmqError('CERT_NOT_FOUND', `certificate ${id} is not registered`, { id })

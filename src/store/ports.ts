@@ -6,6 +6,7 @@
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../domain/certificate.js'
 import type { CaRecord, CaStatus } from '../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
+import type { AuditEvent, EventPage, EventQuery, NewEvent } from '../domain/event.js'
 
 export interface RegistryStore {
   /** Opens the backend and builds in-memory indexes. */
@@ -97,5 +98,33 @@ export type StatusEvent =
 export interface StatusBus {
   publish (event: StatusEvent): Promise<void>
   subscribe (listener: (event: StatusEvent) => void): () => void
+  close (): Promise<void>
+}
+
+/**
+ * The audit event log (issue 4 item 4). Appends are in-memory pushes, committed in batches, so
+ * recording an event never adds a disk flush to the CONNECT path; `flush()` makes them durable.
+ */
+export interface EventLog {
+  /** Queues `event` and returns it with its id and time. No I/O; committed by the next flush. */
+  append (event: NewEvent): AuditEvent
+  /**
+   * Queues a newer version of an event appended earlier (same id, e.g. a larger count). Dropped
+   * when the event was pruned meanwhile, so a rewrite never brings an event back.
+   */
+  replace (event: AuditEvent): void
+  /** Commits everything queued in one transaction; resolves once durable. Throws STORE_UNAVAILABLE. */
+  flush (): Promise<void>
+  /**
+   * Newest first, queued events included. Throws VALIDATION_FAILED for a cursor that no page
+   * returned or a limit outside 1..500.
+   */
+  query (query: EventQuery): Promise<EventPage>
+  /**
+   * Deletes at most `batch` events, oldest first, among those older than `before` (ISO) or beyond
+   * the newest `maxEvents`. Returns how many it deleted; 0 means nothing is left to prune.
+   */
+  prune (limits: { before: string; maxEvents: number; batch: number }): Promise<number>
+  /** Commits what is queued and stops the flush timer. Idempotent. */
   close (): Promise<void>
 }

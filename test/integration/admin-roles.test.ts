@@ -92,6 +92,10 @@ describe('admin token roles', () => {
       const ca = await pki.ca(`by-${name}`)
       const res = await call('POST', '/api/v1/cas', token, { certificatePem: ca.pem, registrationMode: 'manual', description: `by ${name}` })
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(201)
+      // the event names the token that made the change
+      const caId = (res.body as { id: string }).id
+      const events = await call<{ items: Array<{ type: string, actor: string }> }>('GET', `/api/v1/events?targetId=${caId}`, VIEWER_TOKEN)
+      expect(events.body.items.map((e) => [e.type, e.actor])).toEqual([['ca.registered', name]])
     }
   })
 

@@ -16,6 +16,8 @@ import { createLogger } from '../../src/log.js'
 import { CaService } from '../../src/registry/ca-service.js'
 import { CertificateService } from '../../src/registry/certificate-service.js'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { EmbeddedEventLog } from '../../src/store/embedded/embedded-event-log.js'
+import { AuditTrail } from '../../src/events/audit-trail.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
@@ -28,6 +30,7 @@ interface Run { code: number | null; stdout: string; stderr: string }
 let pki: OpenSslPki
 let dataDir: string
 let store: EmbeddedRegistryStore
+let eventLog: EmbeddedEventLog
 let bus: LocalStatusBus
 let app: FastifyInstance
 let adminUrl: string
@@ -72,9 +75,12 @@ beforeAll(async () => {
   await store.open()
   bus = new LocalStatusBus()
   const now = (): Date => new Date()
+  eventLog = new EmbeddedEventLog({ table: () => store.eventTable(), now })
+  const events = new AuditTrail({ log: eventLog, now, rejectionWindowMs: 60_000, logger: createLogger('silent', new LogSink()) })
   app = buildAdminApp({
-    caService: new CaService({ store, bus, maxCas: 50, now }),
-    certificateService: new CertificateService({ store, bus, now }),
+    caService: new CaService({ store, bus, maxCas: 50, now, events }),
+    certificateService: new CertificateService({ store, bus, now, events }),
+    eventLog,
     auth: await AdminTokens.load(store, TOKEN, now),
     health: () => ({ mqtts: true, admin: true }),
     logger: createLogger('info', new LogSink())
@@ -87,6 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close()
+  await eventLog?.close()
   await store?.close()
   await bus?.close()
   await pki?.cleanup()
@@ -168,6 +175,34 @@ describe('§5 certmq CLI against the admin API', () => {
     const run = await certmq(['ca', 'register', missing, '--mode', 'manual'])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain(`cannot read PEM file ${missing}: no such file`)
+  })
+
+  it('lists events newest first with `events --type … --since …`, as a table and as the API JSON', async () => {
+    const id = fingerprintOf(device.pem)
+    const table = await certmq(['events', '--type', 'certificate.registered', '--type', 'certificate.revoked', '--since', '1h'])
+    expect(table.code, table.stderr).toBe(0)
+    const lines = table.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^TIME\s+TYPE\s+ACTOR\s+TARGET\s+REASON\s+COUNT\s+DETAILS$/)
+    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]+Z\\s+certificate\\.revoked\\s+admin\\s+certificate ${id.slice(0, 16)}…\\s+-\\s+1\\s+.*from=active to=revoked`))
+    expect(lines[2]).toMatch(/certificate\.registered\s+admin\s+.*source=manual/)
+    expect(lines).toHaveLength(3)
+
+    const json = await certmq(['events', '--limit', '1', '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    const page = JSON.parse(json.stdout) as { items: Array<{ type: string }>, nextCursor: string | null }
+    expect(page.items.map((e) => e.type)).toEqual(['certificate.revoked'])
+    expect(page.nextCursor).not.toBeNull()
+    const next = await certmq(['events', '--limit', '1', '--cursor', page.nextCursor as string, '--json'])
+    expect((JSON.parse(next.stdout) as { items: Array<{ type: string }> }).items.map((e) => e.type)).toEqual(['certificate.registered'])
+
+    const future = await certmq(['events', '--since', new Date(Date.now() + 3_600_000).toISOString()])
+    expect(future.stdout).toBe('no events match\n')
+  })
+
+  it('refuses `events --type` with an unknown type as the API does (exit 1, VALIDATION_FAILED naming type)', async () => {
+    const run = await certmq(['events', '--type', 'cert.revoked'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^error VALIDATION_FAILED: querystring\/type: "cert.revoked" is not an event type/m)
   })
 
   it('documents the exit codes in --help', async () => {

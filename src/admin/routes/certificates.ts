@@ -10,6 +10,7 @@ import { CertmqError } from '../../errors.js'
 import { normalizeId } from '../../registry/ca-service.js'
 import type { CertificateService } from '../../registry/certificate-service.js'
 import { IdParams } from '../schemas/common.js'
+import { actorOf } from '../actor.js'
 import {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody, RevokeBody
 } from '../schemas/certificate.js'
@@ -23,7 +24,7 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
     schema: { body: RegisterCertificateBody, response: { 201: CertificateBody } }
   }, async (request, reply) => {
     const { caId, certificatePem, clientId, activate } = request.body
-    const cert = await certificateService.register({ caId, certificatePem, clientId, activate })
+    const cert = await certificateService.register({ caId, certificatePem, clientId, activate, actor: actorOf(request) })
     request.log.info({
       event: 'cert.registered', fingerprint: cert.id, serial: cert.serialNumber, caId: cert.caId,
       clientId: cert.clientId, status: cert.status, source: cert.source
@@ -57,7 +58,7 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
   app.delete<{ Params: IdParams }>('/certificates/:id', {
     schema: { params: IdParams, response: { 200: CertificateBody } }
   }, async (request) => {
-    const cert = await certificateService.delete(request.params.id)
+    const cert = await certificateService.delete(request.params.id, actorOf(request))
     request.log.info({ event: 'cert.deleted', fingerprint: cert.id, serial: cert.serialNumber, status: cert.status },
       `certificate ${cert.id} deleted`)
     return cert
@@ -65,7 +66,7 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
 
   async function transition (request: FastifyRequest<{ Params: IdParams }>, action: CertAction, confirm: boolean):
     Promise<CertificateBody> {
-    const cert = await certificateService.transition(request.params.id, action, confirm)
+    const cert = await certificateService.transition(request.params.id, action, confirm, actorOf(request))
     request.log.info({ event: `cert.${action}d`, fingerprint: cert.id, serial: cert.serialNumber, status: cert.status },
       `certificate ${cert.id} ${action}d`)
     return cert

@@ -5,6 +5,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb'
 import type { AssociatedClient, CertificateRecord } from '../../domain/certificate.js'
 import type { CaRecord } from '../../domain/ca.js'
+import type { AuditEvent } from '../../domain/event.js'
 
 /** What the deny list keeps about a revoked fingerprint. */
 export interface DenyEntry {
@@ -23,7 +24,14 @@ export interface Databases {
   clients: Database<AssociatedClient[], string>
   /** meta key → string */
   meta: Database<string, string>
+  /** event id (sortable: time, then sequence) → AuditEvent */
+  events: Database<AuditEvent, string>
+  /** `<target id>/<event id>` → true: the events of one certificate or CA without a scan */
+  eventTargets: Database<boolean, string>
 }
+
+/** What the event log uses of the environment (embedded-event-log.ts). */
+export type EventTable = Pick<Databases, 'root' | 'events' | 'eventTargets'>
 
 /**
  * Opens (creating when absent) the environment in directory `path`. Throws whatever lmdb throws;
@@ -32,6 +40,7 @@ export interface Databases {
  */
 export function openDatabases (path: string): Databases {
   // noSubdir: false because lmdb would otherwise treat a directory name with a dot as a file name
+  // seven sub-databases today; room for more without touching existing environments
   const root = open({ path, noSubdir: false, maxDbs: 16 })
   try {
     return {
@@ -40,7 +49,9 @@ export function openDatabases (path: string): Databases {
       certs: root.openDB<CertificateRecord, string>({ name: 'certs' }),
       denied: root.openDB<DenyEntry, string>({ name: 'denied' }),
       clients: root.openDB<AssociatedClient[], string>({ name: 'clients' }),
-      meta: root.openDB<string, string>({ name: 'meta' })
+      meta: root.openDB<string, string>({ name: 'meta' }),
+      events: root.openDB<AuditEvent, string>({ name: 'events' }),
+      eventTargets: root.openDB<boolean, string>({ name: 'eventTargets' })
     }
   } catch (err) {
     void root.close()

@@ -22,7 +22,7 @@ import { withClientConnected, withClientDisconnected } from './associated-client
 import { CertificateIndexes } from './certificate-indexes.js'
 import { CertificateCounters } from './certificate-counts.js'
 import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
-import { openDatabases, type Databases } from './databases.js'
+import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, shortId } from './registry-errors.js'
 
 export interface EmbeddedRegistryStoreOptions {
@@ -284,6 +284,15 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   async setMeta (key: string, value: string): Promise<void> {
     this.write(`write meta ${key}`, ({ meta }) => { meta.putSync(key, value) })
+  }
+
+  /**
+   * The `events` sub-database of this environment, for EmbeddedEventLog (one environment, one
+   * writer process). Throws STORE_UNAVAILABLE while the store is closed.
+   */
+  eventTable (): EventTable {
+    const { root, events, eventTargets } = this.handles('use the event log')
+    return { root, events, eventTargets }
   }
 
   // ---- internals -------------------------------------------------------------------------
