@@ -5,6 +5,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb'
 import type { AssociatedClient, CertificateRecord } from '../../domain/certificate.js'
 import type { CaRecord } from '../../domain/ca.js'
+import type { StoredCrl } from '../ports.js'
 
 /** What the deny list keeps about a revoked fingerprint. */
 export interface DenyEntry {
@@ -21,6 +22,8 @@ export interface Databases {
   denied: Database<DenyEntry, string>
   /** certificate id → associated clients, newest first */
   clients: Database<AssociatedClient[], string>
+  /** CA id → the CRL in force for it (bytes and revoked serials) */
+  crls: Database<StoredCrl, string>
   /** meta key → string */
   meta: Database<string, string>
 }
@@ -40,7 +43,8 @@ export function openDatabases (path: string): Databases {
       certs: root.openDB<CertificateRecord, string>({ name: 'certs' }),
       denied: root.openDB<DenyEntry, string>({ name: 'denied' }),
       clients: root.openDB<AssociatedClient[], string>({ name: 'clients' }),
-      meta: root.openDB<string, string>({ name: 'meta' })
+      meta: root.openDB<string, string>({ name: 'meta' }),
+      crls: root.openDB<StoredCrl, string>({ name: 'crls' })
     }
   } catch (err) {
     void root.close()
