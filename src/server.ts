@@ -61,7 +61,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   }
 
   try {
-    const caService = new CaService({ store, bus, maxCas: config.cas.max, now })
+    const caService = new CaService({ store, bus, maxCas: config.cas.max, requireProofOfPossession: config.cas.requireProofOfPossession, now })
     const certificateService = new CertificateService({ store, bus, now })
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)

@@ -24,5 +24,6 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_ADMIN_TOKEN', key: 'admin.token', type: 'string' },
   { env: 'CERTMQ_AUTO_REGISTRATION_RATE', key: 'autoRegistration.maxPerSecond', type: 'integer' },
   { env: 'CERTMQ_CLIENT_ID_STRICT', key: 'clientId.strict', type: 'boolean' },
-  { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' }
+  { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' },
+  { env: 'CERTMQ_CAS_REQUIRE_PROOF_OF_POSSESSION', key: 'cas.requireProofOfPossession', type: 'boolean' }
 ]
