@@ -188,7 +188,8 @@ export class CaService {
       return crlView(updated, now, undefined)
     } catch (err) {
       if (isCertmqError(err, 'CRL_INVALID') || isCertmqError(err, 'CRL_STALE')) {
-        await this.deps.store.recordCrlError(ca.id, { code: err.code, message: err.message, at: now.toISOString() })
+        // the refusal is the answer; failing to note it on the CA must not replace it
+        await this.deps.store.recordCrlError(ca.id, { code: err.code, message: err.message, at: now.toISOString() }).catch(() => {})
       }
       throw err
     }
