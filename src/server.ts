@@ -82,7 +82,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     retention.start()
     stack.push(async () => { await retention.stop() })
 
-    const caService = new CaService({ store, bus, maxCas: config.cas.max, now, events })
+    const caService = new CaService({ store, bus, maxCas: config.cas.max, requireProofOfPossession: config.cas.requireProofOfPossession, now, events })
     const certificateService = new CertificateService({ store, bus, now, events })
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)

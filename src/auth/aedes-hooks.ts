@@ -10,6 +10,7 @@ import type { Client } from 'aedes'
 import type { AedesOptions } from 'aedes'
 import type { Logger } from '../log.js'
 import { connackCodeFor } from '../domain/connect/reasons.js'
+import { normalizeServerName } from '../domain/ca-hosts.js'
 import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
@@ -52,20 +53,27 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         socket.once('close', () => { deps.sessions.untrack(client) })
       }
       const started = performance.now()
+      // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
+      const servername = normalizeServerName(socket.servername)
       deps.connect.authenticate({
         leaf,
         presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
         packetClientId: packet.clientId ?? '',
-        clean: packet.clean !== false
+        clean: packet.clean !== false,
+        servername
       }, fingerprint).then((outcome) => {
-        if (outcome.ok && !deps.sessions.admit(client, outcome.record.caId)) {
-          outcome = { ok: false, reason: 'ca_inactive', identity: { fingerprint: outcome.record.id, caId: outcome.record.caId } }
+        if (outcome.ok) {
+          const { record } = outcome
+          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, servername })
+          if (late !== undefined) {
+            outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
+          }
         }
         outcomes.set(client, outcome)
         const elapsedMs = performance.now() - started
         if (outcome.ok) deps.observer?.accepted(elapsedMs / 1000)
         else deps.observer?.rejected(outcome.reason, elapsedMs / 1000)
-        const base = { remoteAddress: socket.remoteAddress, node: deps.nodeName, ms: round(elapsedMs) }
+        const base = { remoteAddress: socket.remoteAddress, servername, node: deps.nodeName, ms: round(elapsedMs) }
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
           if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId

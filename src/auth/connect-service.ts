@@ -15,7 +15,7 @@ import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
-import type { TrustStore } from './trust-store.js'
+import { TrustStore, type TrustedCa } from './trust-store.js'
 import type { RegistrationObserver } from './connect-observer.js'
 import { ACTOR_DEVICE } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
@@ -28,6 +28,8 @@ export interface ConnectRequest {
   presented: () => X509Certificate[]
   packetClientId: string
   clean: boolean
+  /** The TLS server name (SNI) the device sent, normalized; undefined when none. */
+  servername?: string | undefined
 }
 
 export interface CertificateIdentity {
@@ -83,24 +85,27 @@ export class ConnectService {
     if (record !== undefined) {
       // known certificate: its chain was verified when it was registered, and the TLS
       // handshake proved the device holds its key; the registered CA decides
-      ca = this.deps.trust.get(record.caId)?.record
-      verdict = decideCertificate(factsOfRecord(record, ca, nowMs))
+      const trusted = this.deps.trust.get(record.caId)
+      ca = trusted?.record
+      verdict = decideCertificate(factsOfRecord(record, trusted, nowMs, request.servername))
     } else {
-      ca = this.deps.trust.findCa(leaf, request.presented())?.record
+      const trusted = this.deps.trust.findCa(leaf, request.presented())
+      ca = trusted?.record
       const facts = inspectCertificate(leaf.raw)
       verdict = decideCertificate({
         nowMs,
         ca,
+        servername: request.servername,
         usage: facts,
         notBeforeMs: Date.parse(facts.notBefore),
         notAfterMs: Date.parse(facts.notAfter),
-        denied: await this.deps.store.isDenied(id),
+        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts.serialNumber, facts.issuer)) || await this.deps.store.isDenied(id),
         record: undefined
       })
       if (verdict.kind === 'register' && ca !== undefined) {
         const registered = await this.register(leaf, facts, ca, verdict.status)
         if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
-        verdict = decideCertificate(factsOfRecord(registered, ca, nowMs))
+        verdict = decideCertificate(factsOfRecord(registered, trusted, nowMs, request.servername))
         if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
       }
     }
@@ -176,15 +181,17 @@ export class ConnectService {
   }
 }
 
-function factsOfRecord (record: CertificateRecord, ca: CaRecord | undefined, nowMs: number): ConnectFacts {
+function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefined, nowMs: number, servername: string | undefined): ConnectFacts {
   return {
     nowMs,
-    ca,
+    ca: trusted?.record,
+    servername,
     usage: record,
     notBeforeMs: Date.parse(record.notBefore),
     notAfterMs: Date.parse(record.notAfter),
-    // a revoked record is refused by its status; the deny list matters for unknown certificates
-    denied: false,
+    // a revoked record is refused by its status; the deny list matters for unknown certificates.
+    // The CRL matters for both: an operator's CRL does not change the record (PRODUCT §2)
+    denied: trusted !== undefined && TrustStore.onCrl(trusted, record.serialNumber, record.issuer),
     record
   }
 }

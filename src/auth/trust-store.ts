@@ -1,17 +1,32 @@
 /**
  * The registered CAs as the CONNECT path needs them: by id, with Node X509Certificate objects
- * ready for signature checks. Rebuilt from the RegistryStore whenever a CA changes; read
- * synchronously on the hot path.
+ * ready for signature checks and the serials on each CA's CRL in a Set (an O(1) lookup on the
+ * hot path). Rebuilt from the RegistryStore whenever a CA changes; read synchronously.
  */
 import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
+import { recheckSession } from '../domain/connect/decide.js'
+import type { RejectReason } from '../domain/connect/reasons.js'
 import { findIssuerChain, TrustIndex } from '../pki/chain.js'
 import type { RegistryStore } from '../store/ports.js'
+
+/** What an admitted session keeps for rechecks when its CA changes. */
+export interface SessionIdentity {
+  caId: string
+  serialNumber: string
+  issuer: string
+  /** Normalized TLS server name; undefined when none was sent. */
+  servername: string | undefined
+}
 
 export interface TrustedCa {
   record: CaRecord
   certificate: X509Certificate
+  /** Serials on the CRL in force for this CA (uppercase hex, no leading zero bytes); empty when none. */
+  revoked: ReadonlySet<string>
 }
+
+const NONE: ReadonlySet<string> = new Set()
 
 export class TrustStore {
   private cas = new Map<string, TrustedCa>()
@@ -35,7 +50,11 @@ export class TrustStore {
         const cas = new Map<string, TrustedCa>()
         for (const record of records) {
           const previous = this.cas.get(record.id)
-          cas.set(record.id, { record, certificate: previous?.certificate ?? new X509Certificate(record.certificatePem) })
+          cas.set(record.id, {
+            record,
+            certificate: previous?.certificate ?? new X509Certificate(record.certificatePem),
+            revoked: await this.revokedOf(record, previous)
+          })
         }
         this.cas = cas
         this.index = new TrustIndex(new Map([...cas].map(([id, ca]) => [id, ca.certificate])))
@@ -43,6 +62,35 @@ export class TrustStore {
     })().finally(() => { this.refreshing = undefined })
     await this.refreshing
     for (const listener of this.listeners) listener()
+  }
+
+  /**
+   * Whether the certificate with `serial`, issued by `issuer`, is on the CRL of `ca`. A CA's CRL
+   * lists the serials it issued itself, so a certificate under an intermediate is not matched
+   * against the root's CRL (serials are unique only per issuer).
+   */
+  static onCrl (ca: TrustedCa, serial: string, issuer: string): boolean {
+    return ca.revoked.size > 0 && issuer === ca.record.subject && ca.revoked.has(serial)
+  }
+
+  /**
+   * Why a session admitted under its CA may not stay, as the CA stands now: `ca_deleted`,
+   * `ca_inactive`, `ca_host_mismatch` (re-bound to other hosts) or `revoked` (on a CRL imported
+   * since); undefined when it may stay.
+   */
+  sessionVerdict (session: SessionIdentity): RejectReason | 'ca_deleted' | undefined {
+    const ca = this.cas.get(session.caId)
+    if (ca === undefined) return 'ca_deleted'
+    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session.serialNumber, session.issuer))
+  }
+
+  /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */
+  private async revokedOf (record: CaRecord, previous: TrustedCa | undefined): Promise<ReadonlySet<string>> {
+    const importedAt = record.crl?.importedAt ?? null
+    if (importedAt === null) return NONE
+    if (previous !== undefined && previous.record.crl?.importedAt === importedAt) return previous.revoked
+    const crl = await this.store.getCrl(record.id)
+    return crl === undefined ? NONE : new Set(crl.serials)
   }
 
   /** Called after every refresh (the listener swaps the TLS context). */

@@ -6,11 +6,13 @@
 import type { Client } from 'aedes'
 import type { Logger } from '../log.js'
 import type { StatusBus, StatusEvent } from '../store/ports.js'
-import type { TrustStore } from '../auth/trust-store.js'
+import type { SessionIdentity, TrustStore } from '../auth/trust-store.js'
+import type { RejectReason } from '../domain/connect/reasons.js'
 
 interface Tracked {
   fingerprint: string
-  caId: string | undefined
+  /** Set once admitted. */
+  session: SessionIdentity | undefined
 }
 
 export class SessionRegistry {
@@ -24,17 +26,21 @@ export class SessionRegistry {
   }
 
   track (client: Client, fingerprint: string): void {
-    this.byClient.set(client, { fingerprint, caId: undefined })
+    this.byClient.set(client, { fingerprint, session: undefined })
     let set = this.byFingerprint.get(fingerprint)
     if (set === undefined) this.byFingerprint.set(fingerprint, set = new Set())
     set.add(client)
   }
 
-  /** Called once the client is admitted; false when its CA is no longer active (refuse it). */
-  admit (client: Client, caId: string): boolean {
+  /**
+   * Called once the client is admitted. Returns why it must be refused after all when its CA
+   * changed while the decision was in flight (deactivated, deleted, re-bound, a CRL imported).
+   */
+  admit (client: Client, session: SessionIdentity): RejectReason | undefined {
     const tracked = this.byClient.get(client)
-    if (tracked !== undefined) tracked.caId = caId
-    return this.trust.get(caId)?.record.status === 'active'
+    if (tracked !== undefined) tracked.session = session
+    const verdict = this.trust.sessionVerdict(session)
+    return verdict === 'ca_deleted' ? 'unknown_ca' : verdict
   }
 
   untrack (client: Client): void {
@@ -71,13 +77,15 @@ export class SessionRegistry {
     }
   }
 
-  /** Drops every session whose CA is no longer active (deactivated or deleted). */
+  /**
+   * Drops every session its CA no longer admits: CA deleted or deactivated, bound to hosts that
+   * exclude the session's server name, or a CRL that lists its serial.
+   */
   private sweepCas (): void {
     for (const [client, tracked] of [...this.byClient]) {
-      if (tracked.caId === undefined) continue
-      const ca = this.trust.get(tracked.caId)
-      if (ca === undefined) this.drop(client, tracked.fingerprint, 'ca_deleted')
-      else if (ca.record.status !== 'active') this.drop(client, tracked.fingerprint, 'ca_inactive')
+      if (tracked.session === undefined) continue
+      const verdict = this.trust.sessionVerdict(tracked.session)
+      if (verdict !== undefined) this.drop(client, tracked.fingerprint, verdict)
     }
   }
 

@@ -3,7 +3,7 @@
  * only way to the registry: operator commands never touch the store.
  */
 import { CertmqError } from '../errors.js'
-import type { CaBody, CaListBody, RegisterCaBody } from '../admin/schemas/ca.js'
+import type { CaBody, CaHostsBody, CaListBody, CrlBody, RegisterCaBody, RegistrationCodeBody } from '../admin/schemas/ca.js'
 import type {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
 } from '../admin/schemas/certificate.js'
@@ -92,6 +92,28 @@ export class AdminApiClient {
 
   async deleteCa (id: string): Promise<CaBody> {
     return await this.call('DELETE', `/cas/${seg(id)}`)
+  }
+
+  async getRegistrationCode (rotate = false): Promise<RegistrationCodeBody> {
+    return rotate
+      ? await this.call('POST', '/cas/registration-code/rotate')
+      : await this.call('GET', '/cas/registration-code')
+  }
+
+  async getCaHosts (id: string): Promise<CaHostsBody> {
+    return await this.call('GET', `/cas/${seg(id)}/hosts`)
+  }
+
+  async setCaHosts (id: string, hosts: string[]): Promise<CaHostsBody> {
+    return await this.call('PUT', `/cas/${seg(id)}/hosts`, { hosts })
+  }
+
+  async importCrl (id: string, crlPem: string): Promise<CrlBody> {
+    return await this.call('POST', `/cas/${seg(id)}/crl`, { crlPem })
+  }
+
+  async getCrl (id: string, includePem: boolean): Promise<CrlBody> {
+    return await this.call('GET', `/cas/${seg(id)}/crl${includePem ? '?includePem=true' : ''}`)
   }
 
   async registerCertificate (body: RegisterCertificateBody): Promise<CertificateBody> {

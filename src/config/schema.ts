@@ -94,7 +94,11 @@ export const ConfigSchema = Type.Object({
     })
   }, { ...strict, default: {} }),
   cas: Type.Object({
-    max: Type.Integer({ default: 50, minimum: 1, description: 'Maximum number of registered CA certificates (the built-in CA not counted)' })
+    max: Type.Integer({ default: 50, minimum: 1, description: 'Maximum number of registered CA certificates (the built-in CA not counted)' }),
+    requireProofOfPossession: Type.Boolean({
+      default: false,
+      description: 'Refuse CA registrations without a verificationCertificatePem: a certificate signed by the CA key whose subject CN is the registration code (GET /api/v1/cas/registration-code)'
+    })
   }, { ...strict, default: {} }),
   events: Type.Object({
     retentionDays: Type.Integer({

@@ -23,6 +23,30 @@ export interface CaRecord {
   notBefore: string
   notAfter: string
   certificatePem: string
+  /**
+   * Listener hostnames (TLS SNI) the CA is bound to, lowercase, no duplicates: the CA is trusted
+   * only on connections that name one of them. Empty = unbound, trusted on every connection.
+   */
+  hosts: string[]
+  /** The state of the CRL imported for this CA; absent when none was ever imported. */
+  crl?: CaCrlState
   createdAt: string
   updatedAt: string
+}
+
+/** What a CA record says about its revocation list (PRODUCT §2). */
+export interface CaCrlState {
+  /** Of the CRL in force; null while no import has succeeded. */
+  thisUpdate: string | null
+  nextUpdate: string | null
+  revokedCount: number
+  importedAt: string | null
+  /** The last refused import, kept until a later import succeeds. */
+  lastError?: CrlImportError
+}
+
+export interface CrlImportError {
+  code: string
+  message: string
+  at: string
 }

@@ -14,7 +14,10 @@ export const EVENT_TYPES = [
   'ca.activated',
   'ca.deactivated',
   'ca.deleted',
-  'connect.rejected'
+  'connect.rejected',
+  'ca.hosts_changed',
+  'ca.crl_imported',
+  'ca.crl_refused'
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

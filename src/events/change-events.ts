@@ -68,3 +68,39 @@ export function caChanged (type: Extract<EventType, `ca.${string}`>, record: CaR
     }
   }
 }
+
+/** A CA's SNI host binding replaced; `hosts` is the new binding, comma-separated ('' = unbound). */
+export function caHostsChanged (record: CaRecord, previous: readonly string[], actor: string): NewEvent {
+  return {
+    type: 'ca.hosts_changed',
+    actor,
+    target: { kind: 'ca', id: record.id },
+    details: { subject: record.subject, from: previous.join(','), to: (record.hosts ?? []).join(',') }
+  }
+}
+
+/** A CRL accepted for a CA (now in force). */
+export function caCrlImported (record: CaRecord, actor: string): NewEvent {
+  return {
+    type: 'ca.crl_imported',
+    actor,
+    target: { kind: 'ca', id: record.id },
+    details: {
+      subject: record.subject,
+      revokedCount: record.crl?.revokedCount ?? 0,
+      thisUpdate: record.crl?.thisUpdate ?? null,
+      nextUpdate: record.crl?.nextUpdate ?? null
+    }
+  }
+}
+
+/** A CRL refused (stale, badly signed, unreadable): the CRL in force, if any, stays. */
+export function caCrlRefused (record: CaRecord, code: string, message: string, actor: string): NewEvent {
+  return {
+    type: 'ca.crl_refused',
+    actor,
+    target: { kind: 'ca', id: record.id },
+    reason: code,
+    details: { subject: record.subject, message: message.slice(0, 300), crlInForce: record.crl?.importedAt != null }
+  }
+}

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import type { RegistryStore } from '../store/ports.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
 import { ConnectMetrics } from './connect-metrics.js'
+import { registerCrlMetrics } from './crl-metrics.js'
 import { RegistrationMetrics } from './registration-metrics.js'
 import { createMetricsRegistry } from './registry.js'
 import { instrumentStore } from './store-metrics.js'
@@ -19,10 +20,11 @@ export class CertmqMetrics {
     this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
   }
 
-  /** The store, timed per operation, with the certificate gauges reading from it. */
+  /** The store, timed per operation, with the certificate and CRL gauges reading from it. */
   instrumentStore<T extends RegistryStore> (store: T, now: () => Date): T {
     const timed = instrumentStore(store, this.registry)
     registerCertificateMetrics(this.registry, timed, now)
+    registerCrlMetrics(this.registry, timed, now)
     return timed
   }
 }

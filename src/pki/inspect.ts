@@ -76,7 +76,7 @@ export function inspectCertificate (der: Uint8Array, where = 'certificate'): Cer
  * Uppercase hex of the serial's magnitude, whole bytes, no sign byte: `0C11A5…`, as
  * `openssl x509 -serial` and Node's X509Certificate.serialNumber print it.
  */
-function formatSerial (hex: string): string {
+export function formatSerial (hex: string): string {
   let serial = hex.length % 2 === 1 ? `0${hex}` : hex
   while (serial.length > 2 && serial.startsWith('00')) serial = serial.slice(2)
   return serial.toUpperCase()

@@ -1,23 +1,35 @@
 /**
- * Operator use cases for CA certificates (PRODUCT §2): register, list, get, activate,
- * deactivate, delete. Rules come from the domain; atomic checks live in the store.
+ * Operator use cases for CA certificates (PRODUCT §2): register (with optional proof of
+ * possession), list, get, activate, deactivate, delete, bind to listener hostnames, import a CRL.
+ * Rules come from the domain; atomic checks live in the store.
  */
-import { X509Certificate } from 'node:crypto'
-import { CertmqError } from '../errors.js'
-import type { CaRecord, RegistrationMode } from '../domain/ca.js'
+import { randomBytes, X509Certificate } from 'node:crypto'
+import { CertmqError, isCertmqError } from '../errors.js'
+import type { CaCrlState, CaRecord, RegistrationMode } from '../domain/ca.js'
+import { normalizeHosts } from '../domain/ca-hosts.js'
+import { checkCrlDates } from '../domain/crl.js'
 import { CA_TRANSITIONS, type CaAction } from '../domain/lifecycle.js'
-import { parseCertificatePem } from '../pki/pem.js'
+import { derToPem, parseCertificatePem } from '../pki/pem.js'
 import { inspectCertificate } from '../pki/inspect.js'
+import { parseCrl, verifyCrlIssuer } from '../pki/crl.js'
+import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { ACTOR_ADMIN } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
-import { caChanged, caRegistered } from '../events/change-events.js'
+import { caChanged, caCrlImported, caCrlRefused, caHostsChanged, caRegistered } from '../events/change-events.js'
+
+/** Store meta key of the deployment's registration code (proof of possession). */
+const REGISTRATION_CODE_KEY = 'ca.registrationCode'
 
 export interface RegisterCaInput {
   certificatePem: string
   registrationMode: RegistrationMode
   autoActivate?: boolean
   description?: string
+  /** Listener hostnames (TLS SNI) to bind the CA to; validated and normalized. */
+  hosts?: string[]
+  /** Proof of possession: signed by the CA key, subject CN = the registration code. */
+  verificationCertificatePem?: string
   /** The deployment's own CA (server.ts only). */
   builtin?: boolean
   /** Who registers it, for the event; default `admin`. */
@@ -28,17 +40,30 @@ export interface CaServiceDeps {
   store: RegistryStore
   bus: StatusBus
   maxCas: number
+  /** Config cas.requireProofOfPossession: refuse registrations without a verification certificate. */
+  requireProofOfPossession?: boolean
   now: () => Date
   /** Where changes are recorded as events (item 4); absent in tests that do not look at events. */
   events?: AuditTrail
 }
 
+/** The CRL state of a CA as the API shows it. */
+export interface CrlView extends CaCrlState {
+  caId: string
+  /** nextUpdate has passed since the import: the CRL is still enforced, but a newer one is due. */
+  stale: boolean
+  crlPem?: string
+}
+
 export class CaService {
+  private registrationCodeLoad: Promise<string> | undefined
+
   constructor (private readonly deps: CaServiceDeps) {}
 
   /**
    * Registers a CA certificate. Throws PEM_INVALID, CA_NOT_CA (not CA:TRUE, or keyUsage present
-   * without keyCertSign), CA_DUPLICATE, CA_LIMIT_REACHED.
+   * without keyCertSign), VALIDATION_FAILED (hosts), CA_VERIFICATION_REQUIRED,
+   * CA_VERIFICATION_FAILED, CA_DUPLICATE, CA_LIMIT_REACHED.
    */
   async register (input: RegisterCaInput): Promise<CaRecord> {
     const { der, pem } = parseCertificatePem(input.certificatePem, 'certificatePem')
@@ -50,6 +75,8 @@ export class CaService {
     }
     // X509Certificate also rejects what @peculiar/x509 might tolerate; the hot path uses it
     new X509Certificate(der) // eslint-disable-line no-new
+    const hosts = normalizeHosts(input.hosts ?? [])
+    if (input.builtin !== true) await this.checkPossession(der, input.verificationCertificatePem)
     const now = this.deps.now().toISOString()
     const record: CaRecord = {
       id: facts.fingerprint,
@@ -65,6 +92,7 @@ export class CaService {
       notBefore: facts.notBefore,
       notAfter: facts.notAfter,
       certificatePem: pem,
+      hosts,
       createdAt: now,
       updatedAt: now
     }
@@ -72,6 +100,17 @@ export class CaService {
     await this.deps.bus.publish({ kind: 'ca-set' })
     await this.deps.events?.recordChange(caRegistered(saved, input.actor ?? ACTOR_ADMIN))
     return saved
+  }
+
+  /** PRODUCT §2 proof of possession; required only when the config says so. */
+  private async checkPossession (caDer: Buffer, verificationPem: string | undefined): Promise<void> {
+    if (verificationPem === undefined) {
+      if (this.deps.requireProofOfPossession !== true) return
+      throw new CertmqError('CA_VERIFICATION_REQUIRED',
+        'verificationCertificatePem is required: sign a certificate with the CA key whose subject CN is the registration code (GET /api/v1/cas/registration-code)',
+        { field: 'verificationCertificatePem' })
+    }
+    verifyPossession(caDer, verificationPem, await this.registrationCode(), this.deps.now().getTime())
   }
 
   async list (): Promise<CaRecord[]> {
@@ -99,6 +138,89 @@ export class CaService {
     return ca
   }
 
+  /**
+   * The deployment's registration code (proof of possession), created on first use and kept in
+   * the store until rotated.
+   */
+  async registrationCode (): Promise<string> {
+    this.registrationCodeLoad ??= (async () => {
+      const stored = await this.deps.store.getMeta(REGISTRATION_CODE_KEY)
+      if (stored !== undefined) return stored
+      const code = newRegistrationCode()
+      await this.deps.store.setMeta(REGISTRATION_CODE_KEY, code)
+      return code
+    })()
+    try {
+      return await this.registrationCodeLoad
+    } catch (err) {
+      this.registrationCodeLoad = undefined
+      throw err
+    }
+  }
+
+  /** Replaces the registration code; verification certificates made for the old one stop working. */
+  async rotateRegistrationCode (): Promise<string> {
+    const code = newRegistrationCode()
+    await this.deps.store.setMeta(REGISTRATION_CODE_KEY, code)
+    this.registrationCodeLoad = Promise.resolve(code)
+    return code
+  }
+
+  /**
+   * Binds a CA to listener hostnames (replacing its binding; [] unbinds). New connections see it
+   * at once; live sessions on a name no longer bound are dropped. Throws VALIDATION_FAILED, CA_NOT_FOUND.
+   */
+  async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<CaRecord> {
+    const normalized = normalizeHosts(hosts)
+    const previous = (await this.get(id)).hosts ?? []
+    const ca = await this.deps.store.setCaHosts(normalizeId(id), normalized, this.deps.now().toISOString())
+    await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
+    await this.deps.events?.recordChange(caHostsChanged(ca, previous, actor))
+    return ca
+  }
+
+  /**
+   * Imports a CRL (PEM text or DER bytes) for a CA: it must be issued and signed by the CA, not
+   * dated in the future, not stale, not older than the one in force. On success its serials are
+   * rejected at CONNECT and live sessions using them are dropped; on refusal the CRL in force
+   * stays and the CA's crl.lastError says why. Throws CA_NOT_FOUND, CRL_INVALID, CRL_STALE.
+   */
+  async importCrl (id: string, body: string | Buffer, actor: string = ACTOR_ADMIN): Promise<CrlView> {
+    const ca = await this.get(id)
+    const now = this.deps.now()
+    try {
+      const parsed = parseCrl(body, 'crl')
+      await verifyCrlIssuer(parsed, ca.certificatePem, 'crl')
+      const problem = checkCrlDates(parsed, now.getTime(), ca.crl)
+      if (problem !== undefined) throw new CertmqError(problem.code, `crl: ${problem.message}`, { caId: ca.id })
+      const serials = [...new Set(parsed.serials)]
+      const updated = await this.deps.store.replaceCrl(ca.id, { der: parsed.der, serials }, {
+        thisUpdate: parsed.thisUpdate.toISOString(),
+        nextUpdate: parsed.nextUpdate?.toISOString() ?? null,
+        revokedCount: serials.length,
+        importedAt: now.toISOString()
+      })
+      await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
+      await this.deps.events?.recordChange(caCrlImported(updated, actor))
+      return crlView(updated, now, undefined)
+    } catch (err) {
+      if (isCertmqError(err, 'CRL_INVALID') || isCertmqError(err, 'CRL_STALE')) {
+        // the refusal is the answer; failing to note it on the CA must not replace it
+        await this.deps.store.recordCrlError(ca.id, { code: err.code, message: err.message, at: now.toISOString() }).catch(() => {})
+        await this.deps.events?.recordChange(caCrlRefused(ca, err.code, err.message, actor)).catch(() => {})
+      }
+      throw err
+    }
+  }
+
+  /** The CRL state of a CA, with the CRL in force as PEM when asked. Throws CA_NOT_FOUND, CRL_NOT_FOUND. */
+  async getCrl (id: string, includePem: boolean): Promise<CrlView> {
+    const ca = await this.get(id)
+    if (ca.crl === undefined) throw new CertmqError('CRL_NOT_FOUND', `CA ${ca.id} has no CRL: none was imported`, { id: ca.id })
+    const stored = includePem ? await this.deps.store.getCrl(ca.id) : undefined
+    return crlView(ca, this.deps.now(), stored === undefined ? undefined : derToPem(stored.der, 'X509 CRL'))
+  }
+
   /** Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES. `actor` names who did it in the event. */
   async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
     const ca = await this.deps.store.deleteCa(normalizeId(id))
@@ -106,6 +228,17 @@ export class CaService {
     await this.deps.events?.recordChange(caChanged('ca.deleted', ca, ca.status, actor))
     return ca
   }
+}
+
+/** 24 random bytes as 48 hex digits: fits a subject CN (at most 64 characters, RFC 5280). */
+function newRegistrationCode (): string {
+  return randomBytes(24).toString('hex')
+}
+
+function crlView (ca: CaRecord, now: Date, crlPem: string | undefined): CrlView {
+  const state = ca.crl ?? { thisUpdate: null, nextUpdate: null, revokedCount: 0, importedAt: null }
+  const stale = state.nextUpdate !== null && Date.parse(state.nextUpdate) < now.getTime()
+  return { caId: ca.id, ...state, stale, ...(crlPem === undefined ? {} : { crlPem }) }
 }
 
 /** Ids are SHA-256 fingerprints; accept upper case and colon-separated forms too. */

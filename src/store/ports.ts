@@ -4,7 +4,7 @@
  * returns `undefined` for "absent"; a backend failure throws CertmqError STORE_UNAVAILABLE.
  */
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../domain/certificate.js'
-import type { CaRecord, CaStatus } from '../domain/ca.js'
+import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import type { AuditEvent, EventPage, EventQuery, NewEvent } from '../domain/event.js'
 
@@ -34,6 +34,20 @@ export interface RegistryStore {
    * (revoked ones stay on the deny list).
    */
   deleteCa (id: string): Promise<CaRecord>
+  /** Replaces the listener hostnames (TLS SNI) a CA is bound to and stamps updatedAt. Throws CA_NOT_FOUND. */
+  setCaHosts (id: string, hosts: string[], now: string): Promise<CaRecord>
+
+  // ---- CRLs (PRODUCT §2) -----------------------------------------------------------------
+  /**
+   * Puts `crl` in force for CA `caId` in one atomic write: its revoked serials and bytes, and the
+   * CA record's `crl` state (which has no lastError). Throws CA_NOT_FOUND, or CRL_STALE when the
+   * CRL in force has a later thisUpdate. Resolves once durable.
+   */
+  replaceCrl (caId: string, crl: StoredCrl, state: CaCrlState): Promise<CaRecord>
+  /** Records a refused import as the CA's `crl.lastError`; the CRL in force stays. Throws CA_NOT_FOUND. */
+  recordCrlError (caId: string, error: CrlImportError): Promise<CaRecord>
+  /** The CRL in force for a CA; undefined when none was imported. */
+  getCrl (caId: string): Promise<StoredCrl | undefined>
 
   // ---- certificates ----------------------------------------------------------------------
   /**
@@ -82,6 +96,12 @@ export interface CertificateCounts {
   expiring: Array<{ caId: string; withinDays: number; count: number }>
 }
 
+/** A CRL in force: its DER bytes and its revoked serials (uppercase hex, no leading zero bytes). */
+export interface StoredCrl {
+  der: Buffer
+  serials: string[]
+}
+
 /** The cluster-wide cap on automatic registrations: at most N in any sliding second. */
 export interface RegistrationLimiter {
   /** Takes one slot now if the window has room; false means "over the limit, reject". */
@@ -93,6 +113,8 @@ export type StatusEvent =
   | { kind: 'certificate'; id: string; status: CertStatus | 'deleted' }
   | { kind: 'ca'; id: string; status: CaStatus | 'deleted' }
   | { kind: 'ca-set' }
+  /** A CA changed without a status change: its host binding or its CRL. */
+  | { kind: 'ca-updated'; id: string }
 
 /** Pushes status changes to every node so each drops affected sessions within a second. */
 export interface StatusBus {

@@ -1,4 +1,4 @@
-/** RegistryStore contract, CA methods: insertCa, getCa, listCas, transitionCa, deleteCa. */
+/** RegistryStore contract, CA methods: insertCa, getCa, listCas, transitionCa, deleteCa, setCaHosts and the CRL methods. */
 import { describe, expect, it } from 'vitest'
 import type { StoreUnderTest } from './registry-store.contract.js'
 import { instant, makeCa, makeCertificate, makeClient, rejectsWith } from './registry-store-records.js'
@@ -107,6 +107,63 @@ export function describeCaContract (subject: StoreUnderTest): void {
         expect(await subject.store.isDenied(revoked.id)).toBe(true)
         expect((await subject.store.listCertificates({ caId: ca.id, limit: 10 })).items).toEqual([])
         await subject.store.insertCertificate(makeCertificate(other, { clientId: 'truck-17' }))
+      })
+    })
+
+    describe('host binding and CRLs (PRODUCT §2)', () => {
+      const state = (thisUpdate: number, revokedCount: number) => ({
+        thisUpdate: instant(thisUpdate), nextUpdate: instant(thisUpdate + 86_400), revokedCount, importedAt: instant(thisUpdate + 1)
+      })
+
+      it('replaces the hosts of a CA and stamps updatedAt; CA_NOT_FOUND for an unknown CA', async () => {
+        const ca = makeCa()
+        await subject.store.insertCa(ca, 10)
+        const bound = await subject.store.setCaHosts(ca.id, ['fleet-a.example', 'fleet-b.example'], instant(900))
+        expect(bound).toEqual({ ...ca, hosts: ['fleet-a.example', 'fleet-b.example'], updatedAt: instant(900) })
+        expect(await subject.store.getCa(ca.id)).toEqual(bound)
+        expect((await subject.store.setCaHosts(ca.id, [], instant(901))).hosts).toEqual([])
+        await rejectsWith(subject.store.setCaHosts(makeCa().id, [], instant(902)), 'CA_NOT_FOUND')
+      })
+
+      it('puts a CRL in force with its serials and the CA crl state, in one write', async () => {
+        const ca = makeCa()
+        await subject.store.insertCa(ca, 10)
+        expect(await subject.store.getCrl(ca.id)).toBeUndefined()
+        const der = Buffer.from('3003020101', 'hex')
+        const updated = await subject.store.replaceCrl(ca.id, { der, serials: ['0A', '1B2C'] }, state(1000, 2))
+        expect(updated.crl).toEqual(state(1000, 2))
+        expect((await subject.store.getCa(ca.id))?.crl).toEqual(state(1000, 2))
+        expect(await subject.store.getCrl(ca.id)).toEqual({ der, serials: ['0A', '1B2C'] })
+      })
+
+      it('records a refused import as crl.lastError and keeps the CRL in force; a later import clears it', async () => {
+        const ca = makeCa()
+        await subject.store.insertCa(ca, 10)
+        const noneYet = await subject.store.recordCrlError(ca.id, { code: 'CRL_INVALID', message: 'bad', at: instant(10) })
+        expect(noneYet.crl).toEqual({ thisUpdate: null, nextUpdate: null, revokedCount: 0, importedAt: null, lastError: { code: 'CRL_INVALID', message: 'bad', at: instant(10) } })
+        await subject.store.replaceCrl(ca.id, { der: Buffer.from('01', 'hex'), serials: ['0A'] }, state(1000, 1))
+        expect((await subject.store.getCa(ca.id))?.crl?.lastError).toBeUndefined()
+        const refused = await subject.store.recordCrlError(ca.id, { code: 'CRL_STALE', message: 'old', at: instant(2000) })
+        expect(refused.crl).toEqual({ ...state(1000, 1), lastError: { code: 'CRL_STALE', message: 'old', at: instant(2000) } })
+        expect((await subject.store.getCrl(ca.id))?.serials).toEqual(['0A'])
+        await rejectsWith(subject.store.recordCrlError(makeCa().id, { code: 'CRL_INVALID', message: 'x', at: instant(1) }), 'CA_NOT_FOUND')
+      })
+
+      it('refuses a CRL older than the one in force (CRL_STALE) and keeps the newer one', async () => {
+        const ca = makeCa()
+        await subject.store.insertCa(ca, 10)
+        await subject.store.replaceCrl(ca.id, { der: Buffer.from('02', 'hex'), serials: ['0B'] }, state(5000, 1))
+        await rejectsWith(subject.store.replaceCrl(ca.id, { der: Buffer.from('01', 'hex'), serials: [] }, state(4000, 0)), 'CRL_STALE')
+        expect((await subject.store.getCrl(ca.id))?.serials).toEqual(['0B'])
+        await rejectsWith(subject.store.replaceCrl(makeCa().id, { der: Buffer.from('01', 'hex'), serials: [] }, state(1, 0)), 'CA_NOT_FOUND')
+      })
+
+      it('forgets the CRL of a deleted CA', async () => {
+        const ca = makeCa()
+        await subject.store.insertCa(ca, 10)
+        await subject.store.replaceCrl(ca.id, { der: Buffer.from('01', 'hex'), serials: ['0A'] }, state(1000, 1))
+        await subject.store.deleteCa(ca.id)
+        expect(await subject.store.getCrl(ca.id)).toBeUndefined()
       })
     })
   })

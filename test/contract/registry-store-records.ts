@@ -49,6 +49,7 @@ export function makeCa (overrides: Partial<CaRecord> = {}): CaRecord {
     notBefore: instant(0),
     notAfter: instant(10 * 365 * 86_400),
     certificatePem: fakePem(id),
+    hosts: [],
     createdAt: instant(n),
     updatedAt: instant(n),
     ...overrides

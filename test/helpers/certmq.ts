@@ -2,7 +2,7 @@
  * Starts a whole certmq in this process with every listener on port 0, a fresh data dir and a
  * known admin token; returns URLs, an admin API caller and stop(). Never 1883 / 8883 / 8080.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,8 +25,11 @@ export interface TestCertmq {
   stop: (options?: { keepData?: boolean }) => Promise<void>
 }
 
-export async function startCertmq (env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestCertmq> {
+export async function startCertmq (env: Record<string, string> = {}, options: { dataDir?: string, config?: Record<string, unknown> } = {}):
+  Promise<TestCertmq> {
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'certmq-it-'))
+  // keys env cannot express (arrays such as mqtts.serverNames) go through broker.config.json
+  if (options.config !== undefined) await writeFile(join(dataDir, 'broker.config.json'), JSON.stringify(options.config))
   const token = env['CERTMQ_ADMIN_TOKEN'] ?? `test-${randomBytes(12).toString('hex')}`
   const { config } = loadConfig({
     cwd: dataDir,

@@ -21,12 +21,13 @@ export interface ConnectResult {
 }
 
 export async function connectDevice (port: number, serverCaPem: string, device: DeviceCredentials,
-  options: { clientId?: string; clean?: boolean; timeoutMs?: number } = {}): Promise<ConnectResult> {
+  options: { clientId?: string; clean?: boolean; timeoutMs?: number; servername?: string | null } = {}): Promise<ConnectResult> {
   const client = mqtt.connect({
     protocol: 'mqtts',
     host: '127.0.0.1',
     port,
-    servername: 'localhost',
+    // TLS SNI; null sends none (the host is an IP address, so Node adds none by itself)
+    servername: options.servername === null ? undefined : (options.servername ?? 'localhost'),
     ca: serverCaPem,
     cert: device.chainPem ?? device.certPem,
     key: device.keyPem,

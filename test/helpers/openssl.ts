@@ -8,7 +8,7 @@
  *   const dev = await pki.leaf('dev', inter, { cn: 'device-1' })   // dev.chainPath = dev + inter
  */
 import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, X509Certificate } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -145,6 +145,39 @@ export class OpenSslPki {
       pem: await readFile(files.csrPath, 'utf8'),
       keyPem: await readFile(files.keyPath, 'utf8')
     }
+  }
+
+  /**
+   * A CRL issued by `issuer` with `openssl ca -gencrl`, revoking `revoked` (certificates or raw
+   * serials in hex). lastUpdate defaults to now, nextUpdate to 30 days later; pass dates in the
+   * past to make a stale CRL. Returns the PEM (`X509 CRL`) and the DER.
+   */
+  async crl (name: string, issuer: OpenSslCa, opts: { revoked?: Array<OpenSslCert | string>, lastUpdate?: Date, nextUpdate?: Date } = {}):
+    Promise<{ path: string, pem: string, der: Buffer }> {
+    const files = this.claim(name)
+    await mkdir(files.caDir)
+    const revokedAt = asn1Time(new Date(Date.now() - 3_600_000)).slice(2)
+    const lines = (opts.revoked ?? []).map((entry) => {
+      const serial = typeof entry === 'string' ? entry.toUpperCase() : new X509Certificate(entry.pem).serialNumber
+      return ['R', '301231235959Z', revokedAt, serial.length % 2 === 1 ? `0${serial}` : serial, 'unknown', '/CN=revoked'].join('\t')
+    })
+    await writeFile(join(files.caDir, 'index.txt'), lines.map((line) => `${line}\n`).join(''))
+    await writeFile(join(files.caDir, 'crlnumber'), '1000\n')
+    const caConf = join(files.caDir, 'ca.cnf')
+    await writeFile(caConf, [
+      '[ca]', 'default_ca = ca_default',
+      '[ca_default]',
+      `database = ${join(files.caDir, 'index.txt')}`,
+      `crlnumber = ${join(files.caDir, 'crlnumber')}`,
+      'default_md = sha256', 'unique_subject = no', ''
+    ].join('\n'))
+    const lastUpdate = opts.lastUpdate ?? new Date()
+    const nextUpdate = opts.nextUpdate ?? new Date(lastUpdate.getTime() + 30 * 86_400_000)
+    await this.openssl('ca', '-gencrl', '-batch', '-config', caConf, '-cert', issuer.certPath, '-keyfile', issuer.keyPath,
+      '-crl_lastupdate', asn1Time(lastUpdate), '-crl_nextupdate', asn1Time(nextUpdate), '-out', files.certPath)
+    const derPath = `${files.certPath}.der`
+    await this.openssl('crl', '-in', files.certPath, '-outform', 'DER', '-out', derPath)
+    return { path: files.certPath, pem: await readFile(files.certPath, 'utf8'), der: await readFile(derPath) }
   }
 
   async cleanup (): Promise<void> {

@@ -52,6 +52,20 @@ describe('EmbeddedRegistryStore on disk', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('reads a CA stored before host binding existed as unbound, and keeps a CRL across a reopen', async () => {
+    const store = await openStore()
+    const { hosts: _hosts, ...older } = makeCa()
+    await store.insertCa(older as ReturnType<typeof makeCa>, 10)
+    expect((await store.getCa(older.id))?.hosts).toEqual([])
+    expect((await store.listCas()).find((ca) => ca.id === older.id)?.hosts).toEqual([])
+    const state = { thisUpdate: instant(10), nextUpdate: instant(20), revokedCount: 1, importedAt: instant(11) }
+    await store.replaceCrl(older.id, { der: Buffer.from('3000', 'hex'), serials: ['0A'] }, state)
+    await store.close()
+    const reopened = await openStore()
+    expect(await reopened.getCrl(older.id)).toEqual({ der: Buffer.from('3000', 'hex'), serials: ['0A'] })
+    expect((await reopened.getCa(older.id))?.crl).toEqual(state)
+  })
+
   it('creates its directory, parents included, when it is missing', async () => {
     const store = await openStore(join(dir, 'a', 'b.c', 'registry'))
     await store.setMeta('k', 'v')

@@ -1,6 +1,11 @@
-/** `certmq ca …`: register, list, show, activate, deactivate and delete CA certificates (PRODUCT §2). */
+/**
+ * `certmq ca …`: register, list, show, activate, deactivate and delete CA certificates; the
+ * registration code, host binding and CRLs (PRODUCT §2).
+ */
+import { readFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
-import type { CaBody, CaListBody } from '../../admin/schemas/ca.js'
+import { CertmqError } from '../../errors.js'
+import type { CaBody, CaHostsBody, CaListBody, CrlBody } from '../../admin/schemas/ca.js'
 import type { CommandContext } from '../index.js'
 import { formatDay, formatInstant, orDash, renderFields, renderTable } from '../output.js'
 
@@ -14,13 +19,17 @@ export function registerCaCommands (program: Command, ctx: CommandContext): void
       .choices(['auto', 'manual'] as const).makeOptionMandatory())
     .option('--no-auto-activate', 'auto-registered certificates start pending_activation instead of active')
     .option('--description <text>', 'free text shown in listings')
-    .action(async (file: string, opts: { mode: 'auto' | 'manual', autoActivate: boolean, description?: string }) => {
+    .option('--host <hostnames...>', 'bind the CA to these listener hostnames (TLS SNI)')
+    .option('--verification-cert <pem-file>', 'proof of possession: a certificate signed by the CA key whose CN is the registration code')
+    .action(async (file: string, opts: { mode: 'auto' | 'manual', autoActivate: boolean, description?: string, host?: string[], verificationCert?: string }) => {
       const certificatePem = await ctx.readPemFile(file)
       const record = await ctx.client().registerCa({
         certificatePem,
         registrationMode: opts.mode,
         autoActivate: opts.autoActivate,
-        ...(opts.description === undefined ? {} : { description: opts.description })
+        ...(opts.description === undefined ? {} : { description: opts.description }),
+        ...(opts.host === undefined ? {} : { hosts: opts.host }),
+        ...(opts.verificationCert === undefined ? {} : { verificationCertificatePem: await ctx.readPemFile(opts.verificationCert) })
       })
       ctx.output().result(record, (body) => `registered CA ${body.id}\n${renderCa(body)}`)
     })
@@ -49,6 +58,45 @@ export function registerCaCommands (program: Command, ctx: CommandContext): void
         ctx.output().result(record, (body) => `CA ${body.id} is now ${body.status}\n`)
       })
   }
+
+  ca.command('registration-code')
+    .description('print the registration code: the CN of a verification certificate (proof of possession)')
+    .option('--rotate', 'replace it with a new one first')
+    .action(async (opts: { rotate?: boolean }) => {
+      ctx.output().result(await ctx.client().getRegistrationCode(opts.rotate === true), (body) => `${body.registrationCode}\n`)
+    })
+
+  ca.command('hosts')
+    .description('show or set the listener hostnames (TLS SNI) a CA is bound to; an unbound CA is trusted on every connection')
+    .argument('<id>', 'CA id (SHA-256 fingerprint)')
+    .option('--set <hostnames...>', 'bind to exactly these hostnames (at most 50), replacing the binding')
+    .option('--clear', 'unbind: trust the CA on every connection')
+    .action(async (id: string, opts: { set?: string[], clear?: boolean }) => {
+      if (opts.set !== undefined && opts.clear === true) {
+        throw new CertmqError('VALIDATION_FAILED', 'use --set or --clear, not both', { options: ['--set', '--clear'] })
+      }
+      const client = ctx.client()
+      const body = opts.clear === true ? await client.setCaHosts(id, []) : opts.set !== undefined ? await client.setCaHosts(id, opts.set) : await client.getCaHosts(id)
+      ctx.output().result(body, renderHosts)
+    })
+
+  const crl = ca.command('crl').description('revocation lists of a CA')
+  crl.command('import')
+    .description('import a CRL (PEM or DER) signed by the CA; its serials are rejected at CONNECT')
+    .argument('<id>', 'CA id (SHA-256 fingerprint)')
+    .argument('<crl-file>', 'the CRL, PEM (X509 CRL) or DER')
+    .action(async (id: string, file: string) => {
+      const body = await ctx.client().importCrl(id, await readCrlFile(file))
+      ctx.output().result(body, (view) => `imported CRL for CA ${view.caId}\n${renderCrl(view)}`)
+    })
+  crl.command('show')
+    .description('show the CRL state of a CA')
+    .argument('<id>', 'CA id (SHA-256 fingerprint)')
+    .option('--pem', 'print the CRL in force as PEM')
+    .action(async (id: string, opts: { pem?: boolean }) => {
+      const body = await ctx.client().getCrl(id, opts.pem === true)
+      ctx.output().result(body, (view) => opts.pem === true ? view.crlPem ?? '' : renderCrl(view))
+    })
 
   ca.command('delete')
     .description('delete a CA certificate (refused while a certificate under it is active)')
@@ -81,6 +129,8 @@ function renderCa (ca: CaBody): string {
     ['Not before', formatInstant(ca.notBefore)],
     ['Not after', formatInstant(ca.notAfter)],
     ['Description', orDash(ca.description)],
+    ['Hosts (SNI)', ca.hosts.length === 0 ? 'any (unbound)' : ca.hosts.join(', ')],
+    ['CRL', ca.crl === undefined ? '-' : crlSummary(ca.crl)],
     ['Created', formatInstant(ca.createdAt)],
     ['Updated', formatInstant(ca.updatedAt)]
   ])
@@ -88,4 +138,38 @@ function renderCa (ca: CaBody): string {
 
 function yesNo (value: boolean): string {
   return value ? 'yes' : 'no'
+}
+
+function renderHosts (body: CaHostsBody): string {
+  return body.hosts.length === 0 ? `CA ${body.caId} is unbound: trusted on every connection\n` : `${body.hosts.join('\n')}\n`
+}
+
+function crlSummary (crl: NonNullable<CaBody['crl']>): string {
+  const inForce = crl.thisUpdate === null ? 'none in force' : `${crl.revokedCount} revoked, next update ${crl.nextUpdate === null ? '-' : formatInstant(crl.nextUpdate)}`
+  return crl.lastError === undefined ? inForce : `${inForce}; last import refused: ${crl.lastError.code} at ${formatInstant(crl.lastError.at)}`
+}
+
+function renderCrl (crl: CrlBody): string {
+  return renderFields([
+    ['CA', crl.caId],
+    ['This update', crl.thisUpdate === null ? '-' : formatInstant(crl.thisUpdate)],
+    ['Next update', crl.nextUpdate === null ? '-' : formatInstant(crl.nextUpdate)],
+    ['Revoked serials', String(crl.revokedCount)],
+    ['Imported', crl.importedAt === null ? '-' : formatInstant(crl.importedAt)],
+    ['Stale', yesNo(crl.stale)],
+    ['Last refused import', crl.lastError === undefined ? '-' : `${crl.lastError.code} at ${formatInstant(crl.lastError.at)}: ${crl.lastError.message}`]
+  ])
+}
+
+/** A CRL file as PEM text: DER (as `openssl crl -outform DER` writes it) is wrapped here. */
+async function readCrlFile (path: string): Promise<string> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(path)
+  } catch (err) {
+    throw new CertmqError('VALIDATION_FAILED', `cannot read CRL file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path }, { cause: err })
+  }
+  if (bytes.includes('-----BEGIN')) return bytes.toString('utf8')
+  const lines = bytes.toString('base64').match(/.{1,64}/g) ?? []
+  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`
 }

@@ -6,6 +6,8 @@ export const REJECT_REASONS = {
   no_certificate: 5,
   unknown_ca: 5,
   ca_inactive: 5,
+  // the CA is bound to listener hostnames and the TLS server name (SNI) is none of them
+  ca_host_mismatch: 5,
   expired: 5,
   not_yet_valid: 5,
   not_client_cert: 5,

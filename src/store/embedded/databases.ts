@@ -6,6 +6,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import type { AssociatedClient, CertificateRecord } from '../../domain/certificate.js'
 import type { CaRecord } from '../../domain/ca.js'
 import type { AuditEvent } from '../../domain/event.js'
+import type { StoredCrl } from '../ports.js'
 
 /** What the deny list keeps about a revoked fingerprint. */
 export interface DenyEntry {
@@ -22,6 +23,8 @@ export interface Databases {
   denied: Database<DenyEntry, string>
   /** certificate id → associated clients, newest first */
   clients: Database<AssociatedClient[], string>
+  /** CA id → the CRL in force for it (bytes and revoked serials) */
+  crls: Database<StoredCrl, string>
   /** meta key → string */
   meta: Database<string, string>
   /** event id (sortable: time, then sequence) → AuditEvent */
@@ -51,7 +54,8 @@ export function openDatabases (path: string): Databases {
       clients: root.openDB<AssociatedClient[], string>({ name: 'clients' }),
       meta: root.openDB<string, string>({ name: 'meta' }),
       events: root.openDB<AuditEvent, string>({ name: 'events' }),
-      eventTargets: root.openDB<boolean, string>({ name: 'eventTargets' })
+      eventTargets: root.openDB<boolean, string>({ name: 'eventTargets' }),
+      crls: root.openDB<StoredCrl, string>({ name: 'crls' })
     }
   } catch (err) {
     void root.close()

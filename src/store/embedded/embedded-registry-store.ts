@@ -15,15 +15,15 @@ import { mkdir } from 'node:fs/promises'
 import { CertmqError } from '../../errors.js'
 import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
-import type { CaRecord, CaStatus } from '../../domain/ca.js'
+import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
-import type { CertificateCounts, RegistryStore } from '../ports.js'
+import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
 import { withClientConnected, withClientDisconnected } from './associated-clients.js'
 import { CertificateIndexes } from './certificate-indexes.js'
 import { CertificateCounters } from './certificate-counts.js'
 import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
-import { caErrors, certErrors, shortId } from './registry-errors.js'
+import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 
 export interface EmbeddedRegistryStoreOptions {
   /** Directory of the LMDB environment; created (mode 0700) when missing. */
@@ -109,11 +109,11 @@ export class EmbeddedRegistryStore implements RegistryStore {
   }
 
   async getCa (id: string): Promise<CaRecord | undefined> {
-    return this.read(`read CA ${shortId(id)}`, ({ cas }) => cas.get(id))
+    return this.read(`read CA ${shortId(id)}`, ({ cas }) => withCaDefaults(cas.get(id)))
   }
 
   async listCas (): Promise<CaRecord[]> {
-    const all = this.read('list CAs', ({ cas }) => [...cas.getRange()].map(({ value }) => value))
+    const all = this.read('list CAs', ({ cas }) => [...cas.getRange()].map(({ value }) => withCaDefaults(value)))
     return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
@@ -122,15 +122,61 @@ export class EmbeddedRegistryStore implements RegistryStore {
       const current = cas.get(id)
       if (current === undefined) throw caErrors.notFound(id)
       if (!allowedFrom.includes(current.status)) throw caErrors.statusConflict(id, current.status, to, allowedFrom)
-      const updated: CaRecord = { ...current, status: to, updatedAt: now }
+      const updated: CaRecord = { ...withCaDefaults(current), status: to, updatedAt: now }
       cas.putSync(id, updated)
       return updated
     })
   }
 
+  async setCaHosts (id: string, hosts: string[], now: string): Promise<CaRecord> {
+    return this.write(`bind CA ${shortId(id)} to hosts`, ({ cas }) => {
+      const current = withCaDefaults(cas.get(id))
+      if (current === undefined) throw caErrors.notFound(id)
+      const updated: CaRecord = { ...current, hosts: [...hosts], updatedAt: now }
+      cas.putSync(id, updated)
+      return updated
+    })
+  }
+
+  // ---- CRLs ------------------------------------------------------------------------------
+
+  async replaceCrl (caId: string, crl: StoredCrl, state: CaCrlState): Promise<CaRecord> {
+    return this.write(`import a CRL for CA ${shortId(caId)}`, ({ cas, crls }) => {
+      const current = withCaDefaults(cas.get(caId))
+      if (current === undefined) throw caErrors.notFound(caId)
+      const inForce = current.crl?.thisUpdate ?? null
+      if (inForce !== null && state.thisUpdate !== null && state.thisUpdate < inForce) {
+        throw crlErrors.older(caId, state.thisUpdate, inForce)
+      }
+      crls.putSync(caId, { der: crl.der, serials: [...crl.serials] })
+      const { lastError: _dropped, ...clean } = state
+      const updated: CaRecord = { ...current, crl: clean, updatedAt: state.importedAt ?? current.updatedAt }
+      cas.putSync(caId, updated)
+      return updated
+    })
+  }
+
+  async recordCrlError (caId: string, error: CrlImportError): Promise<CaRecord> {
+    return this.write(`record a refused CRL for CA ${shortId(caId)}`, ({ cas }) => {
+      const current = withCaDefaults(cas.get(caId))
+      if (current === undefined) throw caErrors.notFound(caId)
+      const crl: CaCrlState = { ...(current.crl ?? { thisUpdate: null, nextUpdate: null, revokedCount: 0, importedAt: null }), lastError: { ...error } }
+      const updated: CaRecord = { ...current, crl }
+      cas.putSync(caId, updated)
+      return updated
+    })
+  }
+
+  async getCrl (caId: string): Promise<StoredCrl | undefined> {
+    return this.read(`read the CRL of CA ${shortId(caId)}`, ({ crls }) => {
+      const crl = crls.get(caId)
+      return crl === undefined ? undefined : { der: Buffer.from(crl.der), serials: crl.serials }
+    })
+  }
+
   async deleteCa (id: string): Promise<CaRecord> {
-    const { ca, removed } = this.write(`delete CA ${shortId(id)}`, ({ cas, certs, clients }) => {
-      const ca = cas.get(id)
+    const { ca, removed } = this.write(`delete CA ${shortId(id)}`, ({ cas, certs, clients, crls }) => {
+      const ca = withCaDefaults(cas.get(id))
       if (ca === undefined) throw caErrors.notFound(id)
       if (ca.builtin) throw caErrors.builtin(id)
       const under: CertificateRecord[] = []
@@ -146,6 +192,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
         clients.removeSync(cert.id)
       }
       cas.removeSync(id)
+      crls.removeSync(id)
       return { ca, removed: under }
     })
     for (const cert of removed) {
@@ -350,4 +397,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return new CertmqError('STORE_UNAVAILABLE', `embedded store at ${this.path}: could not ${operation}`,
       { path: this.path, operation }, { cause: err })
   }
+}
+
+/** Records written before a field existed read as if it had its default (CAs before host binding). */
+function withCaDefaults<T extends CaRecord | undefined> (ca: T): T {
+  if (ca === undefined || Array.isArray(ca.hosts)) return ca
+  return { ...ca, hosts: [] }
 }

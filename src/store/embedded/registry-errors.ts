@@ -51,3 +51,10 @@ export const certErrors = {
     new CertmqError('CERT_STATUS_CONFLICT', `certificate ${shortId(id)} is ${status} and cannot be deleted`,
       { id, status, allowedFrom: [...allowedFrom] })
 }
+
+export const crlErrors = {
+  older: (caId: string, thisUpdate: string, inForce: string) =>
+    new CertmqError('CRL_STALE',
+      `CA ${shortId(caId)}: the CRL's thisUpdate ${thisUpdate} is older than the CRL in force (${inForce})`,
+      { caId, thisUpdate, inForce })
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideCertificate, type ConnectFacts } from '../../../src/domain/connect/decide.js'
+import { decideCertificate, recheckSession, type ConnectFacts } from '../../../src/domain/connect/decide.js'
 import { connackCodeFor, REJECT_REASONS } from '../../../src/domain/connect/reasons.js'
 import type { CaRecord } from '../../../src/domain/ca.js'
 import type { CertificateRecord } from '../../../src/domain/certificate.js'
@@ -9,7 +9,7 @@ const NOW = Date.parse('2026-06-01T00:00:00Z')
 const ca: CaRecord = {
   id: 'ca1', fingerprint: 'ca1', subject: 'CN=Fleet CA', commonName: 'Fleet CA', serialNumber: '01', status: 'active',
   registrationMode: 'manual', autoActivate: true, description: '', builtin: false,
-  notBefore: '2020-01-01T00:00:00Z', notAfter: '2040-01-01T00:00:00Z', certificatePem: '', createdAt: '', updatedAt: ''
+  notBefore: '2020-01-01T00:00:00Z', notAfter: '2040-01-01T00:00:00Z', certificatePem: '', hosts: [], createdAt: '', updatedAt: ''
 }
 
 function record (status: CertificateRecord['status']): CertificateRecord {
@@ -25,6 +25,7 @@ function facts (over: Partial<ConnectFacts> = {}): ConnectFacts {
   return {
     nowMs: NOW,
     ca,
+    servername: undefined,
     usage: { isCa: false, keyUsage: ['digitalSignature'], extendedKeyUsage: ['1.3.6.1.5.5.7.3.2'] },
     notBeforeMs: Date.parse('2026-01-01T00:00:00Z'),
     notAfterMs: Date.parse('2027-01-01T00:00:00Z'),
@@ -99,5 +100,34 @@ describe('§1 CONNACK codes', () => {
       'unregistered', 'inactive', 'pending_activation', 'revoked'] as const) {
       expect(REJECT_REASONS[reason]).toBe(5)
     }
+  })
+})
+
+describe('§2 SNI host binding and CRLs in the decision', () => {
+  const bound: CaRecord = { ...ca, hosts: ['fleet-a.example', 'fleet-b.example'] }
+  it('admits under a bound CA when the server name is one of its hosts', () => {
+    expect(decideCertificate(facts({ ca: bound, servername: 'fleet-b.example' }))).toMatchObject({ kind: 'admit' })
+  })
+  it('rejects under a bound CA with ca_host_mismatch for another server name, or none', () => {
+    expect(decideCertificate(facts({ ca: bound, servername: 'other.example' }))).toEqual({ kind: 'reject', reason: 'ca_host_mismatch' })
+    expect(decideCertificate(facts({ ca: bound, servername: undefined }))).toEqual({ kind: 'reject', reason: 'ca_host_mismatch' })
+    expect(connackCodeFor('ca_host_mismatch')).toBe(5)
+  })
+  it('admits under an unbound CA whatever the server name', () => {
+    expect(decideCertificate(facts({ servername: 'anything.example' }))).toMatchObject({ kind: 'admit' })
+  })
+  it('checks the binding before the certificate itself, after the CA status', () => {
+    expect(decideCertificate(facts({ ca: bound, servername: 'x.example', notAfterMs: 0 }))).toEqual({ kind: 'reject', reason: 'ca_host_mismatch' })
+    expect(decideCertificate(facts({ ca: { ...bound, status: 'inactive' }, servername: 'x.example' }))).toEqual({ kind: 'reject', reason: 'ca_inactive' })
+  })
+  it('rejects a serial on the CA\'s CRL (denied) with revoked', () => {
+    expect(decideCertificate(facts({ denied: true }))).toEqual({ kind: 'reject', reason: 'revoked' })
+  })
+  it('rechecks a live session against its CA: status, binding, CRL', () => {
+    expect(recheckSession(ca, undefined, false)).toBeUndefined()
+    expect(recheckSession({ ...ca, status: 'inactive' }, undefined, false)).toBe('ca_inactive')
+    expect(recheckSession(bound, 'fleet-a.example', false)).toBeUndefined()
+    expect(recheckSession(bound, 'fleet-c.example', false)).toBe('ca_host_mismatch')
+    expect(recheckSession(ca, undefined, true)).toBe('revoked')
   })
 })

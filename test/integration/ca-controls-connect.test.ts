@@ -1,0 +1,260 @@
+/**
+ * PRODUCT §2 CA controls at CONNECT, end to end: a whole certmq on port 0, real TLS with SNI,
+ * mqtt.js devices, openssl-made certificates and CRLs. The server certificate names
+ * fleet-a.example and fleet-b.example, so devices verify the server whichever name they send.
+ */
+import { X509Certificate } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MqttClient } from 'mqtt'
+import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
+import { connectDevice, endClient } from '../helpers/mqtt.js'
+
+interface CaBody { id: string; hosts: string[] }
+interface CertBody { id: string; status: string }
+
+let pki: OpenSslPki
+let certmq: TestCertmq
+/** Live subscribers, ended before a stop so a failed test cannot hold the listener open. */
+const liveClients: MqttClient[] = []
+function endLiveClients (): void {
+  // forced, not awaited: endAsync never settles for a client the broker already dropped
+  for (const client of liveClients.splice(0)) client.end(true)
+}
+/** Set once the restart test reopened a data dir, which startCertmq then leaves in place. */
+let reopenedDir: string | undefined
+const SERVER_NAMES = ['fleet-a.example', 'fleet-b.example']
+
+async function registerCa (ca: OpenSslCa, registrationMode: 'auto' | 'manual', hosts?: string[]): Promise<CaBody> {
+  const res = await certmq.api<CaBody>('POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode, ...(hosts === undefined ? {} : { hosts }) })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return res.body
+}
+
+async function registerCert (leaf: OpenSslCert, caId: string): Promise<CertBody> {
+  const res = await certmq.api<CertBody>('POST', '/api/v1/certificates', { caId, certificatePem: leaf.pem })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return res.body
+}
+
+async function bind (caId: string, hosts: string[]): Promise<void> {
+  const res = await certmq.api('PUT', `/api/v1/cas/${caId}/hosts`, { hosts })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+}
+
+/** CONNACK code of a connect that is ended at once; servername null sends no SNI. */
+async function codeOf (leaf: OpenSslCert, servername: string | null): Promise<number> {
+  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: leaf.pem, keyPem: leaf.keyPem }, { servername })
+  await endClient(client)
+  return code
+}
+
+function lastRejection (): { reason?: string; returnCode?: number; servername?: string } | undefined {
+  return certmq.logs.events('connect.rejected').at(-1)
+}
+
+/** A connected subscriber and the moment its connection closes (Infinity if not within 2 s of `since`). */
+async function live (leaf: OpenSslCert, servername: string): Promise<{ client: MqttClient; closedWithin: (since: number) => Promise<number> }> {
+  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: leaf.pem, keyPem: leaf.keyPem }, { servername })
+  expect(code).toBe(0)
+  liveClients.push(client!)
+  await client!.subscribeAsync(`fleet/${leaf.name}/#`)
+  const closed = new Promise<number>((resolve) => { client!.once('close', () => { resolve(performance.now()) }) })
+  return {
+    client: client!,
+    closedWithin: async (since) => {
+      const at = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.POSITIVE_INFINITY) }, 2000))])
+      return at - since
+    }
+  }
+}
+
+beforeAll(async () => {
+  pki = await OpenSslPki.create()
+  certmq = await startCertmq({}, { config: { mqtts: { serverNames: SERVER_NAMES } } })
+})
+
+afterAll(async () => {
+  endLiveClients()
+  await certmq?.stop()
+  await pki?.cleanup()
+  if (reopenedDir !== undefined) await rm(reopenedDir, { recursive: true, force: true })
+})
+
+describe('§2 SNI host binding at CONNECT', () => {
+  let ca: OpenSslCa
+  let caId: string
+  let device: OpenSslCert
+
+  beforeAll(async () => {
+    ca = await pki.ca('sni')
+    caId = (await registerCa(ca, 'manual')).id
+    device = await pki.leaf('sni-dev', ca, { cn: 'sni-dev' })
+    await registerCert(device, caId)
+  })
+
+  it('trusts an unbound CA on every server name, and with no SNI at all', async () => {
+    expect(await codeOf(device, 'fleet-b.example')).toBe(0)
+    expect(await codeOf(device, null)).toBe(0)
+  })
+
+  it('admits on the bound name and rejects on another name, or none, with CONNACK 5 and reason ca_host_mismatch', async () => {
+    await bind(caId, ['fleet-a.example'])
+    expect(await codeOf(device, 'fleet-a.example')).toBe(0)
+    expect(await codeOf(device, 'fleet-b.example')).toBe(5)
+    expect(lastRejection()).toMatchObject({ reason: 'ca_host_mismatch', returnCode: 5, servername: 'fleet-b.example' })
+    expect(await codeOf(device, null)).toBe(5)
+    expect(lastRejection()?.reason).toBe('ca_host_mismatch')
+    // the server name is compared without regard to case
+    expect(await codeOf(device, 'FLEET-A.example')).toBe(0)
+  })
+
+  it('drops a live session within one second when its server name is no longer bound, and admits on the new name', async () => {
+    await bind(caId, ['fleet-a.example'])
+    const session = await live(device, 'fleet-a.example')
+    const started = performance.now()
+    await bind(caId, ['fleet-b.example'])
+    expect(await session.closedWithin(started)).toBeLessThan(1000)
+    expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'ca_host_mismatch' })
+    expect(await codeOf(device, 'fleet-a.example')).toBe(5)
+    expect(await codeOf(device, 'fleet-b.example')).toBe(0)
+    const events = await certmq.api<{ items: Array<{ type: string, actor: string, details: Record<string, unknown> }> }>('GET', `/api/v1/events?targetId=${caId}&type=ca.hosts_changed&limit=1`)
+    expect(events.body.items[0]).toMatchObject({ actor: 'admin', details: { from: 'fleet-a.example', to: 'fleet-b.example' } })
+  })
+
+  it('keeps a live session whose server name stays bound', async () => {
+    await bind(caId, ['fleet-a.example'])
+    const session = await live(device, 'fleet-a.example')
+    let closed = false
+    session.client.once('close', () => { closed = true })
+    await bind(caId, ['fleet-a.example', 'fleet-b.example'])
+    await session.client.publishAsync('fleet/sni-dev/telemetry', 'still here', { qos: 1 })
+    expect(closed).toBe(false)
+    await endClient(session.client)
+    await bind(caId, [])
+    expect(await codeOf(device, null)).toBe(0)
+  })
+
+  it('applies to automatic registration: a bound auto CA neither admits nor registers a device on another name', async () => {
+    const auto = await pki.ca('sni-auto')
+    const autoCa = await registerCa(auto, 'auto', ['fleet-a.example'])
+    expect(autoCa.hosts).toEqual(['fleet-a.example'])
+    const newcomer = await pki.leaf('sni-newcomer', auto, { cn: 'sni-newcomer' })
+    const id = new X509Certificate(newcomer.pem).fingerprint256.replace(/:/g, '').toLowerCase()
+    expect(await codeOf(newcomer, 'fleet-b.example')).toBe(5)
+    expect(lastRejection()?.reason).toBe('ca_host_mismatch')
+    expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
+    expect(await codeOf(newcomer, 'fleet-a.example')).toBe(0)
+    expect((await certmq.api<CertBody>('GET', `/api/v1/certificates/${id}`)).body.status).toBe('active')
+  })
+})
+
+describe('§2 CRLs at CONNECT', () => {
+  let ca: OpenSslCa
+  let caId: string
+  let listed: OpenSslCert
+  let kept: OpenSslCert
+  let listedCert: CertBody
+
+  beforeAll(async () => {
+    ca = await pki.ca('crl-connect', { cn: 'CRL Connect CA' })
+    caId = (await registerCa(ca, 'auto')).id
+    listed = await pki.leaf('crl-listed', ca, { cn: 'crl-listed' })
+    kept = await pki.leaf('crl-kept', ca, { cn: 'crl-kept' })
+    listedCert = await registerCert(listed, caId)
+    await registerCert(kept, caId)
+  })
+
+  it('rejects a listed serial with CONNACK 5 and reason revoked, and drops its live session within one second', async () => {
+    const session = await live(listed, 'fleet-a.example')
+    const other = await live(kept, 'fleet-a.example')
+    const crl = await pki.crl('crl-connect-1', ca, { revoked: [listed], lastUpdate: new Date(Date.now() - 60_000) })
+    const started = performance.now()
+    const res = await certmq.api('POST', `/api/v1/cas/${caId}/crl`, { crlPem: crl.pem })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(await session.closedWithin(started)).toBeLessThan(1000)
+    expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'revoked', fingerprint: listedCert.id })
+    expect(await codeOf(listed, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()).toMatchObject({ reason: 'revoked', returnCode: 5 })
+    // the other device's session and connects are untouched
+    await other.client.publishAsync('fleet/crl-kept/telemetry', 'still here', { qos: 1 })
+    expect(await codeOf(kept, 'fleet-a.example')).toBe(0)
+    await endClient(other.client)
+    // the registry record is not changed by a CRL: the CRL alone denies it
+    expect((await certmq.api<CertBody>('GET', `/api/v1/certificates/${listedCert.id}`)).body.status).toBe('active')
+  })
+
+  it('keeps the previous CRL in force when a CRL signed by another key is refused', async () => {
+    const impostor = await pki.ca('crl-connect-impostor', { cn: 'CRL Connect CA' })
+    const forged = await pki.crl('crl-connect-forged', impostor, {})
+    expect((await certmq.api<{ error: { code: string } }>('POST', `/api/v1/cas/${caId}/crl`, { crlPem: forged.pem })).body.error.code).toBe('CRL_INVALID')
+    expect(await codeOf(listed, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()?.reason).toBe('revoked')
+    // the refusal is an event and a metric; the import before it is an event too
+    const events = await certmq.api<{ items: Array<{ type: string, reason?: string }> }>('GET', `/api/v1/events?targetId=${caId}&type=ca.crl_imported,ca.crl_refused`)
+    expect(events.body.items.map((e) => [e.type, e.reason ?? null])).toEqual([['ca.crl_refused', 'CRL_INVALID'], ['ca.crl_imported', null]])
+    const metrics = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
+    expect(metrics).toContain(`certmq_crl_last_import_failed{ca_id="${caId}"} 1`)
+    expect(metrics).toContain(`certmq_crl_stale{ca_id="${caId}"} 0`)
+    expect(metrics).toContain(`certmq_crl_revoked_serials{ca_id="${caId}"} 1`)
+  })
+
+  it('rejects an unknown certificate on the CRL of an auto CA as revoked, without registering it', async () => {
+    const unknown = await pki.leaf('crl-unknown', ca, { cn: 'crl-unknown' })
+    const crl = await pki.crl('crl-connect-2', ca, { revoked: [listed, unknown] })
+    const res = await fetch(`${certmq.adminUrl}/api/v1/cas/${caId}/crl`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${certmq.token}`, 'content-type': 'application/pkix-crl' },
+      body: crl.der
+    })
+    expect(res.status, await res.clone().text()).toBe(200)
+    expect(await codeOf(unknown, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()?.reason).toBe('revoked')
+    const id = new X509Certificate(unknown.pem).fingerprint256.replace(/:/g, '').toLowerCase()
+    expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
+  })
+
+  it('admits a serial again once a newer CRL no longer lists it', async () => {
+    const crl = await pki.crl('crl-connect-3', ca, { revoked: [] })
+    expect((await certmq.api('POST', `/api/v1/cas/${caId}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    expect(await codeOf(listed, 'fleet-a.example')).toBe(0)
+    const metrics = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
+    expect(metrics).toContain(`certmq_crl_last_import_failed{ca_id="${caId}"} 0`)
+    expect(metrics).toContain(`certmq_crl_revoked_serials{ca_id="${caId}"} 0`)
+  })
+})
+
+describe('§2 CA controls survive a restart', () => {
+  it('keeps host bindings and the CRL in force in the embedded store', async () => {
+    const ca = await pki.ca('durable')
+    const caId = (await registerCa(ca, 'manual', ['fleet-a.example'])).id
+    const listed = await pki.leaf('durable-listed', ca, { cn: 'durable-listed' })
+    const fine = await pki.leaf('durable-fine', ca, { cn: 'durable-fine' })
+    await registerCert(listed, caId)
+    await registerCert(fine, caId)
+    const crl = await pki.crl('durable-crl', ca, { revoked: [listed] })
+    expect((await certmq.api('POST', `/api/v1/cas/${caId}/crl`, { crlPem: crl.pem })).status).toBe(200)
+
+    const dataDir = certmq.dataDir
+    endLiveClients()
+    await certmq.stop({ keepData: true })
+    reopenedDir = dataDir
+    certmq = await startCertmq({}, { dataDir })
+    expect((await certmq.api<CaBody>('GET', `/api/v1/cas/${caId}`)).body.hosts).toEqual(['fleet-a.example'])
+    expect(await codeOf(listed, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()?.reason).toBe('revoked')
+    expect(await codeOf(fine, 'fleet-b.example')).toBe(5)
+    expect(lastRejection()?.reason).toBe('ca_host_mismatch')
+    expect(await codeOf(fine, 'fleet-a.example')).toBe(0)
+  })
+})
+
+describe('logs', () => {
+  it('never contain PEM text or the admin token', () => {
+    for (const line of certmq.logs.raw) {
+      expect(line).not.toContain('-----BEGIN')
+      expect(line).not.toContain(certmq.token)
+    }
+  })
+})
