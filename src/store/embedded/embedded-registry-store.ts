@@ -20,7 +20,7 @@ import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { RegistryStore } from '../ports.js'
 import { withClientConnected, withClientDisconnected } from './associated-clients.js'
 import { CertificateIndexes } from './certificate-indexes.js'
-import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
+import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases } from './databases.js'
 import { caErrors, certErrors, shortId } from './registry-errors.js'
 
@@ -37,6 +37,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   private dbs: Databases | undefined
   private closing: Promise<void> | undefined
   private readonly indexes = new CertificateIndexes()
+  private readonly projection = new CertificateProjection()
   private readonly clientWrites: Array<(dbs: Databases) => void> = []
   private clientFlushTimer: NodeJS.Timeout | undefined
   private releaseLock: () => void = () => {}
@@ -60,8 +61,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
       const records: CertificateRecord[] = []
       for (const { value } of dbs.certs.getRange()) records.push(value)
       this.indexes.rebuild(records)
+      this.projection.rebuild(records)
     } catch (err) {
       this.indexes.clear()
+      this.projection.clear()
       await dbs?.root.close().catch(() => {})
       release()
       throw this.failure('open', err)
@@ -79,6 +82,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.flushClientWrites()
     this.dbs = undefined
     this.indexes.clear()
+    this.projection.clear()
     const release = this.releaseLock
     this.closing = dbs.root.close()
       .catch((err: unknown) => { throw this.failure('close', err) })
@@ -143,7 +147,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
       cas.removeSync(id)
       return { ca, removed: under }
     })
-    for (const cert of removed) this.indexes.remove(cert)
+    for (const cert of removed) {
+      this.indexes.remove(cert)
+      this.projection.remove(cert.id)
+    }
     return ca
   }
 
@@ -170,6 +177,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return saved
     })
     this.indexes.add(saved)
+    this.projection.put(saved)
     return saved
   }
 
@@ -177,16 +185,25 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.read(`read certificate ${shortId(id)}`, ({ certs }) => certs.get(id))
   }
 
+  /**
+   * Filters and sorts the in-memory projection, then reads only the page's records. Throws
+   * VALIDATION_FAILED for a bad limit, cursor or date.
+   */
   async listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
-    checkLimit(query.limit)
-    const after = decodeCursor(query.cursor)
-    const matches = certificateFilter(query)
-    return this.read('list certificates', ({ certs }) => takePage(this.candidates(certs, query, after), matches, query.limit))
+    return this.read('list certificates', ({ certs }) => {
+      const page = this.projection.search(query, this.candidateIds(query))
+      const items: CertificateRecord[] = []
+      for (const id of page.items) {
+        const record = certs.get(id)
+        if (record !== undefined) items.push(record)
+      }
+      return { items, total: page.total, nextCursor: page.nextCursor }
+    })
   }
 
   async transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
     Promise<CertificateRecord> {
-    return this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
+    const updated = this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
       const current = certs.get(id)
       if (current === undefined) throw certErrors.notFound(id)
       if (!allowedFrom.includes(current.status)) throw certErrors.statusConflict(id, current.status, to, allowedFrom)
@@ -195,6 +212,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (to === 'revoked' && !denied.doesExist(id)) denied.putSync(id, { revokedAt: now })
       return updated
     })
+    this.projection.put(updated)
+    return updated
   }
 
   async deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord> {
@@ -208,6 +227,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return current
     })
     this.indexes.remove(removed)
+    this.projection.remove(removed.id)
     return removed
   }
 
@@ -271,24 +291,14 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** Records after `after` in ascending id order, narrowed by an index when the query names one. */
-  private * candidates (certs: Databases['certs'], query: CertificateQuery, after: string | undefined): Generator<CertificateRecord> {
-    let ids: string[] | undefined
+  /** Every id that can match when the query names an exact index (Client ID, CA); undefined otherwise. */
+  private candidateIds (query: CertificateQuery): Iterable<string> | undefined {
     if (query.clientId !== undefined) {
       const id = this.indexes.idOfClientId(query.clientId)
-      ids = id === undefined ? [] : [id]
-    } else if (query.caId !== undefined) {
-      ids = [...this.indexes.idsOfCa(query.caId)]
+      return id === undefined ? [] : [id]
     }
-    if (ids === undefined) {
-      for (const { value } of certs.getRange(after === undefined ? {} : { start: after, exclusiveStart: true })) yield value
-      return
-    }
-    // ids are lowercase hex, so JS string order is LMDB key order
-    for (const id of ids.filter((id) => after === undefined || id > after).sort()) {
-      const record = certs.get(id)
-      if (record !== undefined) yield record
-    }
+    if (query.caId !== undefined) return this.indexes.idsOfCa(query.caId)
+    return undefined
   }
 
   private handles (operation: string): Databases {
