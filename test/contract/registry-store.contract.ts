@@ -13,6 +13,7 @@ import type { RegistryStore } from '../../src/store/ports.js'
 import { describeCaContract } from './registry-store-cas.contract.js'
 import { describeCertificateContract } from './registry-store-certificates.contract.js'
 import { describeQueryContract } from './registry-store-queries.contract.js'
+import { describeSearchContract } from './registry-store-search.contract.js'
 import { makeCa, rejectsWith } from './registry-store-records.js'
 
 export { makeCa, makeCertificate, makeClient, fakeFingerprint, instant, rejectsWith, sortedIds } from './registry-store-records.js'
@@ -66,5 +67,6 @@ export function describeRegistryStore (name: string, makeStore: MakeStore): void
     describeCaContract(subject)
     describeCertificateContract(subject)
     describeQueryContract(subject)
+    describeSearchContract(subject)
   })
 }
