@@ -148,6 +148,10 @@ export interface CompiledCertificateQuery {
   compare: (a: CertificateSummary, b: CertificateSummary) => number
   /** Whether `summary` comes strictly after the cursor position (always true on a first page). */
   isAfterCursor: (summary: CertificateSummary) => boolean
+  /** The position the page continues after (from the cursor), undefined on a first page. */
+  after: OrderPosition | undefined
+  /** No filter is set: every certificate matches. */
+  matchesAll: boolean
   limit: number
   /** The cursor that continues after `last`. */
   cursorAfter: (last: CertificateSummary) => string
@@ -318,6 +322,8 @@ export function compileCertificateQuery (query: CertificateQuery): CompiledCerti
     descending,
     compare,
     isAfterCursor,
+    after,
+    matchesAll: checks.length === 0,
     limit: query.limit,
     cursorAfter: (last) => encodeCursor(hash, { value: sortValueOf(last, orderKey), id: last.id }),
     notAfter
@@ -327,9 +333,10 @@ export function compileCertificateQuery (query: CertificateQuery): CompiledCerti
 /**
  * One page from summaries that arrive in the result order: counts every match (total), keeps
  * the first `limit` after the cursor, and returns the cursor after the last kept one when more
- * follow.
+ * follow. When the caller knows the total already, `ordered` may start right after the cursor
+ * and is read only until one match beyond the page.
  */
-export function takeSummaryPage (ordered: Iterable<CertificateSummary>, compiled: CompiledCertificateQuery):
+export function takeSummaryPage (ordered: Iterable<CertificateSummary>, compiled: CompiledCertificateQuery, knownTotal?: number):
   CertificatePage<CertificateSummary> {
   const items: CertificateSummary[] = []
   let total = 0
@@ -338,9 +345,13 @@ export function takeSummaryPage (ordered: Iterable<CertificateSummary>, compiled
     if (!compiled.matches(summary)) continue
     total++
     if (more || !compiled.isAfterCursor(summary)) continue
-    if (items.length === compiled.limit) more = true
-    else items.push(summary)
+    if (items.length === compiled.limit) {
+      more = true
+      if (knownTotal !== undefined) break
+    } else {
+      items.push(summary)
+    }
   }
   const last = items[items.length - 1]
-  return { items, total, nextCursor: more && last !== undefined ? compiled.cursorAfter(last) : null }
+  return { items, total: knownTotal ?? total, nextCursor: more && last !== undefined ? compiled.cursorAfter(last) : null }
 }

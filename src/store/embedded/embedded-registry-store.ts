@@ -58,10 +58,13 @@ export class EmbeddedRegistryStore implements RegistryStore {
     let dbs: Databases | undefined
     try {
       dbs = openDatabases(this.path)
-      const records: CertificateRecord[] = []
-      for (const { value } of dbs.certs.getRange()) records.push(value)
-      this.indexes.rebuild(records)
-      this.projection.rebuild(records)
+      // one pass, no array of every record (at 100k certificates that array alone is ~300 MB of
+      // heap); the indexes take the projection's compact copies of the ids, not lmdb's strings
+      const certs = dbs.certs
+      this.projection.rebuild((function * () {
+        for (const { value } of certs.getRange()) yield value
+      })())
+      this.indexes.rebuild(this.projection.summaries())
     } catch (err) {
       this.indexes.clear()
       this.projection.clear()
