@@ -17,6 +17,8 @@ import {
 
 /** A candidate set this small (vs. all certificates) is sorted on its own instead of walking an order. */
 const SMALL_CANDIDATE_RATIO = 0.1
+/** From this many ids on, removeAll filters each order once (a splice costs up to ~0.1 ms per order at 100k). */
+const BULK_REMOVE_FROM = 32
 
 export class CertificateProjection {
   private readonly byId = new Map<string, CertificateSummary>()
@@ -60,6 +62,22 @@ export class CertificateProjection {
       const order = this.order(key)
       order.splice(this.upperBound(order, summary, key), 0, summary)
     }
+  }
+
+  /** Removes many at once (a CA deleted with its certificates): one filter pass per order instead of a splice per id. */
+  removeAll (ids: readonly string[]): void {
+    if (ids.length < BULK_REMOVE_FROM) {
+      for (const id of ids) this.remove(id)
+      return
+    }
+    const gone = new Set<CertificateSummary>()
+    for (const id of ids) {
+      const summary = this.byId.get(id)
+      if (summary === undefined) continue
+      gone.add(summary)
+      this.byId.delete(id)
+    }
+    for (const key of ORDER_KEYS) this.orders.set(key, this.order(key).filter((summary) => !gone.has(summary)))
   }
 
   remove (id: string): void {

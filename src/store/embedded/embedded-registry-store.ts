@@ -150,10 +150,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
       cas.removeSync(id)
       return { ca, removed: under }
     })
-    for (const cert of removed) {
-      this.indexes.remove(cert)
-      this.projection.remove(cert.id)
-    }
+    for (const cert of removed) this.indexes.remove(cert)
+    this.projection.removeAll(removed.map((cert) => cert.id))
     return ca
   }
 

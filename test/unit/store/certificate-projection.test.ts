@@ -110,4 +110,18 @@ describe('CertificateProjection', () => {
     expect(local.size).toBe(records.length - 1)
     expect([...local.summaries()].sort(compareAscending('id')).map((s) => s.id)).toEqual(now.map((r) => r.id).sort())
   })
+
+  it('removes many at once (a CA deleted with its certificates) as one by one would', () => {
+    for (const count of [3, 200]) {
+      const local = new CertificateProjection()
+      local.rebuild(records)
+      const gone = records.slice(0, count).map((r) => r.id)
+      local.removeAll([...gone, 'f'.repeat(64)])
+      const left = records.slice(count)
+      for (const query of [{}, { sort: 'notAfter' as const }, { sort: 'commonName' as const, order: 'desc' as const }]) {
+        expect(pages(local, query, 100).ids).toEqual(reference(left, query))
+      }
+      expect(local.size).toBe(left.length)
+    }
+  })
 })
