@@ -11,9 +11,9 @@
  */
 import type { CertificateRecord } from '../../domain/certificate.js'
 import {
-  compareAscending, compileCertificateQuery, ORDER_KEYS, summarizeCertificate, takeSummaryPage,
-  type CertificatePage, type CertificateQuery, type CertificateSummary, type CompiledCertificateQuery, type OrderKey
+  compareAscending, ORDER_KEYS, summarizeCertificate, type CertificatePage, type CertificateQuery, type CertificateSummary, type OrderKey
 } from '../../domain/query.js'
+import { compileCertificateQuery, takeSummaryPage, type CompiledCertificateQuery } from '../../domain/query-compile.js'
 
 /** A candidate set this small (vs. all certificates) is sorted on its own instead of walking an order. */
 const SMALL_CANDIDATE_RATIO = 0.1

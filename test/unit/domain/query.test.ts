@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { CertmqError } from '../../../src/errors.js'
-import {
-  compileCertificateQuery, DAY_MS, decodeCursor, effectiveNotAfter, encodeCursor, queryHash, takeSummaryPage,
-  type CertificateQuery, type CertificateSummary
-} from '../../../src/domain/query.js'
+import { DAY_MS, type CertificateQuery, type CertificateSummary } from '../../../src/domain/query.js'
+import { compileCertificateQuery, effectiveNotAfter, takeSummaryPage } from '../../../src/domain/query-compile.js'
+import { decodeCursor, encodeCursor, queryHash } from '../../../src/domain/query-cursor.js'
 import { keySizeOf } from '../../../src/domain/certificate.js'
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z')

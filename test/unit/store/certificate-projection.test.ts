@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { CertificateRecord } from '../../../src/domain/certificate.js'
-import {
-  compareAscending, compileCertificateQuery, summarizeCertificate, type CertificateQuery
-} from '../../../src/domain/query.js'
+import { compareAscending, summarizeCertificate, type CertificateQuery } from '../../../src/domain/query.js'
+import { compileCertificateQuery } from '../../../src/domain/query-compile.js'
 import { CertificateProjection } from '../../../src/store/embedded/certificate-projection.js'
 import { makeCa, makeCertificate } from '../../contract/registry-store-records.js'
 
