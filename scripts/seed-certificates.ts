@@ -29,6 +29,7 @@ import type { CertificateFacts, CertificateRecord, CertSource, CertStatus } from
 import { CaService } from '../src/registry/ca-service.js'
 import { EmbeddedRegistryStore } from '../src/store/embedded/embedded-registry-store.js'
 import { openDatabases } from '../src/store/embedded/databases.js'
+import { acquireProcessLock } from '../src/store/embedded/process-lock.js'
 import { LocalStatusBus } from '../src/store/local-status-bus.js'
 import { deviceCommonName, MAX_FLEET_SIZE } from '../src/simulator/fleet.js'
 import { TemplateIssuer } from '../src/simulator/template-issuer.js'
@@ -76,13 +77,6 @@ function sourceOf (i: number): CertSource {
 
 // ---- the CA, registered the regular way --------------------------------------------------------
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
-const ca = await createCaCertificate({ commonName: `certmq seed fleet CA ${new Date(now).toISOString()}`, validityDays: 3650, keyAlgorithm: 'EC-P256' })
-const caDir = join(dataDir, 'seed-ca')
-await mkdir(caDir, { recursive: true, mode: 0o700 })
-await writeFile(join(caDir, 'ca.pem'), ca.certificatePem)
-await writeFile(join(caDir, 'ca.key'), ca.privateKeyPem, { mode: 0o600 })
-await chmod(join(caDir, 'ca.key'), 0o600)
-
 const store = new EmbeddedRegistryStore({ path: registryDir })
 await store.open()
 const existing = await store.listCertificates({ limit: 1 })
@@ -91,11 +85,17 @@ if (existing.total > 0) {
   process.stderr.write(`${registryDir} already holds ${existing.total} certificates; seed an empty data directory\n`)
   process.exit(1)
 }
+const ca = await createCaCertificate({ commonName: `certmq seed fleet CA ${new Date(now).toISOString()}`, validityDays: 3650, keyAlgorithm: 'EC-P256' })
 const bus = new LocalStatusBus()
 const caRecord = await new CaService({ store, bus, maxCas: 1000, now: () => new Date(now) })
   .register({ certificatePem: ca.certificatePem, registrationMode: 'manual', description: `seeded fleet of ${count}` })
 await store.close()
 await bus.close()
+const caDir = join(dataDir, 'seed-ca')
+await mkdir(caDir, { recursive: true, mode: 0o700 })
+await writeFile(join(caDir, 'ca.pem'), ca.certificatePem)
+await writeFile(join(caDir, 'ca.key'), ca.privateKeyPem, { mode: 0o600 })
+await chmod(join(caDir, 'ca.key'), 0o600)
 
 // ---- templates: one per (notAfter bucket, OU) ---------------------------------------------------
 const issuer = await prepareIssuer(ca.certificatePem, ca.privateKeyPem)
@@ -114,6 +114,8 @@ for (let b = 0; b < BUCKETS; b++) {
 process.stderr.write(`CA ${caRecord.id} registered, ${BUCKETS} templates ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
 
 // ---- devices ------------------------------------------------------------------------------------
+// the store's lock again: a certmq started on this dir now would rebuild its indexes mid-seed
+const releaseLock = acquireProcessLock(registryDir)
 const dbs = openDatabases(registryDir)
 const createdSpanMs = 365 * DAY_MS
 let pending: CertificateRecord[] = []
@@ -165,5 +167,6 @@ try {
   if (pending.length > 0) flush()
 } finally {
   await dbs.root.close()
+  releaseLock()
 }
 process.stderr.write(`\nseeded ${written} certificates into ${registryDir} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
