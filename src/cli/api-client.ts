@@ -39,7 +39,11 @@ export interface AdminApiClientOptions {
   timeoutMs?: number
 }
 
-export type CertificateSearch = { [K in keyof CertificateListQuery]?: string | number }
+/** Search parameters as the API names them; a list is sent as the parameter repeated. */
+export type CertificateSearch = { [K in keyof CertificateListQuery]?: string | number | readonly string[] }
+
+/** `--all` stops after this many pages (500 000 certificates at 500 a page) rather than loop forever on a bad server. */
+const MAX_FOLLOWED_PAGES = 1000
 
 /** GET /api/v1/events filters; `type` may list several. */
 export interface EventSearch {
@@ -122,9 +126,28 @@ export class AdminApiClient {
 
   async listCertificates (search: CertificateSearch = {}): Promise<CertificateListBody> {
     const query = new URLSearchParams()
-    for (const [key, value] of Object.entries(search)) if (value !== undefined) query.set(key, String(value))
+    for (const [key, value] of Object.entries(search)) {
+      if (value === undefined) continue
+      if (Array.isArray(value)) for (const item of value as readonly string[]) query.append(key, item)
+      else query.set(key, String(value))
+    }
     const text = query.toString()
     return await this.call('GET', `/certificates${text === '' ? '' : `?${text}`}`)
+  }
+
+  /**
+   * Every page of a search, following nextCursor from `search.cursor` (or the start): one body
+   * with all the items, the total of the last page and nextCursor null.
+   */
+  async listAllCertificates (search: CertificateSearch = {}): Promise<CertificateListBody> {
+    const items: CertificateListBody['items'] = []
+    let page = await this.listCertificates(search)
+    for (let pages = 1; ; pages++) {
+      items.push(...page.items)
+      if (page.nextCursor === null || pages >= MAX_FOLLOWED_PAGES) break
+      page = await this.listCertificates({ ...search, cursor: page.nextCursor })
+    }
+    return { items, nextCursor: page.nextCursor, total: page.total }
   }
 
   async getCertificate (id: string): Promise<CertificateDetailsBody> {

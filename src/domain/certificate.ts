@@ -48,6 +48,27 @@ export interface CertificateRecord extends CertificateFacts {
   updatedAt: string
 }
 
+/**
+ * How many associated clients a certificate keeps: the most recent distinct (clientId, node)
+ * pairs, newest connect first. Bounded so a device that reconnects under ever new client IDs
+ * cannot grow its record without limit; the details view shows all of them.
+ */
+export const MAX_ASSOCIATED_CLIENTS = 20
+
+/**
+ * Key size in bits from a `keyType` as pki/inspect.ts writes it (`EC P-256` → 256, `RSA 4096` →
+ * 4096, `Ed25519` → 256, `Ed448` → 448, as the curves are named), or null when it does not say.
+ */
+export function keySizeOf (keyType: string): number | null {
+  const rsa = /^(?:RSA|RSA-PSS|DSA) (\d+)$/.exec(keyType)
+  if (rsa !== null) return Number(rsa[1])
+  const ec = /^EC P-(\d+)$/.exec(keyType)
+  if (ec !== null) return Number(ec[1])
+  if (keyType === 'Ed25519') return 256
+  if (keyType === 'Ed448') return 448
+  return null
+}
+
 /** One client that used a certificate: PRODUCT §1.5 "associated clients". */
 export interface AssociatedClient {
   clientId: string

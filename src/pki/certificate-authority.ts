@@ -38,6 +38,11 @@ export interface IssueCertificateOptions {
   ipAddresses?: string[]
   /** The issuer already parsed by prepareIssuer (many certificates from one CA); the PEMs are then not read. */
   preparedIssuer?: PreparedIssuer
+  /**
+   * Start of validity; the certificate is then valid for validityDays from it. Default: 5 minutes
+   * ago, validityDays counted from now. Seeding test registries needs older certificates.
+   */
+  notBefore?: Date
 }
 
 const DAY_MS = 86_400_000
@@ -118,13 +123,14 @@ export async function issueCertificate (options: IssueCertificateOptions): Promi
       ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))
     ]))
   }
-  const notBefore = new Date(Date.now() - BACKDATE_MS)
+  const notBefore = options.notBefore ?? new Date(Date.now() - BACKDATE_MS)
+  const backdated = options.notBefore === undefined ? BACKDATE_MS : 0
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: subjectName(options.subject),
     issuer: issuer.certificate.subjectName,
     notBefore,
-    notAfter: new Date(notBefore.getTime() + BACKDATE_MS + options.validityDays * DAY_MS),
+    notAfter: new Date(notBefore.getTime() + backdated + options.validityDays * DAY_MS),
     publicKey: keys.publicKey,
     signingKey: issuer.signingKey,
     signingAlgorithm: issuer.signingAlgorithm,

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { CertmqError } from '../errors.js'
-import type { AssociatedClient, CertificateRecord, CertSource } from '../domain/certificate.js'
+import { keySizeOf, type AssociatedClient, type CertificateRecord, type CertSource } from '../domain/certificate.js'
 import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAction } from '../domain/lifecycle.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import { parseCertificatePem } from '../pki/pem.js'
@@ -36,7 +36,7 @@ export interface CertificateServiceDeps {
   events?: AuditTrail
 }
 
-export type CertificateDetails = CertificateRecord & { associatedClients: AssociatedClient[] }
+export type CertificateDetails = CertificateRecord & { keySize: number | null, associatedClients: AssociatedClient[] }
 
 export class CertificateService {
   constructor (private readonly deps: CertificateServiceDeps) {}
@@ -88,11 +88,15 @@ export class CertificateService {
     const record = await this.deps.store.getCertificate(normalizeId(id))
     if (record === undefined) throw notFound(id)
     const associatedClients = await this.deps.store.getAssociatedClients(record.id)
-    return { ...record, associatedClients }
+    return { ...record, keySize: keySizeOf(record.keyType), associatedClients }
   }
 
+  /**
+   * One page of a search, with the total of matches. `expired` and `expiringWithinDays` are
+   * evaluated at the clock's now unless the query brings its own. Throws VALIDATION_FAILED.
+   */
   async list (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
-    return await this.deps.store.listCertificates(query)
+    return await this.deps.store.listCertificates(query.now === undefined ? { ...query, now: this.deps.now().toISOString() } : query)
   }
 
   /**

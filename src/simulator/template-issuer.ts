@@ -33,10 +33,14 @@ export class TemplateIssuer {
     private readonly caCertificate: X509Certificate
   ) {}
 
-  /** undefined when the template does not fit (the caller then issues the slow way). */
+  /**
+   * undefined when the template does not fit (the caller then issues the slow way). `notBefore`
+   * (default 5 minutes ago) lets scripts/seed-certificates.ts make older, even expired, fleets.
+   */
   static async create (ca: { certificatePem: string, privateKeyPem: string }, issuer: PreparedIssuer, subject: TemplateSubject,
-    sampleCommonName: string, validityDays: number): Promise<TemplateIssuer | undefined> {
+    sampleCommonName: string, validityDays: number, notBefore?: Date): Promise<TemplateIssuer | undefined> {
     const template = await issueCertificate({
+      ...(notBefore === undefined ? {} : { notBefore }),
       issuerCertificatePem: ca.certificatePem,
       issuerPrivateKeyPem: ca.privateKeyPem,
       preparedIssuer: issuer,
@@ -74,7 +78,8 @@ export class TemplateIssuer {
     return ok ? made : undefined
   }
 
-  async issue (commonName: string): Promise<{ certificatePem: string, privateKeyPem: string, fingerprint: string }> {
+  /** `serialNumber` is uppercase hex of the serial's bytes, as pki/inspect.ts writes it. */
+  async issue (commonName: string): Promise<{ certificatePem: string, privateKeyPem: string, fingerprint: string, serialNumber: string }> {
     if (Buffer.byteLength(commonName) !== this.cnLength) throw new Error(`template CN length is ${this.cnLength}, "${commonName}" does not fit`)
     const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' })
     const spki = publicKey.export({ type: 'spki', format: 'der' })
@@ -92,7 +97,8 @@ export class TemplateIssuer {
     return {
       certificatePem: derToPem(der, 'CERTIFICATE'),
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      fingerprint: createHash('sha256').update(der).digest('hex')
+      fingerprint: createHash('sha256').update(der).digest('hex'),
+      serialNumber: serial.toString('hex').toUpperCase()
     }
   }
 }

@@ -43,7 +43,7 @@ function describeReads (subject: StoreUnderTest): void {
       const second = await subject.store.listCertificates({ limit: 2, cursor: first.nextCursor ?? undefined })
       expect(second.items.map((r) => r.id)).toEqual(sortedIds(all).slice(2, 4))
       const last = await subject.store.listCertificates({ limit: 2, cursor: second.nextCursor ?? undefined })
-      expect(last).toEqual({ items: [all.find((r) => r.id === sortedIds(all)[4])], nextCursor: null })
+      expect(last).toEqual({ items: [all.find((r) => r.id === sortedIds(all)[4])], nextCursor: null, total: 5 })
       expect(await subject.store.listCertificates({ limit: 5 })).toMatchObject({ nextCursor: null })
     })
 

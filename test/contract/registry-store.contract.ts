@@ -14,6 +14,7 @@ import { describeCaContract } from './registry-store-cas.contract.js'
 import { describeCertificateContract } from './registry-store-certificates.contract.js'
 import { describeQueryContract } from './registry-store-queries.contract.js'
 import { describeCountContract } from './registry-store-counts.contract.js'
+import { describeSearchContract } from './registry-store-search.contract.js'
 import { makeCa, rejectsWith } from './registry-store-records.js'
 
 export { makeCa, makeCertificate, makeClient, fakeFingerprint, instant, rejectsWith, sortedIds } from './registry-store-records.js'
@@ -68,5 +69,6 @@ export function describeRegistryStore (name: string, makeStore: MakeStore): void
     describeCertificateContract(subject)
     describeQueryContract(subject)
     describeCountContract(subject)
+    describeSearchContract(subject)
   })
 }

@@ -205,6 +205,48 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.stderr).toMatch(/^error VALIDATION_FAILED: querystring\/type: "cert.revoked" is not an event type/m)
   })
 
+  it('`cert list` searches with --cn, --status (repeated or comma list), --expiring, --sort/--order, shows the total, and --all follows nextCursor', async () => {
+    const caId = fingerprintOf(ca.pem)
+    const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000)
+    const made: Record<string, string> = {}
+    for (const [cn, days, activate] of [['CL0001', 10, true], ['CL0002', 20, true], ['CL0003', 60, true], ['CL0004', 5, false]] as const) {
+      const leaf = await pki.leaf(`cli-${cn}`, ca, { cn, ou: 'cli', notBefore: new Date(Date.now() - 60_000), notAfter: inDays(days) })
+      const res = await app.inject({
+        method: 'POST', url: '/api/v1/certificates', headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { caId, certificatePem: leaf.pem, activate }
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      made[cn] = res.json<{ id: string }>().id
+    }
+
+    const table = await certmq(['cert', 'list', '--cn', 'CL*', '--status', 'active', '--expiring', '30', '--sort', 'notAfter', '--order', 'desc'])
+    expect(table.code, table.stderr).toBe(0)
+    const rows = table.stdout.trimEnd().split('\n')
+    expect(rows.slice(1, 3).map((row) => row.split(/\s+/)[2])).toEqual(['CL0002', 'CL0001'])
+    expect(rows[3]).toBe('2 shown, 2 match')
+
+    const json = await certmq(['cert', 'list', '--cn', 'CL*', '--status', 'inactive', '--status', 'active,pending_activation', '--ou', 'cli',
+      '--not-after-to', inDays(30).toISOString(), '--sort', 'commonName', '--limit', '2', '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    const body = JSON.parse(json.stdout) as { items: Array<{ commonName: string }>, nextCursor: string | null, total: number }
+    expect(body.items.map((c) => c.commonName)).toEqual(['CL0001', 'CL0002'])
+    expect(body).toMatchObject({ total: 3, nextCursor: expect.any(String) })
+
+    const all = await certmq(['cert', 'list', '--cn', 'CL*', '--sort', 'createdAt', '--limit', '1', '--all', '--json'])
+    expect(all.code, all.stderr).toBe(0)
+    const everything = JSON.parse(all.stdout) as { items: Array<{ id: string }>, nextCursor: string | null, total: number }
+    expect(everything.items.map((c) => c.id)).toEqual(['CL0001', 'CL0002', 'CL0003', 'CL0004'].map((cn) => made[cn]))
+    expect(everything).toMatchObject({ nextCursor: null, total: 4 })
+
+    const expired = await certmq(['cert', 'list', '--cn', 'CL*', '--expired'])
+    expect(expired.code, expired.stderr).toBe(0)
+    expect(expired.stdout).toBe('no certificates match\n')
+
+    const bad = await certmq(['cert', 'list', '--not-after-from', 'next-week'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^error VALIDATION_FAILED: querystring\/notAfterFrom: /m)
+  })
+
   it('documents the exit codes in --help', async () => {
     const run = await certmq(['--help'])
     expect(run.code).toBe(0)

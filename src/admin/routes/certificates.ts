@@ -3,10 +3,9 @@
  * certificates (PRODUCT §3).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { CERT_STATUSES, type CertStatus } from '../../domain/certificate.js'
 import type { CertAction } from '../../domain/lifecycle.js'
-import { DEFAULT_PAGE_SIZE, type CertificateQuery } from '../../domain/query.js'
-import { CertmqError } from '../../errors.js'
+import type { CertificateQuery } from '../../domain/query.js'
+import { parseCertificateSearch } from '../../domain/query-params.js'
 import { normalizeId } from '../../registry/ca-service.js'
 import type { CertificateService } from '../../registry/certificate-service.js'
 import { IdParams } from '../schemas/common.js'
@@ -76,31 +75,19 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
 /** An empty filter means "no filter", so a search form can send every field. */
 async function dropEmptyQueryValues (request: FastifyRequest): Promise<void> {
   const query = request.query as Record<string, unknown>
-  for (const [key, value] of Object.entries(query)) if (value === '') delete query[key]
-}
-
-function toCertificateQuery (query: CertificateListQuery): CertificateQuery {
-  const result: CertificateQuery = { limit: query.limit ?? DEFAULT_PAGE_SIZE }
-  if (query.commonName !== undefined) result.commonName = query.commonName
-  if (query.organizationalUnit !== undefined) result.organizationalUnit = query.organizationalUnit
-  if (query.serialNumber !== undefined) result.serialNumber = query.serialNumber
-  if (query.status !== undefined) result.status = parseStatuses(query.status)
-  if (query.caId !== undefined) result.caId = normalizeId(query.caId)
-  if (query.clientId !== undefined) result.clientId = query.clientId
-  if (query.source !== undefined) result.source = query.source
-  if (query.cursor !== undefined) result.cursor = query.cursor
-  return result
-}
-
-/** `active,inactive` → ['active', 'inactive']; an unknown name is a 400 naming the parameter. */
-function parseStatuses (value: string): CertStatus[] {
-  const names = [...new Set(value.split(',').map((name) => name.trim()).filter((name) => name !== ''))]
-  for (const name of names) {
-    if (!(CERT_STATUSES as readonly string[]).includes(name)) {
-      throw new CertmqError('VALIDATION_FAILED',
-        `querystring/status: "${name}" is not a certificate status (allowed: ${CERT_STATUSES.join(', ')})`,
-        { location: 'querystring', field: 'status', allowedValues: [...CERT_STATUSES] })
+  for (const [key, value] of Object.entries(query)) {
+    if (value === '') delete query[key]
+    else if (Array.isArray(value)) {
+      const present = value.filter((item) => item !== '')
+      if (present.length === 0) delete query[key]
+      else query[key] = present
     }
   }
-  return names as CertStatus[]
+}
+
+/** Query string → CertificateQuery; a bad value is 400 VALIDATION_FAILED naming the parameter. */
+function toCertificateQuery (query: CertificateListQuery): CertificateQuery {
+  const result = parseCertificateSearch(query)
+  if (result.caId !== undefined) result.caId = normalizeId(result.caId)
+  return result
 }

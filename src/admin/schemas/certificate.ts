@@ -1,7 +1,7 @@
 /** Request and response schemas of /api/v1/certificates (PRODUCT §3). Responses carry no private key. */
 import { Type, type Static } from '@sinclair/typebox'
-import { CERT_SOURCES, CERT_STATUSES } from '../../domain/certificate.js'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/query.js'
+import { CERT_SOURCES, CERT_STATUSES, MAX_ASSOCIATED_CLIENTS } from '../../domain/certificate.js'
+import { CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_EXPIRING_WITHIN_DAYS, MAX_PAGE_SIZE } from '../../domain/query.js'
 import { MAX_CLIENT_ID_LENGTH } from '../../registry/client-id-format.js'
 import { MAX_PEM_LENGTH } from './ca.js'
 import { instant, stringEnum } from './common.js'
@@ -22,20 +22,37 @@ export const RevokeBody = Type.Unsafe<{ confirm?: boolean } | null>({
 })
 export type RevokeBody = Static<typeof RevokeBody>
 
+const instantParam = (what: string): ReturnType<typeof Type.String> =>
+  Type.String({ maxLength: 64, description: `${what}: ISO 8601 instant with a zone, e.g. 2026-01-31T00:00:00Z; inclusive` })
+
 /**
- * Search filters, combinable. Empty values mean "no filter" (the route drops them before
- * validation), so a form can send every field.
+ * Search filters, combinable (docs/api.md). Empty values mean "no filter" (the route drops them
+ * before validation), so a form can send every field. Values are checked in
+ * domain/query-params.ts, which names the parameter in every error.
  */
 export const CertificateListQuery = Type.Object({
   commonName: Type.Optional(Type.String({ maxLength: 256, description: 'Exact, or a prefix when it ends with *' })),
-  status: Type.Optional(Type.String({ maxLength: 256, description: `Comma-separated list of ${CERT_STATUSES.join(', ')}` })),
+  status: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), {
+    maxItems: 16,
+    description: `Any of ${CERT_STATUSES.join(', ')}: repeat the parameter and/or separate with commas`
+  })),
   caId: Type.Optional(Type.String({ maxLength: 128 })),
   clientId: Type.Optional(Type.String({ maxLength: MAX_CLIENT_ID_LENGTH })),
-  serialNumber: Type.Optional(Type.String({ maxLength: 128 })),
+  serialNumber: Type.Optional(Type.String({ maxLength: 128, description: 'Hex; colons, case and leading zeros do not matter' })),
   organizationalUnit: Type.Optional(Type.String({ maxLength: 256 })),
   source: Type.Optional(stringEnum(CERT_SOURCES)),
+  notBeforeFrom: Type.Optional(instantParam('notBefore at or after')),
+  notBeforeTo: Type.Optional(instantParam('notBefore at or before')),
+  notAfterFrom: Type.Optional(instantParam('notAfter at or after')),
+  notAfterTo: Type.Optional(instantParam('notAfter at or before')),
+  expired: Type.Optional(Type.String({ maxLength: 5, description: 'true: notAfter is before now; false: not expired' })),
+  expiringWithinDays: Type.Optional(Type.String({
+    maxLength: 6, description: `Not expired and notAfter <= now + N days (N integer 0..${MAX_EXPIRING_WITHIN_DAYS})`
+  })),
+  sort: Type.Optional(Type.String({ maxLength: 32, description: `One of ${CERTIFICATE_SORT_KEYS.join(', ')}; default: id (fingerprint)` })),
+  order: Type.Optional(Type.String({ maxLength: 4, description: 'asc (default) or desc; ties are ordered by id in the same direction' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
-  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' }))
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page of the same search' }))
 }, { additionalProperties: false })
 export type CertificateListQuery = Static<typeof CertificateListQuery>
 
@@ -68,16 +85,17 @@ export type CertificateListItem = Static<typeof CertificateListItem>
 
 export const CertificateListBody = Type.Object({
   items: Type.Array(CertificateListItem),
-  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' })
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' }),
+  total: Type.Integer({ minimum: 0, description: 'How many certificates match the filters, over all pages' })
 })
 export type CertificateListBody = Static<typeof CertificateListBody>
 
 export const AssociatedClientBody = Type.Object({
   clientId: Type.String(),
-  connected: Type.Boolean(),
-  lastSeenAt: instant(),
+  connected: Type.Boolean({ description: 'Connected now (on that node)' }),
+  lastSeenAt: instant('Connect time while connected; disconnect time after'),
   remoteAddress: Type.String(),
-  node: Type.String(),
+  node: Type.String({ description: 'Broker node the client connected to' }),
   connectedAt: instant()
 })
 export type AssociatedClientBody = Static<typeof AssociatedClientBody>
@@ -85,6 +103,10 @@ export type AssociatedClientBody = Static<typeof AssociatedClientBody>
 export const CertificateDetailsBody = Type.Object({
   ...certificateFields,
   certificatePem: Type.String(),
-  associatedClients: Type.Array(AssociatedClientBody)
+  keySize: Type.Union([Type.Integer(), Type.Null()], { description: 'Key size in bits (256 for EC P-256, 2048 for RSA 2048); null when unknown' }),
+  associatedClients: Type.Array(AssociatedClientBody, {
+    maxItems: MAX_ASSOCIATED_CLIENTS,
+    description: `The ${MAX_ASSOCIATED_CLIENTS} most recent distinct (clientId, node) pairs, newest connect first`
+  })
 })
 export type CertificateDetailsBody = Static<typeof CertificateDetailsBody>

@@ -5,6 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import type { CertificateBody, CertificateDetailsBody, CertificateListBody } from '../../admin/schemas/certificate.js'
 import { CERT_SOURCES } from '../../domain/certificate.js'
+import { CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_ORDERS } from '../../domain/query.js'
 import { CertmqError } from '../../errors.js'
 import type { CertificateSearch } from '../api-client.js'
 import type { CommandContext } from '../index.js'
@@ -12,14 +13,24 @@ import { formatDay, formatInstant, orDash, renderFields, renderTable } from '../
 
 interface ListOptions {
   cn?: string
-  status?: string
+  status: string[]
   ca?: string
   clientId?: string
   serial?: string
   ou?: string
   source?: string
+  expiring?: number
+  expired?: boolean
+  notExpired?: boolean
+  notBeforeFrom?: string
+  notBeforeTo?: string
+  notAfterFrom?: string
+  notAfterTo?: string
+  sort?: string
+  order?: string
   limit?: number
   cursor?: string
+  all?: boolean
 }
 
 export function registerCertCommands (program: Command, ctx: CommandContext): void {
@@ -43,29 +54,49 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     })
 
   cert.command('list')
-    .description('search certificates; filters combine')
-    .option('--cn <name>', 'common name, exact or a prefix ending with *')
-    .option('--status <list>', 'comma-separated: active, inactive, pending_activation, revoked')
+    .description('search certificates; filters combine (AND); dates are ISO 8601 instants, bounds inclusive')
+    .option('--cn <pattern>', 'common name, exact or a prefix ending with * (quote it: \'SN00*\')')
+    .option('--status <list>', 'active, inactive, pending_activation, revoked: comma-separated and/or repeated', collect, [])
     .option('--ca <id>', 'CA id')
     .option('--client-id <id>', 'registered Client ID')
     .option('--serial <hex>', 'serial number')
     .option('--ou <name>', 'organizational unit')
     .addOption(new Option('--source <source>', 'how it was registered').choices(CERT_SOURCES))
-    .option('--limit <n>', 'page size (default 100, at most 500)', parsePositiveInteger)
-    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--expiring <days>', 'not expired and notAfter within <days> days from now', parseNonNegativeInteger)
+    .addOption(new Option('--expired', 'only certificates whose notAfter has passed').conflicts('notExpired'))
+    .option('--not-expired', 'only certificates that have not expired')
+    .option('--not-before-from <instant>', 'notBefore at or after, e.g. 2026-01-01T00:00:00Z')
+    .option('--not-before-to <instant>', 'notBefore at or before')
+    .option('--not-after-from <instant>', 'notAfter at or after')
+    .option('--not-after-to <instant>', 'notAfter at or before')
+    .addOption(new Option('--sort <key>', 'sort key (default: id)').choices(CERTIFICATE_SORT_KEYS))
+    .addOption(new Option('--order <order>', 'sort direction (default asc)').choices(SORT_ORDERS))
+    .option('--limit <n>', `page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`, parsePositiveInteger)
+    .option('--cursor <cursor>', 'continue after a previous page of the same search')
+    .option('--all', `follow nextCursor and print every page (${MAX_PAGE_SIZE} a page unless --limit)`)
     .action(async (opts: ListOptions) => {
       const search: CertificateSearch = {
         commonName: opts.cn,
-        status: opts.status,
+        status: opts.status.length === 0 ? undefined : opts.status,
         caId: opts.ca,
         clientId: opts.clientId,
         serialNumber: opts.serial,
         organizationalUnit: opts.ou,
         source: opts.source,
-        limit: opts.limit,
+        expiringWithinDays: opts.expiring,
+        expired: opts.expired === true ? 'true' : opts.notExpired === true ? 'false' : undefined,
+        notBeforeFrom: opts.notBeforeFrom,
+        notBeforeTo: opts.notBeforeTo,
+        notAfterFrom: opts.notAfterFrom,
+        notAfterTo: opts.notAfterTo,
+        sort: opts.sort,
+        order: opts.order,
+        limit: opts.limit ?? (opts.all === true ? MAX_PAGE_SIZE : undefined),
         cursor: opts.cursor
       }
-      ctx.output().result(await ctx.client().listCertificates(search), renderCertificateList)
+      const client = ctx.client()
+      const body = opts.all === true ? await client.listAllCertificates(search) : await client.listCertificates(search)
+      ctx.output().result(body, renderCertificateList)
     })
 
   cert.command('show')
@@ -108,19 +139,30 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     })
 }
 
+function collect (value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function parseNonNegativeInteger (value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of days (0 or more)')
+  return Number(value)
+}
+
 function parsePositiveInteger (value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer')
   return Number(value)
 }
 
 function renderCertificateList (body: CertificateListBody): string {
+  if (body.total === 0) return 'no certificates match\n'
   const table = body.items.length === 0
-    ? 'no certificates match\n'
+    ? ''
     : renderTable(
       ['ID', 'STATUS', 'COMMON NAME', 'CLIENT ID', 'SOURCE', 'SERIAL', 'NOT AFTER'],
       body.items.map((c) => [c.id, c.status, orDash(c.commonName), orDash(c.clientId), c.source, c.serialNumber, formatDay(c.notAfter)])
     )
-  return body.nextCursor === null ? table : `${table}\nmore results: add --cursor ${body.nextCursor}\n`
+  const count = `${body.items.length} shown, ${body.total} match\n`
+  return body.nextCursor === null ? `${table}${count}` : `${table}${count}more results: add --cursor ${body.nextCursor} (or --all)\n`
 }
 
 function renderCertificate (c: CertificateBody): string {

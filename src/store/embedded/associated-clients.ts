@@ -2,9 +2,9 @@
  * PRODUCT §1.5 associated clients: per certificate, the most recent distinct (clientId, node)
  * pairs, newest connect first. Pure list operations; the store persists the result.
  */
-import type { AssociatedClient } from '../../domain/certificate.js'
+import { MAX_ASSOCIATED_CLIENTS, type AssociatedClient } from '../../domain/certificate.js'
 
-export const MAX_ASSOCIATED_CLIENTS = 20
+export { MAX_ASSOCIATED_CLIENTS }
 
 function samePair (entry: AssociatedClient, clientId: string, node: string): boolean {
   return entry.clientId === clientId && entry.node === node

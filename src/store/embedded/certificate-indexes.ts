@@ -14,7 +14,7 @@ export class CertificateIndexes {
   private readonly idsByCa = new Map<string, Set<string>>()
 
   /** Replaces the contents with the given records (open / reopen). */
-  rebuild (records: Iterable<CertificateRecord>): void {
+  rebuild (records: Iterable<Pick<CertificateRecord, 'id' | 'caId' | 'clientId'>>): void {
     this.clear()
     for (const record of records) this.add(record)
   }

@@ -21,7 +21,7 @@ import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
 import { withClientConnected, withClientDisconnected } from './associated-clients.js'
 import { CertificateIndexes } from './certificate-indexes.js'
 import { CertificateCounters } from './certificate-counts.js'
-import { certificateFilter, checkLimit, decodeCursor, takePage } from './certificate-page.js'
+import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 
@@ -39,6 +39,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   private closing: Promise<void> | undefined
   private readonly indexes = new CertificateIndexes()
   private readonly counters = new CertificateCounters()
+  private readonly projection = new CertificateProjection()
   private readonly clientWrites: Array<(dbs: Databases) => void> = []
   private clientFlushTimer: NodeJS.Timeout | undefined
   private releaseLock: () => void = () => {}
@@ -59,13 +60,22 @@ export class EmbeddedRegistryStore implements RegistryStore {
     let dbs: Databases | undefined
     try {
       dbs = openDatabases(this.path)
-      const records: CertificateRecord[] = []
-      for (const { value } of dbs.certs.getRange()) records.push(value)
-      this.indexes.rebuild(records)
-      this.counters.rebuild(records)
+      // one pass, no array of every record (at 100k certificates that array alone is ~300 MB of
+      // heap); the indexes take the projection's compact copies of the ids, not lmdb's strings
+      const certs = dbs.certs
+      const counters = this.counters
+      counters.clear()
+      this.projection.rebuild((function * () {
+        for (const { value } of certs.getRange()) {
+          counters.add(value)
+          yield value
+        }
+      })())
+      this.indexes.rebuild(this.projection.summaries())
     } catch (err) {
       this.indexes.clear()
       this.counters.clear()
+      this.projection.clear()
       await dbs?.root.close().catch(() => {})
       release()
       throw this.failure('open', err)
@@ -84,6 +94,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.dbs = undefined
     this.indexes.clear()
     this.counters.clear()
+    this.projection.clear()
     const release = this.releaseLock
     this.closing = dbs.root.close()
       .catch((err: unknown) => { throw this.failure('close', err) })
@@ -199,6 +210,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       this.indexes.remove(cert)
       this.counters.remove(cert)
     }
+    this.projection.removeAll(removed.map((cert) => cert.id))
     return ca
   }
 
@@ -226,6 +238,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     })
     this.indexes.add(saved)
     this.counters.add(saved)
+    this.projection.put(saved)
     return saved
   }
 
@@ -233,11 +246,20 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.read(`read certificate ${shortId(id)}`, ({ certs }) => certs.get(id))
   }
 
+  /**
+   * Filters and sorts the in-memory projection, then reads only the page's records. Throws
+   * VALIDATION_FAILED for a bad limit, cursor or date.
+   */
   async listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
-    checkLimit(query.limit)
-    const after = decodeCursor(query.cursor)
-    const matches = certificateFilter(query)
-    return this.read('list certificates', ({ certs }) => takePage(this.candidates(certs, query, after), matches, query.limit))
+    return this.read('list certificates', ({ certs }) => {
+      const page = this.projection.search(query, this.candidateIds(query))
+      const items: CertificateRecord[] = []
+      for (const id of page.items) {
+        const record = certs.get(id)
+        if (record !== undefined) items.push(record)
+      }
+      return { items, total: page.total, nextCursor: page.nextCursor }
+    })
   }
 
   async transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
@@ -252,6 +274,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return { current, updated }
     })
     this.counters.change(current, updated)
+    this.projection.put(updated)
     return updated
   }
 
@@ -267,6 +290,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     })
     this.indexes.remove(removed)
     this.counters.remove(removed)
+    this.projection.remove(removed.id)
     return removed
   }
 
@@ -344,24 +368,14 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** Records after `after` in ascending id order, narrowed by an index when the query names one. */
-  private * candidates (certs: Databases['certs'], query: CertificateQuery, after: string | undefined): Generator<CertificateRecord> {
-    let ids: string[] | undefined
+  /** Every id that can match when the query names an exact index (Client ID, CA); undefined otherwise. */
+  private candidateIds (query: CertificateQuery): Iterable<string> | undefined {
     if (query.clientId !== undefined) {
       const id = this.indexes.idOfClientId(query.clientId)
-      ids = id === undefined ? [] : [id]
-    } else if (query.caId !== undefined) {
-      ids = [...this.indexes.idsOfCa(query.caId)]
+      return id === undefined ? [] : [id]
     }
-    if (ids === undefined) {
-      for (const { value } of certs.getRange(after === undefined ? {} : { start: after, exclusiveStart: true })) yield value
-      return
-    }
-    // ids are lowercase hex, so JS string order is LMDB key order
-    for (const id of ids.filter((id) => after === undefined || id > after).sort()) {
-      const record = certs.get(id)
-      if (record !== undefined) yield record
-    }
+    if (query.caId !== undefined) return this.indexes.idsOfCa(query.caId)
+    return undefined
   }
 
   private handles (operation: string): Databases {
