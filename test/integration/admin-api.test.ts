@@ -2,7 +2,6 @@
  * The admin HTTP API (PRODUCT §2, §3, §5) through fastify inject(): real services over the real
  * embedded store in a temp dir, the real LocalStatusBus, certificates made by openssl.
  */
-import { X509Certificate } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +17,7 @@ import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import type { RegistryStore, StatusEvent } from '../../src/store/ports.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { fingerprintOf } from '../helpers/cli.js'
 
 const TOKEN = 'admin-api-test-token-0123456789abcdef'
 
@@ -37,10 +37,6 @@ const events: StatusEvent[] = []
 let fleet: OpenSslCa
 let other: OpenSslCa
 let fleetCa: CaBody
-
-function fingerprintOf (pem: string): string {
-  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()
-}
 
 async function call<T = unknown> (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}):
   Promise<{ status: number; body: T; headers: Record<string, unknown> }> {

@@ -2,8 +2,6 @@
  * The `certmq` CLI as a real child process (PRODUCT §5) against an admin API listening on
  * 127.0.0.1 port 0, backed by real services over the embedded store.
  */
-import { spawn } from 'node:child_process'
-import { X509Certificate } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -21,11 +19,9 @@ import { AuditTrail } from '../../src/events/audit-trail.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { fingerprintOf, runCertmqCli, type CliRun } from '../helpers/cli.js'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const TOKEN = 'cli-test-token-0123456789abcdef'
-
-interface Run { code: number | null; stdout: string; stderr: string }
 
 let pki: OpenSslPki
 let dataDir: string
@@ -38,25 +34,8 @@ let ca: OpenSslCa
 let device: OpenSslCert
 
 /** Runs `certmq …` as its own process; the admin URL and token come from the environment. */
-async function certmq (args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', resolve)
-  })
-  return { code, stdout, stderr }
-}
-
-function fingerprintOf (pem: string): string {
-  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()
+async function certmq (args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return await runCertmqCli(args, adminUrl, TOKEN, env)
 }
 
 /** A port on 127.0.0.1 that nothing listens on. */
