@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
 import { recheckSession } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import { findIssuerChain, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
 import type { RegistryStore } from '../store/ports.js'
 
 /** What an admitted session keeps for rechecks when its CA changes. */
@@ -24,6 +24,8 @@ export interface TrustedCa {
   certificate: X509Certificate
   /** Serials on the CRL in force for this CA (uppercase hex, no leading zero bytes); empty when none. */
   revoked: ReadonlySet<string>
+  /** The CA subject folded as names compare (pki/chain.ts nameKey). */
+  subjectKey: string
 }
 
 const NONE: ReadonlySet<string> = new Set()
@@ -53,7 +55,8 @@ export class TrustStore {
           cas.set(record.id, {
             record,
             certificate: previous?.certificate ?? new X509Certificate(record.certificatePem),
-            revoked: await this.revokedOf(record, previous)
+            revoked: await this.revokedOf(record, previous),
+            subjectKey: previous?.subjectKey ?? nameKey(record.subject)
           })
         }
         this.cas = cas
@@ -70,7 +73,8 @@ export class TrustStore {
    * against the root's CRL (serials are unique only per issuer).
    */
   static onCrl (ca: TrustedCa, serial: string, issuer: string): boolean {
-    return ca.revoked.size > 0 && issuer === ca.record.subject && ca.revoked.has(serial)
+    // the issuer name is folded as the chain check folds it, so a spelling that chains also matches
+    return ca.revoked.size > 0 && ca.revoked.has(serial) && (issuer === ca.record.subject || nameKey(issuer) === ca.subjectKey)
   }
 
   /**

@@ -102,6 +102,6 @@ export function findIssuerChain (
  * form (case-folded, whitespace collapsed); fold the same way so a lookup never misses an issuer
  * that checkIssued would accept. The signature check decides, so a looser key is harmless.
  */
-function nameKey (name: string): string {
+export function nameKey (name: string): string {
   return name.toLowerCase().replace(/\s+/g, ' ')
 }

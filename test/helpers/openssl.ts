@@ -152,7 +152,12 @@ export class OpenSslPki {
    * serials in hex). lastUpdate defaults to now, nextUpdate to 30 days later; pass dates in the
    * past to make a stale CRL. Returns the PEM (`X509 CRL`) and the DER.
    */
-  async crl (name: string, issuer: OpenSslCa, opts: { revoked?: Array<OpenSslCert | string>, lastUpdate?: Date, nextUpdate?: Date } = {}):
+  /**
+   * A CRL by `openssl ca -gencrl`. `md`: its digest (default sha256); `extensions`: lines of an
+   * openssl `crl_extensions` section, e.g. `2.5.29.27 = critical, DER:02:02:03:E8` (delta CRL).
+   */
+  async crl (name: string, issuer: OpenSslCa,
+    opts: { revoked?: Array<OpenSslCert | string>, lastUpdate?: Date, nextUpdate?: Date, md?: string, extensions?: string[] } = {}):
     Promise<{ path: string, pem: string, der: Buffer }> {
     const files = this.claim(name)
     await mkdir(files.caDir)
@@ -169,7 +174,8 @@ export class OpenSslPki {
       '[ca_default]',
       `database = ${join(files.caDir, 'index.txt')}`,
       `crlnumber = ${join(files.caDir, 'crlnumber')}`,
-      'default_md = sha256', 'unique_subject = no', ''
+      `default_md = ${opts.md ?? 'sha256'}`, 'unique_subject = no',
+      ...(opts.extensions === undefined ? [] : ['crl_extensions = crl_ext', '[crl_ext]', ...opts.extensions]), ''
     ].join('\n'))
     const lastUpdate = opts.lastUpdate ?? new Date()
     const nextUpdate = opts.nextUpdate ?? new Date(lastUpdate.getTime() + 30 * 86_400_000)

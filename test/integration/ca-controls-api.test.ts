@@ -315,3 +315,42 @@ describe('§2 CRL import', () => {
     expect((await call<ErrorBody>('POST', `/api/v1/cas/${'0'.repeat(64)}/crl`, { crlPem: crl.pem })).body.error.code).toBe('CA_NOT_FOUND')
   })
 })
+
+describe('§2 CRL import: algorithms and scope', () => {
+  let rsaCa: OpenSslCa
+  let rsaCaId: string
+
+  beforeAll(async () => {
+    rsaCa = await pki.ca('crl-rsa-ca', { cn: 'CRL RSA CA', key: 'rsa2048' })
+    rsaCaId = (await registerCa(rsaCa)).body.id
+  })
+
+  it('accepts a CRL signed with another digest than the CA certificate (SHA-512 CRL, SHA-256 CA)', async () => {
+    const device = await pki.leaf('crl-rsa-dev', rsaCa, { cn: 'crl-rsa-dev' })
+    const crl = await pki.crl('crl-sha512', rsaCa, { revoked: [device], md: 'sha512', lastUpdate: new Date(Date.now() - 120_000) })
+    const res = await call<CrlBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: crl.pem })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.revokedCount).toBe(1)
+  })
+
+  it('refuses a delta CRL and one limited to CA certificates: either would un-revoke what it leaves out', async () => {
+    const delta = await pki.crl('crl-delta', rsaCa, { extensions: ['2.5.29.27 = critical, DER:02:02:03:E8'] })
+    const deltaRes = await call<ErrorBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: delta.pem })
+    expect(deltaRes.status).toBe(400)
+    expect(deltaRes.body.error).toMatchObject({ code: 'CRL_INVALID' })
+    expect(deltaRes.body.error.message).toContain('delta CRL')
+    const onlyCa = await pki.crl('crl-only-ca', rsaCa, { extensions: ['issuingDistributionPoint = critical, @idp', '[idp]', 'onlyCA = TRUE'] })
+    const onlyCaRes = await call<ErrorBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: onlyCa.pem })
+    expect(onlyCaRes.body.error).toMatchObject({ code: 'CRL_INVALID' })
+    expect(onlyCaRes.body.error.message).toContain('issuing distribution point')
+    // the CRL in force is still the SHA-512 one
+    expect((await store.getCrl(rsaCaId))?.serials).toHaveLength(1)
+  })
+
+  it('accepts a CRL whose issuing distribution point covers end-entity certificates only', async () => {
+    const userOnly = await pki.crl('crl-only-user', rsaCa, { extensions: ['issuingDistributionPoint = critical, @idp', '[idp]', 'onlyuser = TRUE'] })
+    const res = await call<CrlBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: userOnly.pem })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.revokedCount).toBe(0)
+  })
+})
