@@ -4,6 +4,7 @@
  * `tokenSha256` and nothing downstream ever sees a token itself.
  */
 import { createHash } from 'node:crypto'
+import { ACTOR_DEVICE, ACTOR_SYSTEM } from '../domain/event.js'
 
 /** The name admin.token (or the generated token) goes by. */
 export const BUILTIN_TOKEN_NAME = 'admin'
@@ -17,6 +18,9 @@ type Entry = Record<string, unknown>
  * Resolves `tokenEnv` into `tokenSha256` in place and returns one problem line per bad entry,
  * each naming the key (`admin.tokens.1.tokenEnv`) and where the value came from.
  */
+/** Event actors that are not tokens: a token with one of these names could pass for them. */
+const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
+
 export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string): string[] {
   const admin = data['admin'] as Entry | undefined
   const tokens = admin?.['tokens']
@@ -32,6 +36,8 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
     if (typeof name === 'string') {
       if (name === BUILTIN_TOKEN_NAME) {
         problems.push(`config ${key}.name (from ${source}): "${BUILTIN_TOKEN_NAME}" is reserved for admin.token, choose another name`)
+      } else if (RESERVED_ACTORS.includes(name)) {
+        problems.push(`config ${key}.name (from ${source}): "${name}" is reserved for events certmq records itself, choose another name`)
       } else if (names.has(name)) {
         problems.push(`config ${key}.name (from ${source}): "${name}" is already the name of admin.tokens.${names.get(name)}`)
       } else {

@@ -112,6 +112,21 @@ export class EventIdSequence {
   private lastMs = -1
   private sequence = 0
 
+  /**
+   * Continues after `id` (the newest stored event), so ids never go backwards across a restart,
+   * even when the clock was stepped back or the last run borrowed milliseconds ahead.
+   */
+  resumeAfter (id: string): void {
+    const match = /^(\d+)-(\d+)$/.exec(id)
+    if (match === null) return
+    const ms = Number(match[1])
+    const sequence = Number(match[2])
+    if (ms > this.lastMs || (ms === this.lastMs && sequence > this.sequence)) {
+      this.lastMs = ms
+      this.sequence = sequence
+    }
+  }
+
   next (nowMs: number): { id: string; ms: number } {
     if (nowMs > this.lastMs) {
       this.lastMs = nowMs

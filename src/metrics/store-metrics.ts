@@ -8,6 +8,12 @@ import { Histogram, type Registry } from 'prom-client'
 /** 10 µs … 1 s: LMDB reads take microseconds, committed writes milliseconds, Redis round trips more. */
 export const STORE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
+/**
+ * Methods that only queue in memory (associated clients are batched and committed by a timer):
+ * timing them would measure nothing and cost a closure and a promise per CONNECT.
+ */
+const UNTIMED = new Set<PropertyKey>(['recordClientConnected', 'recordClientDisconnected'])
+
 export function instrumentStore<T extends object> (store: T, registry: Registry): T {
   const histogram = new Histogram({
     name: 'certmq_store_operation_seconds',
@@ -20,7 +26,7 @@ export function instrumentStore<T extends object> (store: T, registry: Registry)
   return new Proxy(store, {
     get (target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function' || typeof property !== 'string') return value
+      if (typeof value !== 'function' || typeof property !== 'string' || UNTIMED.has(property)) return value
       let timed = wrapped.get(property)
       if (timed === undefined) {
         const child = histogram.labels(property)

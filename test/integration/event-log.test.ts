@@ -57,6 +57,29 @@ afterEach(async () => {
 })
 
 describe('appending', () => {
+  it('never reuses or goes below a stored id after a restart with the clock stepped back', async () => {
+    const before = [log.append(change(1)), log.append(change(2))]
+    await log.flush()
+    await log.close()
+    clock = START - 60_000 // NTP stepped the clock back while the broker was down
+    log = openLog()
+    const after = log.append(change(3))
+    await log.flush()
+    expect(after.id > before[1]!.id).toBe(true)
+    expect((await all()).map((e) => e.details['n'])).toEqual([3, 2, 1])
+  })
+
+  it('commits a large backlog in slices when an admin change flushes, and still makes that change durable', async () => {
+    for (let i = 0; i < 12_000; i++) log.append(change(i, { type: 'connect.rejected', actor: 'device' }))
+    const mine = log.append(change(-1))
+    let turns = 0
+    const counting = setInterval(() => { turns++ }, 0)
+    await log.flush()
+    clearInterval(counting)
+    expect(turns).toBeGreaterThan(0) // the event loop ran between slices
+    expect((await log.query({ limit: 1, types: ['certificate.registered'] })).items[0]?.id).toBe(mine.id)
+  })
+
   it('gives each event a sortable id and its time, and keeps it in memory until the batch is committed', async () => {
     const first = log.append(change(1))
     const second = log.append(change(2))

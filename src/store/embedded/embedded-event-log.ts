@@ -47,6 +47,9 @@ interface Queued {
 
 export class EmbeddedEventLog implements EventLog {
   private readonly ids = new EventIdSequence()
+  private resumed = false
+  /** The newest id appended: what a flush called now must see committed. */
+  private lastAppended: string | undefined
   private readonly queue = new Map<string, Queued>()
   private timer: NodeJS.Timeout | undefined
   private closed = false
@@ -63,7 +66,9 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   append (input: NewEvent): AuditEvent {
+    if (!this.resumed) this.resumeIds()
     const { id, ms } = this.ids.next(this.options.now().getTime())
+    this.lastAppended = id
     const event: AuditEvent = { id, time: new Date(ms).toISOString(), ...input }
     this.enqueue({ event, isNew: true })
     return event
@@ -75,20 +80,29 @@ export class EmbeddedEventLog implements EventLog {
 
   /**
    * Group commit: callers within one turn of the event loop (concurrent admin requests) share one
-   * transaction, so one fsync makes all their events durable.
+   * transaction, so one fsync makes all their events durable. Resolves once every event appended
+   * before it is committed; a backlog (a refusal storm of distinct devices) goes in slices of
+   * TIMER_BATCH with turns of the event loop between, so an admin call never blocks CONNECTs for long.
    */
   async flush (): Promise<void> {
-    this.groupCommit ??= nextTurn().then(() => {
+    this.groupCommit ??= (async () => {
+      await nextTurn()
       this.groupCommit = undefined
-      this.commit()
-    })
+      const marker = this.lastAppended
+      for (;;) {
+        this.commit(TIMER_BATCH)
+        const oldest = this.queue.values().next()
+        if (oldest.done === true || marker === undefined || oldest.value.event.id > marker) return
+        await nextTurn()
+      }
+    })()
     await this.groupCommit
   }
 
   async query (query: EventQuery): Promise<EventPage> {
     checkLimit(query.limit)
     const after = decodeEventCursor(query.cursor)
-    this.commit()
+    await this.flush()
     const matches = eventFilter(query)
     const items: AuditEvent[] = []
     let range = rangeOf(query, after)
@@ -159,6 +173,16 @@ export class EmbeddedEventLog implements EventLog {
    * Up to `limit` [id, event] pairs, newest first, within `range`; through the target index when
    * the query names a target (an index entry whose event is gone yields undefined).
    */
+  /** Seeds the id sequence from the newest stored event, once, before the first append. */
+  private resumeIds (): void {
+    try {
+      for (const key of this.options.table().events.getKeys({ reverse: true, limit: 1 })) this.ids.resumeAfter(key)
+      this.resumed = true
+    } catch {
+      // the store is not open yet: try again on the next append
+    }
+  }
+
   private * readSlice (targetId: string | undefined, range: IdRange, limit: number): Generator<[string, AuditEvent | undefined]> {
     const { events, eventTargets } = this.options.table()
     if (targetId === undefined) {

@@ -76,14 +76,18 @@ describe('config admin.tokens', () => {
     expect(found.join('\n')).not.toContain('shortsecret')
   })
 
-  it('refuses the reserved name admin, duplicate names and one token under two names', () => {
+  it('refuses the reserved names admin, device and system, duplicate names and one token under two names', () => {
     const found = problems([
       { name: 'admin', tokenSha256: hashOf(3) },
       { name: 'ci', tokenSha256: HASH },
       { name: 'ci', tokenSha256: hashOf(4) },
-      { name: 'ci2', tokenSha256: HASH }
+      { name: 'ci2', tokenSha256: HASH },
+      { name: 'device', tokenSha256: hashOf(5) },
+      { name: 'system', tokenSha256: hashOf(6) }
     ])
     expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^config admin\.tokens\.4\.name \(from .*\): "device" is reserved for events/),
+      expect.stringMatching(/^config admin\.tokens\.5\.name \(from .*\): "system" is reserved for events/),
       expect.stringMatching(/^config admin\.tokens\.0\.name \(from .*\): "admin" is reserved for admin\.token/),
       expect.stringMatching(/^config admin\.tokens\.2\.name \(from .*\): "ci" is already the name of admin\.tokens\.1$/),
       expect.stringMatching(/^config admin\.tokens\.3 \(from .*\): the same token as admin\.tokens\.1/)
