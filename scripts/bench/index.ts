@@ -45,7 +45,8 @@ const { values: args } = parseArgs({
     revocations: { type: 'string', default: '100' },
     'no-mosquitto': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
-    baseline: { type: 'string' }
+    baseline: { type: 'string' },
+    'node-args': { type: 'string', default: '' }
   }
 })
 const only = new Set(args.only.split(',').map((s) => s.trim()))
@@ -78,7 +79,10 @@ async function main (): Promise<void> {
   const caFile = join(work, 'fleet-ca.pem')
   await writeFile(caFile, fleet.ca.certificatePem)
 
-  const certmq = await startCertmq(work, {}, args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])
+  // --node-args "--flag …": node/V8 flags for certmq only (e.g. to try a GC setting against the baseline)
+  const nodeArgs = [...args['node-args'].split(/\s+/).filter((a) => a !== ''),
+    ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])]
+  const certmq = await startCertmq(work, {}, nodeArgs)
   // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
   const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work)
   const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
