@@ -55,16 +55,18 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
+      let chain: X509Certificate[] | undefined
+      const presented = (): X509Certificate[] => (chain ??= leaf === undefined ? [] : presentedChain(leaf))
       deps.connect.authenticate({
         leaf,
-        presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
+        presented,
         packetClientId: packet.clientId ?? '',
         clean: packet.clean !== false,
         servername
       }, fingerprint).then((outcome) => {
         if (outcome.ok) {
           const { record } = outcome
-          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, servername })
+          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, servername, chain: presented() })
           if (late !== undefined) {
             outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
           }

@@ -87,7 +87,7 @@ export class ConnectService {
       // handshake proved the device holds its key; the registered CA decides
       const trusted = this.deps.trust.get(record.caId)
       ca = trusted?.record
-      verdict = decideCertificate(factsOfRecord(record, trusted, nowMs, request.servername))
+      verdict = decideCertificate(factsOfRecord(record, trusted, nowMs, request))
     } else {
       const trusted = this.deps.trust.findCa(leaf, request.presented())
       ca = trusted?.record
@@ -99,13 +99,14 @@ export class ConnectService {
         usage: facts,
         notBeforeMs: Date.parse(facts.notBefore),
         notAfterMs: Date.parse(facts.notAfter),
-        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts.serialNumber, facts.issuer)) || await this.deps.store.isDenied(id),
+        denied: (trusted !== undefined && (TrustStore.onCrl(trusted, facts.serialNumber, facts.issuer) ||
+          TrustStore.intermediateOnCrl(trusted, request.presented))) || await this.deps.store.isDenied(id),
         record: undefined
       })
       if (verdict.kind === 'register' && ca !== undefined) {
         const registered = await this.register(leaf, facts, ca, verdict.status)
         if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
-        verdict = decideCertificate(factsOfRecord(registered, trusted, nowMs, request.servername))
+        verdict = decideCertificate(factsOfRecord(registered, trusted, nowMs, request))
         if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
       }
     }
@@ -181,17 +182,19 @@ export class ConnectService {
   }
 }
 
-function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefined, nowMs: number, servername: string | undefined): ConnectFacts {
+function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefined, nowMs: number, request: ConnectRequest): ConnectFacts {
   return {
     nowMs,
     ca: trusted?.record,
-    servername,
+    servername: request.servername,
     usage: record,
     notBeforeMs: Date.parse(record.notBefore),
     notAfterMs: Date.parse(record.notAfter),
     // a revoked record is refused by its status; the deny list matters for unknown certificates.
     // The CRL matters for both: an operator's CRL does not change the record (PRODUCT §2)
-    denied: trusted !== undefined && TrustStore.onCrl(trusted, record.serialNumber, record.issuer),
+    // (the leaf's own serial, or an intermediate the device sent that the CA's CRL lists)
+    denied: trusted !== undefined && (TrustStore.onCrl(trusted, record.serialNumber, record.issuer) ||
+      TrustStore.intermediateOnCrl(trusted, request.presented)),
     record
   }
 }

@@ -7,7 +7,8 @@ import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
 import { recheckSession } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, isIssuedBy, nameKey, TrustIndex } from '../pki/chain.js'
+import { formatSerial } from '../pki/inspect.js'
 import type { RegistryStore } from '../store/ports.js'
 
 /** What an admitted session keeps for rechecks when its CA changes. */
@@ -17,6 +18,8 @@ export interface SessionIdentity {
   issuer: string
   /** Normalized TLS server name; undefined when none was sent. */
   servername: string | undefined
+  /** The certificates the client sent after its leaf (intermediates), for a CRL that lists one. */
+  chain?: readonly X509Certificate[]
 }
 
 export interface TrustedCa {
@@ -78,6 +81,20 @@ export class TrustStore {
   }
 
   /**
+   * Whether a certificate the client sent after its leaf (an intermediate) was issued by `ca` and
+   * is on its CRL: every device under a revoked intermediate is revoked with it. Costs nothing for
+   * a CA without a CRL; the chain is asked for only then, and a signature is checked only for a
+   * listed serial.
+   */
+  static intermediateOnCrl (ca: TrustedCa, chain: () => readonly X509Certificate[]): boolean {
+    if (ca.revoked.size === 0) return false
+    for (const certificate of chain()) {
+      if (ca.revoked.has(formatSerial(certificate.serialNumber)) && certificate.ca && isIssuedBy(certificate, ca.certificate)) return true
+    }
+    return false
+  }
+
+  /**
    * Why a session admitted under its CA may not stay, as the CA stands now: `ca_deleted`,
    * `ca_inactive`, `ca_host_mismatch` (re-bound to other hosts) or `revoked` (on a CRL imported
    * since); undefined when it may stay.
@@ -85,7 +102,9 @@ export class TrustStore {
   sessionVerdict (session: SessionIdentity): RejectReason | 'ca_deleted' | undefined {
     const ca = this.cas.get(session.caId)
     if (ca === undefined) return 'ca_deleted'
-    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session.serialNumber, session.issuer))
+    const revoked = TrustStore.onCrl(ca, session.serialNumber, session.issuer) ||
+      TrustStore.intermediateOnCrl(ca, () => session.chain ?? [])
+    return recheckSession(ca.record, session.servername, revoked)
   }
 
   /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */

@@ -4,7 +4,7 @@
  * fleet-a.example and fleet-b.example, so devices verify the server whichever name they send.
  */
 import { X509Certificate } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
@@ -222,6 +222,39 @@ describe('§2 CRLs at CONNECT', () => {
     const metrics = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
     expect(metrics).toContain(`certmq_crl_last_import_failed{ca_id="${caId}"} 0`)
     expect(metrics).toContain(`certmq_crl_revoked_serials{ca_id="${caId}"} 0`)
+  })
+})
+
+describe('§2 a root CA\'s CRL that lists an intermediate', () => {
+  it('drops and refuses every device under the revoked intermediate, known or new, and keeps devices directly under the root', async () => {
+    const root = await pki.ca('crl-root', { cn: 'CRL Root CA' })
+    const rootId = (await registerCa(root, 'auto')).id
+    const intermediate = await pki.intermediate('crl-int', root, { cn: 'CRL Intermediate' })
+    const known = await pki.leaf('crl-int-known', intermediate, { cn: 'crl-int-known' })
+    const fresh = await pki.leaf('crl-int-fresh', intermediate, { cn: 'crl-int-fresh' })
+    const direct = await pki.leaf('crl-root-direct', root, { cn: 'crl-root-direct' })
+    const viaChain = async (leaf: OpenSslCert): Promise<{ code: number, client: MqttClient | undefined }> =>
+      await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { chainPem: await readFile(leaf.chainPath, 'utf8'), keyPem: leaf.keyPem })
+
+    const session = await viaChain(known) // auto-registered under the root
+    expect(session.code, JSON.stringify(lastRejection())).toBe(0)
+    liveClients.push(session.client!)
+    const closed = new Promise<number>((resolve) => { session.client!.once('close', () => { resolve(performance.now()) }) })
+
+    const crl = await pki.crl('crl-root-1', root, { revoked: [intermediate], lastUpdate: new Date(Date.now() - 60_000) })
+    const started = performance.now()
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    const at = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.POSITIVE_INFINITY) }, 2000))])
+    expect(at - started).toBeLessThan(1000)
+
+    for (const leaf of [known, fresh]) {
+      const again = await viaChain(leaf)
+      await endClient(again.client)
+      expect(again.code).toBe(5)
+      expect(lastRejection()?.reason).toBe('revoked')
+    }
+    expect((await certmq.api<{ total: number }>('GET', '/api/v1/certificates?commonName=crl-int-fresh')).body.total).toBe(0)
+    expect(await codeOf(direct, null)).toBe(0)
   })
 })
 
