@@ -93,7 +93,7 @@ async function main (): Promise<void> {
       await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(target.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
     }
   }
-  const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [caFile] }
+  const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
   const targets: Target[] = [...certmqs, await startPlainAedes(tls)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
