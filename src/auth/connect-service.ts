@@ -99,8 +99,7 @@ export class ConnectService {
         usage: facts,
         notBeforeMs: Date.parse(facts.notBefore),
         notAfterMs: Date.parse(facts.notAfter),
-        denied: (trusted !== undefined && (TrustStore.onCrl(trusted, facts.serialNumber, facts.issuer) ||
-          TrustStore.intermediateOnCrl(trusted, request.presented))) || await this.deps.store.isDenied(id),
+        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts, request.presented)) || await this.deps.store.isDenied(id),
         record: undefined
       })
       if (verdict.kind === 'register' && ca !== undefined) {
@@ -192,9 +191,7 @@ function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefine
     notAfterMs: Date.parse(record.notAfter),
     // a revoked record is refused by its status; the deny list matters for unknown certificates.
     // The CRL matters for both: an operator's CRL does not change the record (PRODUCT §2)
-    // (the leaf's own serial, or an intermediate the device sent that the CA's CRL lists)
-    denied: trusted !== undefined && (TrustStore.onCrl(trusted, record.serialNumber, record.issuer) ||
-      TrustStore.intermediateOnCrl(trusted, request.presented)),
+    denied: trusted !== undefined && TrustStore.onCrl(trusted, record, request.presented),
     record
   }
 }

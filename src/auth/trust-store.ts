@@ -71,23 +71,16 @@ export class TrustStore {
   }
 
   /**
-   * Whether the certificate with `serial`, issued by `issuer`, is on the CRL of `ca`. A CA's CRL
-   * lists the serials it issued itself, so a certificate under an intermediate is not matched
-   * against the root's CRL (serials are unique only per issuer).
+   * Whether the CA's CRL revokes this certificate: its own serial (when `ca` issued it directly;
+   * serials are unique only per issuer), or a certificate the client sent after its leaf that `ca`
+   * issued, so every device under a revoked intermediate is revoked with it. Costs nothing for a
+   * CA without a CRL; the chain is asked for only then, and a signature is checked only for a
+   * listed intermediate serial.
    */
-  static onCrl (ca: TrustedCa, serial: string, issuer: string): boolean {
-    // the issuer name is folded as the chain check folds it, so a spelling that chains also matches
-    return ca.revoked.size > 0 && ca.revoked.has(serial) && (issuer === ca.record.subject || nameKey(issuer) === ca.subjectKey)
-  }
-
-  /**
-   * Whether a certificate the client sent after its leaf (an intermediate) was issued by `ca` and
-   * is on its CRL: every device under a revoked intermediate is revoked with it. Costs nothing for
-   * a CA without a CRL; the chain is asked for only then, and a signature is checked only for a
-   * listed serial.
-   */
-  static intermediateOnCrl (ca: TrustedCa, chain: () => readonly X509Certificate[]): boolean {
+  static onCrl (ca: TrustedCa, leaf: { serialNumber: string, issuer: string }, chain: () => readonly X509Certificate[]): boolean {
     if (ca.revoked.size === 0) return false
+    // the issuer name is folded as the chain check folds it, so a spelling that chains also matches
+    if (ca.revoked.has(leaf.serialNumber) && (leaf.issuer === ca.record.subject || nameKey(leaf.issuer) === ca.subjectKey)) return true
     for (const certificate of chain()) {
       if (ca.revoked.has(formatSerial(certificate.serialNumber)) && certificate.ca && isIssuedBy(certificate, ca.certificate)) return true
     }
@@ -102,9 +95,7 @@ export class TrustStore {
   sessionVerdict (session: SessionIdentity): RejectReason | 'ca_deleted' | undefined {
     const ca = this.cas.get(session.caId)
     if (ca === undefined) return 'ca_deleted'
-    const revoked = TrustStore.onCrl(ca, session.serialNumber, session.issuer) ||
-      TrustStore.intermediateOnCrl(ca, () => session.chain ?? [])
-    return recheckSession(ca.record, session.servername, revoked)
+    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session, () => session.chain ?? []))
   }
 
   /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */
