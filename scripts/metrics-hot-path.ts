@@ -1,13 +1,15 @@
 /**
  * Microbenchmark of what metrics add per CONNECT (the observer calls aedes-hooks.ts and
- * ConnectService make) and of the certificate count behind a scrape at 100k certificates.
+ * ConnectService make) and of the certificate counts behind a scrape at 100k certificates
+ * (read from the store's search projection).
  * Run: node --expose-gc --import tsx scripts/metrics-hot-path.ts
  */
 import { Registry } from 'prom-client'
 import { ConnectMetrics } from '../src/metrics/connect-metrics.js'
 import { RegistrationMetrics } from '../src/metrics/registration-metrics.js'
-import { CertificateCounters } from '../src/store/embedded/certificate-counts.js'
 import { CERT_STATUSES } from '../src/domain/certificate.js'
+import { CertificateProjection } from '../src/store/embedded/certificate-projection.js'
+import { makeCa, makeCertificate } from '../test/contract/registry-store-records.js'
 import { instrumentStore } from '../src/metrics/store-metrics.js'
 
 const N = 100_000
@@ -39,23 +41,17 @@ for (const [label, store] of [['getCertificate, plain', plain], ['getCertificate
 }
 
 const now = Date.now()
-const records = Array.from({ length: 100_000 }, (_v, i) => ({
-  caId: `ca-${i % 20}`,
+const cas = Array.from({ length: 20 }, () => makeCa())
+const records = Array.from({ length: 100_000 }, (_v, i) => makeCertificate(cas[i % 20]!, {
   status: CERT_STATUSES[i % CERT_STATUSES.length]!,
-  // every certificate in its own minute: the worst case for the counters
   notAfter: new Date(now + 60_000 + i * 5 * 60_000).toISOString()
 }))
-globalThis.gc?.()
-const heapBefore = process.memoryUsage().heapUsed
-const counters = new CertificateCounters()
-counters.rebuild(records)
-globalThis.gc?.()
-const heap = globalThis.gc === undefined ? 'run with node --expose-gc --import tsx for the heap figure' : `${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB heap`
-console.log(`CertificateCounters for 100k certificates (worst case, all expiry minutes distinct): ${heap}`)
+const projection = new CertificateProjection()
+projection.rebuild(records)
 const times: number[] = []
 for (let i = 0; i < 50; i++) {
   const started = performance.now()
-  counters.count(now, [7, 30])
+  projection.counts(now, [7, 30])
   times.push(performance.now() - started)
 }
 times.sort((a, b) => a - b)

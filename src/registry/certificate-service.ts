@@ -109,20 +109,18 @@ export class CertificateService {
       throw new CertmqError('CONFIRMATION_REQUIRED', `revoking certificate ${id} is irreversible: send { "confirm": true }`, { id })
     }
     const rule = CERT_TRANSITIONS[action]
-    // for the event only: the compare-and-set below decides, this read just names the old status
-    const before = this.deps.events === undefined ? undefined : await this.deps.store.getCertificate(normalizeId(id))
-    let record: CertificateRecord
+    let changed: { record: CertificateRecord, from: CertificateRecord['status'] }
     try {
-      record = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
+      changed = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
     } catch (err) {
       if (err instanceof CertmqError && err.code === 'CERT_STATUS_CONFLICT' && err.details['status'] === 'revoked') {
         throw new CertmqError('CERT_REVOKED', `certificate ${id} is revoked and cannot be ${action}d`, err.details, { cause: err })
       }
       throw err
     }
+    const { record, from } = changed
     await this.deps.bus.publish({ kind: 'certificate', id: record.id, status: record.status })
-    await this.deps.events?.recordChange(certificateChanged(EVENT_OF_ACTION[action], record,
-      before !== undefined && rule.allowedFrom.includes(before.status) ? before.status : undefined, actor))
+    await this.deps.events?.recordChange(certificateChanged(EVENT_OF_ACTION[action], record, from, actor))
     return record
   }
 

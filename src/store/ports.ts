@@ -63,7 +63,8 @@ export interface RegistryStore {
    * (details.status = current status) when the current status is not in `allowedFrom`.
    * Moving to `revoked` also puts the fingerprint on the deny list.
    */
-  transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string): Promise<CertificateRecord>
+  transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
+    Promise<{ record: CertificateRecord, from: CertStatus }>
   /**
    * Deletes a certificate whose status is in `allowedFrom`. Throws CERT_NOT_FOUND or
    * CERT_STATUS_CONFLICT. A revoked certificate stays on the deny list.

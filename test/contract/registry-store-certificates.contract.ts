@@ -95,7 +95,8 @@ export function describeCertificateContract (subject: StoreUnderTest): void {
       it('changes the status from an allowed status and stamps updatedAt', async () => {
         const cert = makeCertificate(ca, { status: 'pending_activation' })
         await subject.store.insertCertificate(cert)
-        const updated = await subject.store.transitionCertificate(cert.id, ['pending_activation', 'inactive'], 'active', instant(7000))
+        const { record: updated, from } = await subject.store.transitionCertificate(cert.id, ['pending_activation', 'inactive'], 'active', instant(7000))
+        expect(from).toBe('pending_activation')
         expect(updated).toEqual({ ...cert, status: 'active', updatedAt: instant(7000) })
         expect(await subject.store.getCertificate(cert.id)).toEqual(updated)
       })
@@ -124,7 +125,7 @@ export function describeCertificateContract (subject: StoreUnderTest): void {
         ])
         expect(values).toHaveLength(1)
         expect(codes).toEqual(['CERT_STATUS_CONFLICT'])
-        expect((await subject.store.getCertificate(cert.id))?.status).toBe(values[0]?.status)
+        expect((await subject.store.getCertificate(cert.id))?.status).toBe(values[0]?.record.status)
       })
     })
 

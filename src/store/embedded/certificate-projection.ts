@@ -1,19 +1,22 @@
 /**
- * The in-memory search projection of the embedded store (STYLE §6: indexes built at start so
- * search stays fast at 100k+ certificates): one CertificateSummary per certificate, plus one
- * array per order key (id, createdAt, updatedAt, notAfter, commonName) kept sorted ascending by
- * (value, id). A search filters the summaries in the requested order and the store then reads
- * only the page's records from LMDB.
+ * The in-memory projection of the embedded store's certificates (STYLE §6: indexes built at start
+ * so search stays fast at 100k+ certificates): one CertificateSummary per certificate, one array
+ * per order key (id, createdAt, updatedAt, notAfter, commonName) kept sorted ascending by
+ * (value, id), and the exact indexes the store's rules need (Client ID → id, CA → ids) with the
+ * count per status. A search filters the summaries in the requested order and the store then
+ * reads only the page's records from LMDB; the metrics' counts come from the same summaries.
  *
- * Like CertificateIndexes it is built at open and changed only after a commit succeeds, so it
- * equals the committed state whenever a call starts. Repeated strings (CA ids, OUs) are shared
- * to keep 100k summaries small.
+ * Because every write of the embedded store runs in one synchronous LMDB transaction and this
+ * process is the only writer, it is built at open and changed only after a commit succeeds, so
+ * it equals the committed state whenever a transaction or call starts. Repeated strings (CA ids,
+ * OUs) are shared to keep 100k summaries small.
  */
-import type { CertificateRecord } from '../../domain/certificate.js'
+import { CERT_STATUSES, type CertificateRecord, type CertStatus } from '../../domain/certificate.js'
 import {
-  compareAscending, ORDER_KEYS, summarizeCertificate, type CertificatePage, type CertificateQuery, type CertificateSummary, type OrderKey
+  compareAscending, DAY_MS, ORDER_KEYS, summarizeCertificate, type CertificatePage, type CertificateQuery, type CertificateSummary, type OrderKey
 } from '../../domain/query.js'
 import { compileCertificateQuery, takeSummaryPage, type CompiledCertificateQuery } from '../../domain/query-compile.js'
+import type { CertificateCounts } from '../ports.js'
 
 /** A candidate set this small (vs. all certificates) is sorted on its own instead of walking an order. */
 const SMALL_CANDIDATE_RATIO = 0.1
@@ -26,6 +29,9 @@ export class CertificateProjection {
   private readonly compare = new Map<OrderKey, (a: CertificateSummary, b: CertificateSummary) => number>(
     ORDER_KEYS.map((key) => [key, compareAscending(key)]))
   private readonly strings = new Map<string, string>()
+  private readonly idByClientId = new Map<string, string>()
+  private readonly idsByCa = new Map<string, Set<string>>()
+  private readonly byStatus = new Map<CertStatus, number>()
 
   get size (): number {
     return this.byId.size
@@ -39,10 +45,7 @@ export class CertificateProjection {
   /** Replaces the contents with the given records (open / reopen). */
   rebuild (records: Iterable<CertificateRecord>): void {
     this.clear()
-    for (const record of records) {
-      const summary = this.summarize(record)
-      this.byId.set(summary.id, summary)
-    }
+    for (const record of records) this.index(this.summarize(record))
     const all = [...this.byId.values()]
     for (const key of ORDER_KEYS) this.orders.set(key, [...all].sort(this.comparator(key)))
   }
@@ -51,13 +54,49 @@ export class CertificateProjection {
     this.byId.clear()
     this.orders.clear()
     this.strings.clear()
+    this.idByClientId.clear()
+    this.idsByCa.clear()
+    this.byStatus.clear()
+  }
+
+  /** The id of the certificate registered with `clientId`, if any. */
+  idOfClientId (clientId: string): string | undefined {
+    return this.idByClientId.get(clientId)
+  }
+
+  /** Ids of the certificates under CA `caId`, unordered. */
+  idsOfCa (caId: string): ReadonlySet<string> {
+    return this.idsByCa.get(caId) ?? new Set()
+  }
+
+  /**
+   * Certificates by status (every status, zero when none) and, per CA that has certificates and
+   * for each of `withinDays`, those not revoked and not expired at `nowMs` (a certificate is valid
+   * through its notAfter, as search's `expired` says) whose notAfter is at most that many days
+   * ahead. Walks only that stretch of the notAfter order.
+   */
+  counts (nowMs: number, withinDays: readonly number[]): CertificateCounts {
+    const byStatus = Object.fromEntries(CERT_STATUSES.map((s) => [s, this.byStatus.get(s) ?? 0])) as Record<CertStatus, number>
+    const limits = withinDays.map((days) => nowMs + days * DAY_MS)
+    const last = Math.max(nowMs, ...limits)
+    const perCa = new Map<string, number[]>([...this.idsByCa.keys()].map((caId) => [caId, limits.map(() => 0)]))
+    const order = this.order('notAfter')
+    for (let i = this.boundary(order, (s) => s.notAfter < nowMs); i < order.length; i++) {
+      const summary = order[i] as CertificateSummary
+      if (summary.notAfter > last) break
+      if (summary.status === 'revoked') continue
+      const counts = perCa.get(summary.caId) as number[]
+      limits.forEach((limit, j) => { if (summary.notAfter <= limit) counts[j]!++ })
+    }
+    const expiring = [...perCa].flatMap(([caId, counts]) => withinDays.map((days, j) => ({ caId, withinDays: days, count: counts[j] as number })))
+    return { byStatus, expiring }
   }
 
   /** Adds a record, or replaces the summary of one already there (status change). */
   put (record: CertificateRecord): void {
     this.remove(record.id)
     const summary = this.summarize(record)
-    this.byId.set(summary.id, summary)
+    this.index(summary)
     for (const key of ORDER_KEYS) {
       const order = this.order(key)
       order.splice(this.upperBound(order, summary, key), 0, summary)
@@ -75,7 +114,7 @@ export class CertificateProjection {
       const summary = this.byId.get(id)
       if (summary === undefined) continue
       gone.add(summary)
-      this.byId.delete(id)
+      this.unindex(summary)
     }
     for (const key of ORDER_KEYS) this.orders.set(key, this.order(key).filter((summary) => !gone.has(summary)))
   }
@@ -83,7 +122,7 @@ export class CertificateProjection {
   remove (id: string): void {
     const summary = this.byId.get(id)
     if (summary === undefined) return
-    this.byId.delete(id)
+    this.unindex(summary)
     for (const key of ORDER_KEYS) {
       const order = this.order(key)
       const at: number = this.upperBound(order, summary, key) - 1
@@ -93,12 +132,11 @@ export class CertificateProjection {
 
   /**
    * One page of ids in result order, the total of matches and the next cursor. Throws
-   * VALIDATION_FAILED for a bad query (limit, cursor, dates). `candidates`, when given, holds every
-   * id that can match (from an exact index such as Client ID or CA).
+   * VALIDATION_FAILED for a bad query (limit, cursor, dates).
    */
-  search (query: CertificateQuery, candidates?: Iterable<string>): CertificatePage<string> {
+  search (query: CertificateQuery): CertificatePage<string> {
     const compiled = compileCertificateQuery(query)
-    const { ordered, total } = this.ordered(query, compiled, candidates)
+    const { ordered, total } = this.ordered(query, compiled, this.candidateIds(query))
     const page = takeSummaryPage(ordered, compiled, total)
     return { items: page.items.map((summary) => summary.id), total: page.total, nextCursor: page.nextCursor }
   }
@@ -144,6 +182,16 @@ export class CertificateProjection {
     }
     const order = this.order(compiled.orderKey)
     return this.walk(order, 0, order.length, compiled)
+  }
+
+  /** Every id that can match when the query names an exact index (Client ID, CA); undefined otherwise. */
+  private candidateIds (query: CertificateQuery): Iterable<string> | undefined {
+    if (query.clientId !== undefined) {
+      const id = this.idByClientId.get(query.clientId)
+      return id === undefined ? [] : [id]
+    }
+    if (query.caId !== undefined) return this.idsOfCa(query.caId)
+    return undefined
   }
 
   /** The matching ones of `summaries`, in result order. Numeric keys sort on a typed copy: no pointer chasing per comparison. */
@@ -235,6 +283,24 @@ export class CertificateProjection {
       else high = mid
     }
     return low
+  }
+
+  private index (summary: CertificateSummary): void {
+    this.byId.set(summary.id, summary)
+    if (summary.clientId !== null) this.idByClientId.set(summary.clientId, summary.id)
+    let ids = this.idsByCa.get(summary.caId)
+    if (ids === undefined) this.idsByCa.set(summary.caId, ids = new Set())
+    ids.add(summary.id)
+    this.byStatus.set(summary.status, (this.byStatus.get(summary.status) ?? 0) + 1)
+  }
+
+  private unindex (summary: CertificateSummary): void {
+    this.byId.delete(summary.id)
+    if (summary.clientId !== null && this.idByClientId.get(summary.clientId) === summary.id) this.idByClientId.delete(summary.clientId)
+    const ids = this.idsByCa.get(summary.caId)
+    ids?.delete(summary.id)
+    if (ids?.size === 0) this.idsByCa.delete(summary.caId)
+    this.byStatus.set(summary.status, (this.byStatus.get(summary.status) ?? 1) - 1)
   }
 
   private summarize (record: CertificateRecord): CertificateSummary {

@@ -8,8 +8,8 @@
  * lmdb's asynchronous `transaction()` is not used: with the lmdb 3.5.6 prebuild for Node 20
  * (node.abi115) its callback is never run and the promise never settles.
  *
- * This process must be the only writer of the directory: the in-memory indexes (see
- * certificate-indexes.ts) are built at open and kept in step with the commits made here.
+ * This process must be the only writer of the directory: the in-memory projection (see
+ * certificate-projection.ts) is built at open and kept in step with the commits made here.
  */
 import { mkdir } from 'node:fs/promises'
 import { CertmqError } from '../../errors.js'
@@ -19,8 +19,6 @@ import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domai
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
 import { withClientConnected, withClientDisconnected } from './associated-clients.js'
-import { CertificateIndexes } from './certificate-indexes.js'
-import { CertificateCounters } from './certificate-counts.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
@@ -37,8 +35,6 @@ export class EmbeddedRegistryStore implements RegistryStore {
   readonly path: string
   private dbs: Databases | undefined
   private closing: Promise<void> | undefined
-  private readonly indexes = new CertificateIndexes()
-  private readonly counters = new CertificateCounters()
   private readonly projection = new CertificateProjection()
   private readonly clientWrites: Array<(dbs: Databases) => void> = []
   private clientFlushTimer: NodeJS.Timeout | undefined
@@ -60,21 +56,12 @@ export class EmbeddedRegistryStore implements RegistryStore {
     let dbs: Databases | undefined
     try {
       dbs = openDatabases(this.path)
-      // one pass, no array of every record (at 100k certificates that array alone is ~300 MB of
-      // heap); the indexes take the projection's compact copies of the ids, not lmdb's strings
+      // one pass, no array of every record (at 100k certificates that array alone is ~300 MB of heap)
       const certs = dbs.certs
-      const counters = this.counters
-      counters.clear()
       this.projection.rebuild((function * () {
-        for (const { value } of certs.getRange()) {
-          counters.add(value)
-          yield value
-        }
+        for (const { value } of certs.getRange()) yield value
       })())
-      this.indexes.rebuild(this.projection.summaries())
     } catch (err) {
-      this.indexes.clear()
-      this.counters.clear()
       this.projection.clear()
       await dbs?.root.close().catch(() => {})
       release()
@@ -92,8 +79,6 @@ export class EmbeddedRegistryStore implements RegistryStore {
     }
     this.flushClientWrites()
     this.dbs = undefined
-    this.indexes.clear()
-    this.counters.clear()
     this.projection.clear()
     const release = this.releaseLock
     this.closing = dbs.root.close()
@@ -191,7 +176,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (ca === undefined) throw caErrors.notFound(id)
       if (ca.builtin) throw caErrors.builtin(id)
       const under: CertificateRecord[] = []
-      for (const certId of this.indexes.idsOfCa(id)) {
+      for (const certId of this.projection.idsOfCa(id)) {
         const cert = certs.get(certId)
         if (cert !== undefined) under.push(cert)
       }
@@ -206,10 +191,6 @@ export class EmbeddedRegistryStore implements RegistryStore {
       crls.removeSync(id)
       return { ca, removed: under }
     })
-    for (const cert of removed) {
-      this.indexes.remove(cert)
-      this.counters.remove(cert)
-    }
     this.projection.removeAll(removed.map((cert) => cert.id))
     return ca
   }
@@ -224,7 +205,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (existing !== undefined) throw certErrors.duplicate(record.id, existing.status)
       if (!cas.doesExist(record.caId)) throw certErrors.caNotFound(record.id, record.caId)
       if (record.clientId !== null) {
-        const holderId = this.indexes.idOfClientId(record.clientId)
+        const holderId = this.projection.idOfClientId(record.clientId)
         const holder = holderId === undefined ? undefined : certs.get(holderId)
         if (holder !== undefined && holder.clientId === record.clientId) {
           throw certErrors.clientIdTaken(record.id, record.clientId, holder.id)
@@ -236,8 +217,6 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (record.status === 'revoked') denied.putSync(record.id, { revokedAt: record.updatedAt })
       return saved
     })
-    this.indexes.add(saved)
-    this.counters.add(saved)
     this.projection.put(saved)
     return saved
   }
@@ -252,7 +231,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
    */
   async listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>> {
     return this.read('list certificates', ({ certs }) => {
-      const page = this.projection.search(query, this.candidateIds(query))
+      const page = this.projection.search(query)
       const items: CertificateRecord[] = []
       for (const id of page.items) {
         const record = certs.get(id)
@@ -263,7 +242,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   }
 
   async transitionCertificate (id: string, allowedFrom: readonly CertStatus[], to: CertStatus, now: string):
-    Promise<CertificateRecord> {
+    Promise<{ record: CertificateRecord, from: CertStatus }> {
     const { current, updated } = this.write(`change the status of certificate ${shortId(id)}`, ({ certs, denied }) => {
       const current = certs.get(id)
       if (current === undefined) throw certErrors.notFound(id)
@@ -273,9 +252,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (to === 'revoked' && !denied.doesExist(id)) denied.putSync(id, { revokedAt: now })
       return { current, updated }
     })
-    this.counters.change(current, updated)
     this.projection.put(updated)
-    return updated
+    return { record: updated, from: current.status }
   }
 
   async deleteCertificate (id: string, allowedFrom: readonly CertStatus[]): Promise<CertificateRecord> {
@@ -288,15 +266,13 @@ export class EmbeddedRegistryStore implements RegistryStore {
       clients.removeSync(id)
       return current
     })
-    this.indexes.remove(removed)
-    this.counters.remove(removed)
     this.projection.remove(removed.id)
     return removed
   }
 
   async countCertificates (now: string, withinDays: readonly number[]): Promise<CertificateCounts> {
     this.handles('count certificates')
-    return this.counters.count(Date.parse(now), withinDays)
+    return this.projection.counts(Date.parse(now), withinDays)
   }
 
   async isDenied (id: string): Promise<boolean> {
@@ -367,16 +343,6 @@ export class EmbeddedRegistryStore implements RegistryStore {
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  /** Every id that can match when the query names an exact index (Client ID, CA); undefined otherwise. */
-  private candidateIds (query: CertificateQuery): Iterable<string> | undefined {
-    if (query.clientId !== undefined) {
-      const id = this.indexes.idOfClientId(query.clientId)
-      return id === undefined ? [] : [id]
-    }
-    if (query.caId !== undefined) return this.indexes.idsOfCa(query.caId)
-    return undefined
-  }
 
   private handles (operation: string): Databases {
     if (this.dbs === undefined) {
