@@ -55,18 +55,16 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
-      let chain: X509Certificate[] | undefined
-      const presented = (): X509Certificate[] => (chain ??= leaf === undefined ? [] : presentedChain(leaf))
       deps.connect.authenticate({
         leaf,
-        presented,
+        presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
         packetClientId: packet.clientId ?? '',
         clean: packet.clean !== false,
         servername
       }, fingerprint).then((outcome) => {
         if (outcome.ok) {
           const { record } = outcome
-          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, servername, chain: presented() })
+          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, viaSerial: record.viaSerial, servername })
           if (late !== undefined) {
             outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
           }

@@ -89,9 +89,10 @@ export class ConnectService {
       ca = trusted?.record
       verdict = decideCertificate(factsOfRecord(record, trusted, nowMs, request))
     } else {
-      const trusted = this.deps.trust.findCa(leaf, request.presented())
+      const found = this.deps.trust.findCa(leaf, request.presented())
+      const trusted = found?.ca
       ca = trusted?.record
-      const facts = inspectCertificate(leaf.raw)
+      const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
       verdict = decideCertificate({
         nowMs,
         ca,
@@ -99,7 +100,7 @@ export class ConnectService {
         usage: facts,
         notBeforeMs: Date.parse(facts.notBefore),
         notAfterMs: Date.parse(facts.notAfter),
-        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts, request.presented)) || await this.deps.store.isDenied(id),
+        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
         record: undefined
       })
       if (verdict.kind === 'register' && ca !== undefined) {
@@ -136,7 +137,7 @@ export class ConnectService {
    * A concurrent first connect of the same certificate (here or on another node) finds the
    * record the other one inserted.
    */
-  private async register (leaf: X509Certificate, facts: CertificateFacts, ca: CaRecord, status: CertificateRecord['status']):
+  private async register (leaf: X509Certificate, facts: CertificateFacts & { viaSerial?: string }, ca: CaRecord, status: CertificateRecord['status']):
     Promise<CertificateRecord | RejectReason> {
     const id = facts.fingerprint
     const inflight = this.registering.get(id)
@@ -191,7 +192,7 @@ function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefine
     notAfterMs: Date.parse(record.notAfter),
     // a revoked record is refused by its status; the deny list matters for unknown certificates.
     // The CRL matters for both: an operator's CRL does not change the record (PRODUCT §2)
-    denied: trusted !== undefined && TrustStore.onCrl(trusted, record, request.presented),
+    denied: trusted !== undefined && TrustStore.onCrl(trusted, record),
     record
   }
 }

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
 import { recheckSession } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import { findIssuerChain, isIssuedBy, nameKey, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
 import { formatSerial } from '../pki/inspect.js'
 import type { RegistryStore } from '../store/ports.js'
 
@@ -18,8 +18,8 @@ export interface SessionIdentity {
   issuer: string
   /** Normalized TLS server name; undefined when none was sent. */
   servername: string | undefined
-  /** The certificates the client sent after its leaf (intermediates), for a CRL that lists one. */
-  chain?: readonly X509Certificate[]
+  /** CertificateRecord.viaSerial: the intermediate the certificate chains through, if any. */
+  viaSerial?: string | undefined
 }
 
 export interface TrustedCa {
@@ -72,19 +72,15 @@ export class TrustStore {
 
   /**
    * Whether the CA's CRL revokes this certificate: its own serial (when `ca` issued it directly;
-   * serials are unique only per issuer), or a certificate the client sent after its leaf that `ca`
-   * issued, so every device under a revoked intermediate is revoked with it. Costs nothing for a
-   * CA without a CRL; the chain is asked for only then, and a signature is checked only for a
-   * listed intermediate serial.
+   * serials are unique only per issuer), or the serial of the intermediate it chains through
+   * (recorded at registration), so every device under a revoked intermediate is revoked with it
+   * whether or not it sends the intermediate again.
    */
-  static onCrl (ca: TrustedCa, leaf: { serialNumber: string, issuer: string }, chain: () => readonly X509Certificate[]): boolean {
+  static onCrl (ca: TrustedCa, certificate: { serialNumber: string, issuer: string, viaSerial?: string | undefined }): boolean {
     if (ca.revoked.size === 0) return false
+    if (certificate.viaSerial !== undefined && ca.revoked.has(certificate.viaSerial)) return true
     // the issuer name is folded as the chain check folds it, so a spelling that chains also matches
-    if (ca.revoked.has(leaf.serialNumber) && (leaf.issuer === ca.record.subject || nameKey(leaf.issuer) === ca.subjectKey)) return true
-    for (const certificate of chain()) {
-      if (ca.revoked.has(formatSerial(certificate.serialNumber)) && certificate.ca && isIssuedBy(certificate, ca.certificate)) return true
-    }
-    return false
+    return ca.revoked.has(certificate.serialNumber) && (certificate.issuer === ca.record.subject || nameKey(certificate.issuer) === ca.subjectKey)
   }
 
   /**
@@ -95,7 +91,7 @@ export class TrustStore {
   sessionVerdict (session: SessionIdentity): RejectReason | 'ca_deleted' | undefined {
     const ca = this.cas.get(session.caId)
     if (ca === undefined) return 'ca_deleted'
-    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session, () => session.chain ?? []))
+    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session))
   }
 
   /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */
@@ -123,10 +119,14 @@ export class TrustStore {
 
   /**
    * The registered CA (active or not) that `leaf` chains to, through the intermediates the
-   * client presented; undefined when none.
+   * client presented, with the serial of the intermediate directly under it (none when the CA
+   * issued the leaf); undefined when there is no such chain.
    */
-  findCa (leaf: X509Certificate, presented: X509Certificate[]): TrustedCa | undefined {
+  findCa (leaf: X509Certificate, presented: X509Certificate[]): { ca: TrustedCa, viaSerial: string | undefined } | undefined {
     const chain = findIssuerChain(leaf, presented, this.index)
-    return chain === undefined ? undefined : this.cas.get(chain.caId)
+    const ca = chain === undefined ? undefined : this.cas.get(chain.caId)
+    if (chain === undefined || ca === undefined) return undefined
+    const top = chain.intermediates.at(-1)
+    return { ca, viaSerial: top === undefined ? undefined : formatSerial(top.serialNumber) }
   }
 }

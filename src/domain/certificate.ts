@@ -44,6 +44,12 @@ export interface CertificateRecord extends CertificateFacts {
   clientId: string | null
   /** PEM of the certificate itself (public material). */
   certificatePem: string
+  /**
+   * Serial (as formatSerial writes it) of the intermediate directly under the CA that the
+   * certificate chained through when it was registered automatically; absent when the CA issued it.
+   * A CRL of the CA that lists this serial revokes the certificate too.
+   */
+  viaSerial?: string
   createdAt: string
   updatedAt: string
 }

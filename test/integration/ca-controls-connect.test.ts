@@ -226,7 +226,7 @@ describe('§2 CRLs at CONNECT', () => {
 })
 
 describe('§2 a root CA\'s CRL that lists an intermediate', () => {
-  it('drops and refuses every device under the revoked intermediate, known or new, and keeps devices directly under the root', async () => {
+  it('drops and refuses every device under the revoked intermediate, known or new, sent or not, and keeps devices directly under the root', async () => {
     const root = await pki.ca('crl-root', { cn: 'CRL Root CA' })
     const rootId = (await registerCa(root, 'auto')).id
     const intermediate = await pki.intermediate('crl-int', root, { cn: 'CRL Intermediate' })
@@ -253,6 +253,9 @@ describe('§2 a root CA\'s CRL that lists an intermediate', () => {
       expect(again.code).toBe(5)
       expect(lastRejection()?.reason).toBe('revoked')
     }
+    // a registered device cannot escape by leaving the intermediate out of its chain
+    expect(await codeOf(known, null)).toBe(5)
+    expect(lastRejection()?.reason).toBe('revoked')
     expect((await certmq.api<{ total: number }>('GET', '/api/v1/certificates?commonName=crl-int-fresh')).body.total).toBe(0)
     expect(await codeOf(direct, null)).toBe(0)
   })
