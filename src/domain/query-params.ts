@@ -19,7 +19,8 @@ const INSTANT_FILTERS = ['notBeforeFrom', 'notBeforeTo', 'notAfterFrom', 'notAft
 /** ISO 8601 date-time with seconds optional, fraction optional, and a zone (Z or ±hh:mm) required. */
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i
 
-function invalid (field: string, message: string, details: Record<string, unknown> = {}): CertmqError {
+/** VALIDATION_FAILED naming a query-string parameter, as every query-string error of the API is. */
+export function invalid (field: string, message: string, details: Record<string, unknown> = {}): CertmqError {
   return new CertmqError('VALIDATION_FAILED', `querystring/${field}: ${message}`, { location: 'querystring', field, ...details })
 }
 
@@ -51,17 +52,24 @@ export function parseInstant (field: string, text: string): string {
   return new Date(ms).toISOString()
 }
 
-function parseStatuses (value: SearchParams[string]): CertStatus[] | undefined {
+/**
+ * Names from `a,b` and repeated parameters alike, deduplicated; one not in `allowed` is a 400
+ * naming `field` (`noun` says what a name is: "certificate status", "event type").
+ */
+export function parseNameList<T extends string> (field: string, value: SearchParams[string], allowed: readonly T[], noun: string): T[] | undefined {
   if (value === undefined) return undefined
   const texts = Array.isArray(value) ? value : [String(value)]
   const names = [...new Set(texts.flatMap((text) => text.split(',')).map((name) => name.trim()).filter((name) => name !== ''))]
   for (const name of names) {
-    if (!(CERT_STATUSES as readonly string[]).includes(name)) {
-      throw invalid('status', `"${name}" is not a certificate status (allowed: ${CERT_STATUSES.join(', ')})`,
-        { allowedValues: [...CERT_STATUSES] })
+    if (!(allowed as readonly string[]).includes(name)) {
+      throw invalid(field, `"${name}" is not ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} (allowed: ${allowed.join(', ')})`, { allowedValues: [...allowed] })
     }
   }
-  return names.length === 0 ? undefined : names as CertStatus[]
+  return names.length === 0 ? undefined : names as T[]
+}
+
+function parseStatuses (value: SearchParams[string]): CertStatus[] | undefined {
+  return parseNameList('status', value, CERT_STATUSES, 'certificate status')
 }
 
 function oneOf<T extends string> (field: string, text: string | undefined, allowed: readonly T[]): T | undefined {

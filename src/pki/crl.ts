@@ -86,7 +86,8 @@ function checkScope (crl: x509.X509Crl, where: string): void {
       } catch (err) {
         throw new CertmqError('CRL_INVALID', `${where}: unreadable issuing distribution point extension`, { where }, { cause: err })
       }
-      if (idp.onlySomeReasons !== undefined || idp.indirectCRL || idp.onlyContainsCACerts || idp.onlyContainsAttributeCerts) {
+      // end-entity-only too: it would drop the intermediates an earlier complete CRL listed
+      if (idp.onlySomeReasons !== undefined || idp.indirectCRL || idp.onlyContainsCACerts || idp.onlyContainsUserCerts || idp.onlyContainsAttributeCerts) {
         throw new CertmqError('CRL_INVALID', `${where}: the CRL covers only part of the CA's certificates (issuing distribution point); import a complete CRL`, { where })
       }
       continue

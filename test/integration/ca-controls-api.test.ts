@@ -347,9 +347,17 @@ describe('§2 CRL import: algorithms and scope', () => {
     expect((await store.getCrl(rsaCaId))?.serials).toHaveLength(1)
   })
 
-  it('accepts a CRL whose issuing distribution point covers end-entity certificates only', async () => {
+  it('refuses a CRL whose issuing distribution point covers end-entity certificates only: it would readmit revoked intermediates', async () => {
     const userOnly = await pki.crl('crl-only-user', rsaCa, { extensions: ['issuingDistributionPoint = critical, @idp', '[idp]', 'onlyuser = TRUE'] })
-    const res = await call<CrlBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: userOnly.pem })
+    const res = await call<ErrorBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: userOnly.pem })
+    expect(res.status, JSON.stringify(res.body)).toBe(400)
+    expect(res.body.error).toMatchObject({ code: 'CRL_INVALID' })
+    expect((await store.getCrl(rsaCaId))?.serials).toHaveLength(1)
+  })
+
+  it('accepts a complete CRL that names its distribution point', async () => {
+    const named = await pki.crl('crl-named-dp', rsaCa, { extensions: ['issuingDistributionPoint = critical, @idp', '[idp]', 'fullname = URI:http://crl.example/root.crl'] })
+    const res = await call<CrlBody>('POST', `/api/v1/cas/${rsaCaId}/crl`, { crlPem: named.pem })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     expect(res.body.revokedCount).toBe(0)
   })

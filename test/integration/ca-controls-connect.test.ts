@@ -194,6 +194,9 @@ describe('§2 CRLs at CONNECT', () => {
     // the refusal is an event and a metric; the import before it is an event too
     const events = await certmq.api<{ items: Array<{ type: string, reason?: string }> }>('GET', `/api/v1/events?targetId=${caId}&type=ca.crl_imported,ca.crl_refused`)
     expect(events.body.items.map((e) => [e.type, e.reason ?? null])).toEqual([['ca.crl_refused', 'CRL_INVALID'], ['ca.crl_imported', null]])
+    // the reason filter takes the codes the log writes for CRL refusals
+    const refusals = await certmq.api<{ items: Array<{ type: string }> }>('GET', `/api/v1/events?targetId=${caId}&reason=CRL_INVALID`)
+    expect(refusals.body.items.map((e) => e.type)).toEqual(['ca.crl_refused'])
     const metrics = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
     expect(metrics).toContain(`certmq_crl_last_import_failed{ca_id="${caId}"} 1`)
     expect(metrics).toContain(`certmq_crl_stale{ca_id="${caId}"} 0`)

@@ -8,6 +8,7 @@ import type { CertificateQuery } from '../../domain/query.js'
 import { parseCertificateSearch } from '../../domain/query-params.js'
 import { normalizeId } from '../../registry/ca-service.js'
 import type { CertificateService } from '../../registry/certificate-service.js'
+import { dropEmptyQueryValues } from '../query-values.js'
 import { IdParams } from '../schemas/common.js'
 import { actorOf } from '../actor.js'
 import {
@@ -69,19 +70,6 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
     request.log.info({ event: `cert.${action}d`, fingerprint: cert.id, serial: cert.serialNumber, status: cert.status },
       `certificate ${cert.id} ${action}d`)
     return cert
-  }
-}
-
-/** An empty filter means "no filter", so a search form can send every field. */
-async function dropEmptyQueryValues (request: FastifyRequest): Promise<void> {
-  const query = request.query as Record<string, unknown>
-  for (const [key, value] of Object.entries(query)) {
-    if (value === '') delete query[key]
-    else if (Array.isArray(value)) {
-      const present = value.filter((item) => item !== '')
-      if (present.length === 0) delete query[key]
-      else query[key] = present
-    }
   }
 }
 

@@ -1,8 +1,9 @@
 /** GET /api/v1/events: the audit event log, newest first, with filters and cursor paging. */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { DEFAULT_EVENT_PAGE_SIZE, EVENT_TYPES, type EventPage, type EventQuery, type EventType } from '../../domain/event.js'
-import { CertmqError } from '../../errors.js'
+import type { FastifyInstance } from 'fastify'
+import { DEFAULT_EVENT_PAGE_SIZE, EVENT_TYPES, type EventPage, type EventQuery } from '../../domain/event.js'
+import { invalid, parseInstant, parseNameList } from '../../domain/query-params.js'
 import { normalizeId } from '../../registry/ca-service.js'
+import { dropEmptyQueryValues } from '../query-values.js'
 import { EventListBody, EventListQuery } from '../schemas/event.js'
 
 export interface EventRouteOptions {
@@ -16,29 +17,19 @@ export async function eventRoutes (app: FastifyInstance, { events }: EventRouteO
   }, async (request) => await events.query(toEventQuery(request.query)))
 }
 
-async function dropEmptyQueryValues (request: FastifyRequest): Promise<void> {
-  const query = request.query as Record<string, unknown>
-  for (const [key, value] of Object.entries(query)) {
-    if (value === '') delete query[key]
-    if (Array.isArray(value)) {
-      const kept = value.filter((item) => item !== '')
-      if (kept.length === 0) delete query[key]
-      else query[key] = kept
-    }
-  }
-}
-
 export function toEventQuery (query: EventListQuery): EventQuery {
   const result: EventQuery = { limit: query.limit ?? DEFAULT_EVENT_PAGE_SIZE }
-  if (query.type !== undefined) result.types = parseTypes(query.type)
+  const types = parseNameList('type', query.type, EVENT_TYPES, 'event type')
+  if (types !== undefined) result.types = types
   if (query.actor !== undefined) result.actor = query.actor
   if (query.targetId !== undefined) result.targetId = normalizeId(query.targetId)
   if (query.reason !== undefined) {
-    if (!/^[a-z][a-z0-9_]*$/.test(query.reason)) throw invalid('reason', `"${query.reason}" is not a reason code (lower snake case, e.g. revoked)`)
+    // connect reasons are lower snake case (revoked), CRL refusals error codes (CRL_STALE)
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(query.reason)) throw invalid('reason', `"${query.reason}" is not a reason code (e.g. revoked, CRL_STALE)`)
     result.reason = query.reason
   }
-  if (query.from !== undefined) result.from = parseInstant('from', query.from)
-  if (query.to !== undefined) result.to = parseInstant('to', query.to)
+  if (query.from !== undefined) result.from = parseInstantOrDate('from', query.from)
+  if (query.to !== undefined) result.to = parseInstantOrDate('to', query.to)
   if (result.from !== undefined && result.to !== undefined && result.from > result.to) {
     throw invalid('from', `${result.from} is after to (${result.to})`)
   }
@@ -46,26 +37,7 @@ export function toEventQuery (query: EventListQuery): EventQuery {
   return result
 }
 
-/** `a,b` and repeated parameters alike; an unknown name is a 400 naming `type`. */
-function parseTypes (values: readonly string[]): EventType[] {
-  const names = [...new Set(values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== ''))]
-  for (const name of names) {
-    if (!(EVENT_TYPES as readonly string[]).includes(name)) {
-      throw invalid('type', `"${name}" is not an event type (allowed: ${EVENT_TYPES.join(', ')})`, { allowedValues: [...EVENT_TYPES] })
-    }
-  }
-  return names as EventType[]
-}
-
-const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
-
-/** An ISO 8601 date or instant with a zone, as a normalised ISO instant. */
-function parseInstant (field: string, value: string): string {
-  const ms = ISO.test(value) ? Date.parse(value) : Number.NaN
-  if (Number.isNaN(ms)) throw invalid(field, `"${value}" is not an ISO 8601 date or instant with a time zone (e.g. 2026-01-31T12:00:00Z)`)
-  return new Date(ms).toISOString()
-}
-
-function invalid (field: string, why: string, extra: Record<string, unknown> = {}): CertmqError {
-  return new CertmqError('VALIDATION_FAILED', `querystring/${field}: ${why}`, { location: 'querystring', field, ...extra })
+/** An ISO 8601 instant with a zone, or a date alone meaning its midnight UTC. */
+function parseInstantOrDate (field: string, value: string): string {
+  return parseInstant(field, /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
 }
