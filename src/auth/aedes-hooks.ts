@@ -55,6 +55,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
+      let answered = false
       deps.connect.authenticate({
         leaf,
         presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
@@ -109,12 +110,14 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
           })
           if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
         }
+        answered = true
         callback(null, true)
-      }, (err: unknown) => {
+      }).catch((err: unknown) => {
+        // authenticate() answers every registry failure itself; this is a bug in the code above
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
+        if (answered) return
+        answered = true
         outcomes.set(client, { ok: false, reason: 'store_unavailable' })
-        deps.observer?.rejected('store_unavailable', (performance.now() - started) / 1000)
-        deps.events?.connectRejected({ reason: 'store_unavailable', fingerprint, remoteAddress: socket.remoteAddress, node: deps.nodeName })
         callback(null, true)
       })
     },

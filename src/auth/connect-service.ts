@@ -10,7 +10,7 @@ import type { CaRecord } from '../domain/ca.js'
 import type { CertificateFacts, CertificateRecord } from '../domain/certificate.js'
 import { decideCertificate, type ConnectFacts } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import type { RegistrationVerdict } from '../domain/connect/checks/registration.js'
+import { checkRegistration, type RegistrationVerdict } from '../domain/connect/checks/registration.js'
 import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
 import { derToPem } from '../pki/pem.js'
@@ -106,7 +106,8 @@ export class ConnectService {
       if (verdict.kind === 'register' && ca !== undefined) {
         const registered = await this.register(leaf, facts, ca, verdict.status)
         if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
-        verdict = decideCertificate(factsOfRecord(registered, trusted, nowMs, request))
+        // the certificate's own checks passed above; only the record's status is new
+        verdict = checkRegistration(registered, ca)
         if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
       }
     }

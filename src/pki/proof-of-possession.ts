@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { CertmqError } from '../errors.js'
+import { isIssuedBy } from './chain.js'
 import { inspectCertificate } from './inspect.js'
 import { parseCertificatePem } from './pem.js'
 
@@ -21,13 +22,7 @@ export function verifyPossession (caDer: Uint8Array, verificationPem: string, re
     fail('its subject CN is not the registration code (GET /api/v1/cas/registration-code)', { commonName: facts.commonName })
   }
   const ca = new X509Certificate(Buffer.from(caDer))
-  let signed = false
-  try {
-    signed = new X509Certificate(der).verify(ca.publicKey)
-  } catch {
-    signed = false
-  }
-  if (!signed) fail(`it is not signed by the key of the CA certificate (${ca.subject.replace(/\n/g, ', ')})`)
+  if (!isIssuedBy(new X509Certificate(der), ca)) fail(`it is not signed by the key of the CA certificate (${ca.subject.replace(/\n/g, ', ')})`)
   if (nowMs < Date.parse(facts.notBefore) || nowMs > Date.parse(facts.notAfter)) {
     fail(`it is outside its validity window (${facts.notBefore} to ${facts.notAfter})`, { notBefore: facts.notBefore, notAfter: facts.notAfter })
   }

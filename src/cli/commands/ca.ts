@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
+import { derToPem } from '../../pki/pem.js'
 import { CertmqError } from '../../errors.js'
 import type { CaBody, CaHostsBody, CaListBody, CrlBody } from '../../admin/schemas/ca.js'
 import type { CommandContext } from '../index.js'
@@ -169,7 +170,5 @@ async function readCrlFile (path: string): Promise<string> {
   } catch (err) {
     throw new CertmqError('VALIDATION_FAILED', `cannot read CRL file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path }, { cause: err })
   }
-  if (bytes.includes('-----BEGIN')) return bytes.toString('utf8')
-  const lines = bytes.toString('base64').match(/.{1,64}/g) ?? []
-  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`
+  return bytes.includes('-----BEGIN') ? bytes.toString('utf8') : derToPem(bytes, 'X509 CRL')
 }
