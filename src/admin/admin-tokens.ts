@@ -53,10 +53,6 @@ export class AdminTokens {
     }
     return found
   }
-
-  verifyToken (token: string): boolean {
-    return this.authenticate(token) !== undefined
-  }
 }
 
 function sha256 (text: string): Buffer {

@@ -4,10 +4,10 @@
  * `tokenSha256` and nothing downstream ever sees a token itself.
  */
 import { createHash } from 'node:crypto'
-import { ACTOR_DEVICE, ACTOR_SYSTEM } from '../domain/event.js'
+import { ACTOR_ADMIN, ACTOR_DEVICE, ACTOR_SYSTEM } from '../domain/event.js'
 
-/** The name admin.token (or the generated token) goes by. */
-export const BUILTIN_TOKEN_NAME = 'admin'
+/** The name admin.token (or the generated token) goes by: the actor of its changes in events. */
+export const BUILTIN_TOKEN_NAME = ACTOR_ADMIN
 
 // what an RFC 6750 bearer token may contain (admin/bearer-auth.ts accepts exactly this)
 const TOKEN_TEXT = /^[A-Za-z0-9\-._~+/]{16,}=*$/

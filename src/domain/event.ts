@@ -117,10 +117,9 @@ export class EventIdSequence {
    * even when the clock was stepped back or the last run borrowed milliseconds ahead.
    */
   resumeAfter (id: string): void {
-    const match = /^(\d+)-(\d+)$/.exec(id)
-    if (match === null) return
-    const ms = Number(match[1])
-    const sequence = Number(match[2])
+    const parsed = parseEventId(id)
+    if (parsed === undefined) return
+    const { ms, sequence } = parsed
     if (ms > this.lastMs || (ms === this.lastMs && sequence > this.sequence)) {
       this.lastMs = ms
       this.sequence = sequence

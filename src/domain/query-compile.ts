@@ -4,7 +4,7 @@
  * taking one page from summaries in result order.
  */
 import {
-  canonicalSerial, compareAscending, compareValues, MAX_EXPIRING_WITHIN_DAYS, MAX_PAGE_SIZE, searchFieldError, sortValueOf, DAY_MS,
+  canonicalSerial, commonNamePrefix, compareAscending, compareValues, MAX_EXPIRING_WITHIN_DAYS, MAX_PAGE_SIZE, searchFieldError, sortValueOf, DAY_MS,
   type CertificatePage, type CertificateQuery, type CertificateSummary, type MsRange, type OrderKey, type OrderPosition
 } from './query.js'
 import { decodeCursor, encodeCursor, queryHash } from './query-cursor.js'
@@ -29,10 +29,10 @@ export interface CompiledCertificateQuery {
   notAfter: MsRange
 }
 
-/** Throws VALIDATION_FAILED unless `limit` is an integer in 1..MAX_PAGE_SIZE. */
-export function checkLimit (limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw searchFieldError('limit', `must be an integer between 1 and ${MAX_PAGE_SIZE}, got ${limit}`, { limit })
+/** Throws VALIDATION_FAILED unless `limit` is an integer in 1..max (certificate and event pages alike). */
+export function checkLimit (limit: number, max = MAX_PAGE_SIZE): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw searchFieldError('limit', `must be an integer between 1 and ${max}, got ${limit}`, { limit })
   }
 }
 
@@ -83,7 +83,7 @@ function filterChecks (query: CertificateQuery, notAfter: MsRange): Array<(s: Ce
   const checks: Array<(s: CertificateSummary) => boolean> = []
   const { commonName, organizationalUnit, caId, clientId, source } = query
   if (commonName !== undefined) {
-    const prefix = commonName.endsWith('*') ? commonName.slice(0, -1) : undefined
+    const prefix = commonNamePrefix(commonName)
     checks.push(prefix === undefined ? (s) => s.commonName === commonName : (s) => s.commonName.startsWith(prefix))
   }
   if (organizationalUnit !== undefined) checks.push((s) => s.organizationalUnit === organizationalUnit)

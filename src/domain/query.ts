@@ -105,9 +105,9 @@ export function canonicalSerial (serial: string): string {
   return serial.replace(/[:\s]/g, '').toUpperCase().replace(/^0+(?=.)/, '')
 }
 
-/** Whether a `commonName` filter value matches (exact, or prefix with a trailing `*`). */
-export function matchesCommonName (filter: string, commonName: string): boolean {
-  return filter.endsWith('*') ? commonName.startsWith(filter.slice(0, -1)) : commonName === filter
+/** The prefix a `commonName` filter asks for (it ends with `*`), or undefined for an exact match. */
+export function commonNamePrefix (filter: string): string | undefined {
+  return filter.endsWith('*') ? filter.slice(0, -1) : undefined
 }
 
 /** The key a store orders by: a sort key, or the id alone. */

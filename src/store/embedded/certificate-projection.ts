@@ -13,7 +13,7 @@
  */
 import { CERT_STATUSES, type CertificateRecord, type CertStatus } from '../../domain/certificate.js'
 import {
-  compareAscending, DAY_MS, ORDER_KEYS, summarizeCertificate, type CertificatePage, type CertificateQuery, type CertificateSummary, type OrderKey
+  commonNamePrefix, compareAscending, DAY_MS, ORDER_KEYS, summarizeCertificate, type CertificatePage, type CertificateQuery, type CertificateSummary, type OrderKey
 } from '../../domain/query.js'
 import { compileCertificateQuery, takeSummaryPage, type CompiledCertificateQuery } from '../../domain/query-compile.js'
 import type { CertificateCounts } from '../ports.js'
@@ -162,7 +162,7 @@ export class CertificateProjection {
     const cn = query.commonName
     if (cn !== undefined && cn !== '*') {
       const order = this.order('commonName')
-      const prefix = cn.endsWith('*') ? cn.slice(0, -1) : undefined
+      const prefix = commonNamePrefix(cn)
       const from = this.boundary(order, (s) => s.commonName < (prefix ?? cn))
       const to = prefix === undefined
         ? this.boundary(order, (s) => s.commonName <= cn)

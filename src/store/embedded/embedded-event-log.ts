@@ -14,13 +14,14 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { CertmqError } from '../../errors.js'
-import { EventIdSequence, eventFilter, eventIdFloor, type AuditEvent, type EventPage, type EventQuery, type NewEvent } from '../../domain/event.js'
+import { EventIdSequence, eventFilter, eventIdFloor, MAX_EVENT_PAGE_SIZE, type AuditEvent, type EventPage, type EventQuery, type NewEvent } from '../../domain/event.js'
+import { checkLimit } from '../../domain/query-compile.js'
 import type { EventLog } from '../ports.js'
 import type { EventTable } from './databases.js'
-import { checkLimit, decodeEventCursor, encodeEventCursor, rangeOf, targetKey, targetRange, type IdRange } from './event-page.js'
+import { decodeEventCursor, encodeEventCursor, rangeOf, targetKey, targetRange, type IdRange } from './event-page.js'
 
 export interface EmbeddedEventLogOptions {
-  /** The environment's events table; throws STORE_UNAVAILABLE while the store is closed. */
+  /** The environment's events table; throws STORE_UNAVAILABLE while the store is closed (build the log after opening it). */
   table: () => EventTable
   now: () => Date
   /** How long appended events wait to be committed together. Default 200 ms. */
@@ -47,7 +48,6 @@ interface Queued {
 
 export class EmbeddedEventLog implements EventLog {
   private readonly ids = new EventIdSequence()
-  private resumed = false
   /** The newest id appended: what a flush called now must see committed. */
   private lastAppended: string | undefined
   private readonly queue = new Map<string, Queued>()
@@ -63,10 +63,12 @@ export class EmbeddedEventLog implements EventLog {
     this.flushMs = options.flushMs ?? 200
     this.scanBudget = options.scanBudget ?? 50_000
     this.maxQueued = options.maxQueued ?? 100_000
+    // ids go on after the newest stored one, so they never go backwards across a restart (clock
+    // stepped back, or milliseconds borrowed ahead by the last run); the store must be open
+    for (const key of options.table().events.getKeys({ reverse: true, limit: 1 })) this.ids.resumeAfter(key)
   }
 
   append (input: NewEvent): AuditEvent {
-    if (!this.resumed) this.resumeIds()
     const { id, ms } = this.ids.next(this.options.now().getTime())
     this.lastAppended = id
     const event: AuditEvent = { id, time: new Date(ms).toISOString(), ...input }
@@ -100,7 +102,7 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   async query (query: EventQuery): Promise<EventPage> {
-    checkLimit(query.limit)
+    checkLimit(query.limit, MAX_EVENT_PAGE_SIZE)
     const after = decodeEventCursor(query.cursor)
     await this.flush()
     const matches = eventFilter(query)
@@ -173,16 +175,6 @@ export class EmbeddedEventLog implements EventLog {
    * Up to `limit` [id, event] pairs, newest first, within `range`; through the target index when
    * the query names a target (an index entry whose event is gone yields undefined).
    */
-  /** Seeds the id sequence from the newest stored event, once, before the first append. */
-  private resumeIds (): void {
-    try {
-      for (const key of this.options.table().events.getKeys({ reverse: true, limit: 1 })) this.ids.resumeAfter(key)
-      this.resumed = true
-    } catch {
-      // the store is not open yet: try again on the next append
-    }
-  }
-
   private * readSlice (targetId: string | undefined, range: IdRange, limit: number): Generator<[string, AuditEvent | undefined]> {
     const { events, eventTargets } = this.options.table()
     if (targetId === undefined) {

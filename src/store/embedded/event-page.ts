@@ -4,7 +4,7 @@
  * `<target id>/<event id>`; target ids are SHA-256 fingerprints in hex, so never hold a `/`).
  */
 import { CertmqError } from '../../errors.js'
-import { eventIdFloor, MAX_EVENT_PAGE_SIZE, parseEventId, type EventQuery } from '../../domain/event.js'
+import { eventIdFloor, parseEventId, type EventQuery } from '../../domain/event.js'
 
 /** A reverse range in event-id space: ids below `start` (exclusive when asked), down to `end` (exclusive). */
 export interface IdRange {
@@ -57,9 +57,3 @@ export function decodeEventCursor (cursor: string | undefined): string | undefin
   return lastId
 }
 
-export function checkLimit (limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE_SIZE) {
-    throw new CertmqError('VALIDATION_FAILED', `querystring/limit: must be an integer between 1 and ${MAX_EVENT_PAGE_SIZE}, got ${limit}`,
-      { location: 'querystring', field: 'limit' })
-  }
-}
