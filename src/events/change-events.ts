@@ -1,106 +1,69 @@
 /**
  * The events that record a registry change: which fields an operator sees for each. Pure; small
- * facts only, never a PEM.
+ * facts only, never a PEM. Every certificate event names the serial, CN and CA; every CA event
+ * the serial and subject; a status change its `from` (when known) and `to`.
  */
 import type { CaRecord } from '../domain/ca.js'
 import type { CertificateRecord } from '../domain/certificate.js'
-import type { EventType, NewEvent } from '../domain/event.js'
+import type { EventDetails, EventType, NewEvent } from '../domain/event.js'
 
-export function certificateRegistered (record: CertificateRecord, actor: string): NewEvent {
+function certificateEvent (type: EventType, record: CertificateRecord, actor: string, details: EventDetails): NewEvent {
   return {
-    type: 'certificate.registered',
+    type,
     actor,
     target: { kind: 'certificate', id: record.id },
-    details: {
-      serial: record.serialNumber,
-      commonName: record.commonName,
-      caId: record.caId,
-      clientId: record.clientId,
-      status: record.status,
-      source: record.source
-    }
+    details: { serial: record.serialNumber, commonName: record.commonName, caId: record.caId, ...details }
   }
+}
+
+function caEvent (type: EventType, record: CaRecord, actor: string, details: EventDetails, reason?: string): NewEvent {
+  return {
+    type,
+    actor,
+    target: { kind: 'ca', id: record.id },
+    ...(reason === undefined ? {} : { reason }),
+    details: { serial: record.serialNumber, subject: record.subject, ...details }
+  }
+}
+
+function statusChange (type: EventType, from: string | undefined, status: string): EventDetails {
+  return { ...(from === undefined ? {} : { from }), to: type.endsWith('.deleted') ? 'deleted' : status }
+}
+
+export function certificateRegistered (record: CertificateRecord, actor: string): NewEvent {
+  return certificateEvent('certificate.registered', record, actor, { clientId: record.clientId, status: record.status, source: record.source })
 }
 
 /** activate / deactivate / revoke / delete; `from` is the status before the change when known. */
-export function certificateChanged (type: Extract<EventType, `certificate.${string}`>, record: CertificateRecord,
-  from: string | undefined, actor: string): NewEvent {
-  return {
-    type,
-    actor,
-    target: { kind: 'certificate', id: record.id },
-    details: {
-      serial: record.serialNumber,
-      commonName: record.commonName,
-      caId: record.caId,
-      ...(from === undefined ? {} : { from }),
-      to: type === 'certificate.deleted' ? 'deleted' : record.status
-    }
-  }
+export function certificateChanged (type: Exclude<Extract<EventType, `certificate.${string}`>, 'certificate.registered'>,
+  record: CertificateRecord, from: string | undefined, actor: string): NewEvent {
+  return certificateEvent(type, record, actor, statusChange(type, from, record.status))
 }
 
 export function caRegistered (record: CaRecord, actor: string): NewEvent {
-  return {
-    type: 'ca.registered',
-    actor,
-    target: { kind: 'ca', id: record.id },
-    details: {
-      serial: record.serialNumber,
-      subject: record.subject,
-      registrationMode: record.registrationMode,
-      autoActivate: record.autoActivate,
-      builtin: record.builtin
-    }
-  }
+  return caEvent('ca.registered', record, actor, {
+    registrationMode: record.registrationMode, autoActivate: record.autoActivate, builtin: record.builtin
+  })
 }
 
 /** activate / deactivate / delete; `from` is the status before the change when known. */
-export function caChanged (type: Extract<EventType, `ca.${string}`>, record: CaRecord, from: string | undefined, actor: string): NewEvent {
-  return {
-    type,
-    actor,
-    target: { kind: 'ca', id: record.id },
-    details: {
-      serial: record.serialNumber,
-      subject: record.subject,
-      ...(from === undefined ? {} : { from }),
-      to: type === 'ca.deleted' ? 'deleted' : record.status
-    }
-  }
+export function caChanged (type: 'ca.activated' | 'ca.deactivated' | 'ca.deleted', record: CaRecord, from: string | undefined, actor: string): NewEvent {
+  return caEvent(type, record, actor, statusChange(type, from, record.status))
 }
 
-/** A CA's SNI host binding replaced; `hosts` is the new binding, comma-separated ('' = unbound). */
+/** A CA's SNI host binding replaced: `from` and `to` as comma-separated host lists ('' = unbound). */
 export function caHostsChanged (record: CaRecord, previous: readonly string[], actor: string): NewEvent {
-  return {
-    type: 'ca.hosts_changed',
-    actor,
-    target: { kind: 'ca', id: record.id },
-    details: { subject: record.subject, from: previous.join(','), to: (record.hosts ?? []).join(',') }
-  }
+  return caEvent('ca.hosts_changed', record, actor, { from: previous.join(','), to: record.hosts.join(',') })
 }
 
 /** A CRL accepted for a CA (now in force). */
 export function caCrlImported (record: CaRecord, actor: string): NewEvent {
-  return {
-    type: 'ca.crl_imported',
-    actor,
-    target: { kind: 'ca', id: record.id },
-    details: {
-      subject: record.subject,
-      revokedCount: record.crl?.revokedCount ?? 0,
-      thisUpdate: record.crl?.thisUpdate ?? null,
-      nextUpdate: record.crl?.nextUpdate ?? null
-    }
-  }
+  return caEvent('ca.crl_imported', record, actor, {
+    revokedCount: record.crl?.revokedCount ?? 0, thisUpdate: record.crl?.thisUpdate ?? null, nextUpdate: record.crl?.nextUpdate ?? null
+  })
 }
 
 /** A CRL refused (stale, badly signed, unreadable): the CRL in force, if any, stays. */
 export function caCrlRefused (record: CaRecord, code: string, message: string, actor: string): NewEvent {
-  return {
-    type: 'ca.crl_refused',
-    actor,
-    target: { kind: 'ca', id: record.id },
-    reason: code,
-    details: { subject: record.subject, message: message.slice(0, 300), crlInForce: record.crl?.importedAt != null }
-  }
+  return caEvent('ca.crl_refused', record, actor, { message: message.slice(0, 300), crlInForce: record.crl?.importedAt != null }, code)
 }
