@@ -112,14 +112,15 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
 
+    const health = (): { mqtts: boolean, admin: boolean } => ({ mqtts: listener.isListening, admin: app.server.listening })
     const app = buildAdminApp({
       caService,
       certificateService,
       eventLog,
       auth: tokens,
-      health: () => ({ mqtts: listener.isListening, admin: app.server.listening }),
+      health,
       metrics: { source: metrics.registry, requireToken: config.metrics.requireToken },
-      ready: async () => ({ mqtts: listener.isListening, admin: app.server.listening, store: await storeAnswers(store) }),
+      ready: async () => ({ ...health(), store: await storeAnswers(store) }),
       logger: log
     })
     await app.listen({ host: config.admin.host, port: config.admin.port })

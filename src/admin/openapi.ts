@@ -33,13 +33,15 @@ function openApiOptions (version: string): FastifyDynamicSwaggerOptions {
       tags: [
         { name: 'cas', description: 'CA certificates (PRODUCT §2)' },
         { name: 'certificates', description: 'Device certificates (PRODUCT §3)' },
+        { name: 'events', description: 'The audit log of registry changes and refused connections' },
         { name: 'health', description: 'Probes and monitoring, no token' }
       ]
     },
     // every /api/v1 route needs the bearer token; the open ones (health, these docs) are outside it
     transform: ({ schema, url }) => {
       const open = !url.startsWith('/api/v1/') || url === OPENAPI_PATH || url.startsWith(DOCS_PATH)
-      const tag = /^\/api\/v1\/(cas|certificates|events)/.exec(url)?.[1] ?? 'health'
+      // the first path segment under /api/v1 names the group; everything else is a probe
+      const tag = open ? 'health' : (/^\/api\/v1\/([^/]+)/.exec(url)?.[1] ?? 'health')
       return {
         schema: { tags: [tag], ...schema, ...(open ? {} : { security: [{ bearerAuth: [] }] }) },
         url

@@ -125,14 +125,7 @@ export class AdminApiClient {
   }
 
   async listCertificates (search: CertificateSearch = {}): Promise<CertificateListBody> {
-    const query = new URLSearchParams()
-    for (const [key, value] of Object.entries(search)) {
-      if (value === undefined) continue
-      if (Array.isArray(value)) for (const item of value as readonly string[]) query.append(key, item)
-      else query.set(key, String(value))
-    }
-    const text = query.toString()
-    return await this.call('GET', `/certificates${text === '' ? '' : `?${text}`}`)
+    return await this.call('GET', withQuery('/certificates', search))
   }
 
   /**
@@ -168,13 +161,7 @@ export class AdminApiClient {
   }
 
   async listEvents (search: EventSearch = {}): Promise<EventListBody> {
-    const query = new URLSearchParams()
-    for (const [key, value] of Object.entries(search)) {
-      if (value === undefined) continue
-      for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item))
-    }
-    const text = query.toString()
-    return await this.call('GET', `/events${text === '' ? '' : `?${text}`}`)
+    return await this.call('GET', withQuery('/events', search))
   }
 
   /**
@@ -245,4 +232,15 @@ function networkReason (err: unknown): string {
     current = current.cause
   }
   return innermost
+}
+
+/** `path?a=1&b=x&b=y`: undefined values left out, a list as a repeated parameter. */
+function withQuery (path: string, search: object): string {
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(search) as Array<[string, unknown]>) {
+    if (value === undefined) continue
+    for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item))
+  }
+  const text = query.toString()
+  return text === '' ? path : `${path}?${text}`
 }

@@ -21,7 +21,7 @@ describe('OpenAPI', () => {
     expect(doc.openapi).toMatch(/^3\./)
     expect(doc.info.title).toBe('certmq admin API')
     expect(doc.components.securitySchemes).toHaveProperty('bearerAuth')
-    for (const path of ['/api/v1/cas', '/api/v1/cas/{id}', '/api/v1/certificates', '/api/v1/certificates/{id}', '/api/v1/certificates/{id}/revoke']) {
+    for (const path of ['/api/v1/cas', '/api/v1/cas/{id}', '/api/v1/certificates', '/api/v1/certificates/{id}', '/api/v1/certificates/{id}/revoke', '/api/v1/events']) {
       expect(doc.paths, path).toHaveProperty([path])
     }
     expect(doc.paths['/api/v1/certificates']!['post']!.security).toEqual([{ bearerAuth: [] }])

@@ -2,7 +2,8 @@
  * `certmq cert …`: register, search, show, activate, deactivate, revoke and delete device
  * certificates (PRODUCT §3).
  */
-import { InvalidArgumentError, Option, type Command } from 'commander'
+import { Option, type Command } from 'commander'
+import { collect, nonNegativeInt, positiveInt } from '../arguments.js'
 import type { CertificateBody, CertificateDetailsBody, CertificateListBody } from '../../admin/schemas/certificate.js'
 import { CERT_SOURCES } from '../../domain/certificate.js'
 import { CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_ORDERS } from '../../domain/query.js'
@@ -62,7 +63,7 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     .option('--serial <hex>', 'serial number')
     .option('--ou <name>', 'organizational unit')
     .addOption(new Option('--source <source>', 'how it was registered').choices(CERT_SOURCES))
-    .option('--expiring <days>', 'not expired and notAfter within <days> days from now', parseNonNegativeInteger)
+    .option('--expiring <days>', 'not expired and notAfter within <days> days from now', nonNegativeInt)
     .addOption(new Option('--expired', 'only certificates whose notAfter has passed').conflicts('notExpired'))
     .option('--not-expired', 'only certificates that have not expired')
     .option('--not-before-from <instant>', 'notBefore at or after, e.g. 2026-01-01T00:00:00Z')
@@ -71,7 +72,7 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     .option('--not-after-to <instant>', 'notAfter at or before')
     .addOption(new Option('--sort <key>', 'sort key (default: id)').choices(CERTIFICATE_SORT_KEYS))
     .addOption(new Option('--order <order>', 'sort direction (default asc)').choices(SORT_ORDERS))
-    .option('--limit <n>', `page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`, parsePositiveInteger)
+    .option('--limit <n>', `page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`, positiveInt)
     .option('--cursor <cursor>', 'continue after a previous page of the same search')
     .option('--all', `follow nextCursor and print every page (${MAX_PAGE_SIZE} a page unless --limit)`)
     .action(async (opts: ListOptions) => {
@@ -139,19 +140,8 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     })
 }
 
-function collect (value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
 
-function parseNonNegativeInteger (value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of days (0 or more)')
-  return Number(value)
-}
 
-function parsePositiveInteger (value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer')
-  return Number(value)
-}
 
 function renderCertificateList (body: CertificateListBody): string {
   if (body.total === 0) return 'no certificates match\n'

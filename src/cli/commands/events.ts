@@ -1,5 +1,7 @@
 /** `certmq events`: the audit event log, newest first (issue 4 item 4). */
 import { InvalidArgumentError, type Command } from 'commander'
+import { DEFAULT_EVENT_PAGE_SIZE, MAX_EVENT_PAGE_SIZE } from '../../domain/event.js'
+import { collect, positiveInt } from '../arguments.js'
 import type { EventBody, EventListBody } from '../../admin/schemas/event.js'
 import type { EventSearch } from '../api-client.js'
 import type { CommandContext } from '../index.js'
@@ -27,7 +29,7 @@ export function registerEventsCommand (program: Command, ctx: CommandContext): v
     .option('--actor <name>', 'who: an admin token name, device or system')
     .option('--target <id>', 'certificate or CA id (SHA-256 fingerprint)')
     .option('--reason <code>', 'reject reason, e.g. revoked or unknown_ca')
-    .option('--limit <n>', 'page size (default 100, at most 500)', parsePositiveInteger)
+    .option('--limit <n>', `page size (default ${DEFAULT_EVENT_PAGE_SIZE}, at most ${MAX_EVENT_PAGE_SIZE})`, positiveInt)
     .option('--cursor <cursor>', 'continue after a previous page')
     .action(async (opts: EventsOptions) => {
       const search: EventSearch = {
@@ -44,9 +46,6 @@ export function registerEventsCommand (program: Command, ctx: CommandContext): v
     })
 }
 
-function collect (value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
 
 /** `15m` → the instant 15 minutes before `nowMs`; anything else is passed on for the API to check. */
 export function parseWhen (value: string, nowMs: number): string {
@@ -56,10 +55,6 @@ export function parseWhen (value: string, nowMs: number): string {
   return value
 }
 
-function parsePositiveInteger (value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer')
-  return Number(value)
-}
 
 function renderEventList (body: EventListBody): string {
   const table = body.items.length === 0

@@ -4,7 +4,8 @@
  * broker and prints a summary (or one JSON result with --json). Progress goes to stderr on a
  * terminal.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander'
+import { Option, type Command } from 'commander'
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../arguments.js'
 import { CertmqError } from '../../errors.js'
 import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
 import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
@@ -188,15 +189,3 @@ export function renderSummary (s: SimulationSummary): string {
   return lines.join('\n') + '\n'
 }
 
-/** A commander argument parser for numbers that pass `check`, else a usage error saying `rule`. */
-function numberArgument (check: (n: number) => boolean, rule: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value)
-    if (value.trim() === '' || !check(n)) throw new InvalidArgumentError(rule)
-    return n
-  }
-}
-const positiveInt = numberArgument((n) => Number.isInteger(n) && n > 0, 'must be a whole number above 0')
-const nonNegativeInt = numberArgument((n) => Number.isInteger(n) && n >= 0, 'must be a whole number, 0 or more')
-const positiveNumber = numberArgument((n) => Number.isFinite(n) && n > 0, 'must be a number above 0')
-const nonNegativeNumber = numberArgument((n) => Number.isFinite(n) && n >= 0, 'must be a number, 0 or more')
