@@ -33,8 +33,8 @@ import { acquireProcessLock } from '../src/store/embedded/process-lock.js'
 import { LocalStatusBus } from '../src/store/local-status-bus.js'
 import { deviceCommonName, MAX_FLEET_SIZE } from '../src/simulator/fleet.js'
 import { TemplateIssuer } from '../src/simulator/template-issuer.js'
+import { DAY_MS } from '../src/domain/query.js'
 
-const DAY_MS = 86_400_000
 const OUS = ['trucks', 'buses', 'vans', 'cars'] as const
 const BUCKETS = 256
 const VALIDITY_DAYS = 730

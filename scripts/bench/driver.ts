@@ -3,12 +3,11 @@
  * own CPU per connection stays small next to the broker's. Each connection keeps its TLS
  * session for resumption.
  */
-import { createHash } from 'node:crypto'
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
 import mqttPacket from 'mqtt-packet'
 import { createCaCertificate, prepareIssuer } from '../../src/pki/certificate-authority.js'
 import { TemplateIssuer } from '../../src/simulator/template-issuer.js'
-import { parseCertificatePem } from '../../src/pki/pem.js'
+import { api } from './lib.js'
 
 export interface Device { cn: string, certPem: string, keyPem: string, fingerprint: string, context: SecureContext }
 export interface Fleet { ca: { certificatePem: string, privateKeyPem: string }, devices: Device[] }
@@ -28,12 +27,20 @@ export async function makeFleet (count: number, ou: string, prefix = 'SN'): Prom
         cn: cn(start + k),
         certPem: issued.certificatePem,
         keyPem: issued.privateKeyPem,
-        fingerprint: createHash('sha256').update(parseCertificatePem(issued.certificatePem, 'device').der).digest('hex'),
+        fingerprint: issued.fingerprint,
         context: createSecureContext({ cert: issued.certificatePem, key: issued.privateKeyPem })
       }
     })))
   }
   return { ca, devices }
+}
+
+/** Registers the fleet's CA (manual mode) and every device with a certmq, 20 API calls in flight. */
+export async function registerFleet (adminUrl: string, fleet: Fleet): Promise<void> {
+  const ca = await api(adminUrl, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
+  for (let i = 0; i < fleet.devices.length; i += 20) {
+    await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(adminUrl, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
+  }
 }
 
 export interface Connection {

@@ -17,8 +17,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { burst, type BurstResult } from './burst.js'
 import { connectRound, type ConnectRound } from './connect.js'
-import { makeFleet } from './driver.js'
-import { api, median, PIN, ROOT, spread } from './lib.js'
+import { makeFleet, registerFleet } from './driver.js'
+import { median, PIN, ROOT, spread } from './lib.js'
 import { idleMemory, type MemoryResult } from './memory.js'
 import { revocation, type RevocationResult } from './revocation.js'
 import { reconnectStorm, type StormResult } from './storm.js'
@@ -88,10 +88,7 @@ async function main (): Promise<void> {
   const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
   for (const target of certmqs) {
     log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)
-    const ca = await api(target.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
-    for (let i = 0; i < fleet.devices.length; i += 20) {
-      await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(target.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
-    }
+    await registerFleet(target.adminUrl!, fleet)
   }
   const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
   const targets: Target[] = [...certmqs, await startPlainAedes(tls)]

@@ -17,8 +17,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { closeAll, connectWave, makeFleet } from './driver.js'
-import { api, percentile, ROOT, rssBytes, sleep } from './lib.js'
+import { closeAll, connectWave, makeFleet, registerFleet } from './driver.js'
+import { percentile, ROOT, rssBytes, sleep } from './lib.js'
 import { startCertmq } from './targets.js'
 
 const { values: args } = parseArgs({
@@ -42,10 +42,7 @@ async function measure (dataDir: string, certificates: number): Promise<ScaleRes
     await sleep(1000)
     const rssMiB = (await rssBytes(certmq.pid)) / 1024 / 1024
     const fleet = await makeFleet(Number(args.devices), `scale-${certificates}`, 'SC')
-    const ca = await api(certmq.adminUrl!, 'POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'manual' })
-    for (let i = 0; i < fleet.devices.length; i += 20) {
-      await Promise.all(fleet.devices.slice(i, i + 20).map(async (d) => await api(certmq.adminUrl!, 'POST', '/api/v1/certificates', { caId: ca['id'], certificatePem: d.certPem })))
-    }
+    await registerFleet(certmq.adminUrl!, fleet)
     const pairs = fleet.devices.map((device) => ({ device, clientId: device.cn }))
     await closeAll((await connectWave(certmq.port, pairs.slice(0, 100), 20, Number(args.rate))).connections) // warm-up
     await sleep(500)

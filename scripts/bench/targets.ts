@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from 'node:net'
 import { freePort, hasCommand, pinned, ROOT, sleep, TOKEN } from './lib.js'
@@ -23,13 +23,12 @@ export interface Target {
 
 export const mosquittoInstalled = (): boolean => hasCommand('mosquitto', ['-h'])
 
-function track (child: ChildProcess, name: string): () => Promise<void> {
+function track (child: ChildProcess): () => Promise<void> {
   return async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => { child.once('exit', resolve) })
     child.kill('SIGTERM')
     await Promise.race([exited, sleep(5000).then(() => { child.kill('SIGKILL') })])
-    void name
   }
 }
 
@@ -74,7 +73,7 @@ export async function startCertmq (work: string, extraEnv: Record<string, string
     if (i > 300) throw new Error(`${name} did not become healthy`)
     await sleep(100)
   }
-  return { name, pid: child.pid!, port, adminUrl, stop: track(child, name) }
+  return { name, pid: child.pid!, port, adminUrl, stop: track(child) }
 }
 
 /** Server certificate and key files, and the CA files whose certificates clients present. */
@@ -93,13 +92,12 @@ export async function startPlainAedes (tls: TlsFiles): Promise<Target> {
     child.once('exit', (code) => { reject(new Error(`plain aedes exited with ${String(code)}`)) })
   })
   child.stdout!.resume()
-  return { name: 'plain aedes', pid: child.pid!, port, stop: track(child, 'plain aedes') }
+  return { name: 'plain aedes', pid: child.pid!, port, stop: track(child) }
 }
 
 export async function startMosquitto (work: string, tls: TlsFiles): Promise<Target> {
   const port = await freePort()
   const caFile = join(work, 'mosquitto-clients-ca.pem')
-  const { readFile } = await import('node:fs/promises')
   await writeFile(caFile, (await Promise.all(tls.clientCaFiles.map(async (f) => await readFile(f, 'utf8')))).join('\n'))
   const conf = join(work, 'mosquitto.conf')
   await writeFile(conf, [
@@ -121,5 +119,5 @@ export async function startMosquitto (work: string, tls: TlsFiles): Promise<Targ
   const [command, args] = pinned('mosquitto', ['-c', conf])
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] })
   await waitForPort(port, child, 'mosquitto')
-  return { name: 'mosquitto', pid: child.pid!, port, stop: track(child, 'mosquitto') }
+  return { name: 'mosquitto', pid: child.pid!, port, stop: track(child) }
 }
