@@ -1,6 +1,5 @@
 /** Runs the real `certmq` CLI as its own process (through tsx), as an operator would. */
 import { spawn } from 'node:child_process'
-import { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -23,9 +22,4 @@ export async function runCertmqCli (args: string[], adminUrl: string, token: str
     child.once('close', resolve)
   })
   return { code, stdout, stderr }
-}
-
-/** The registry id of a certificate: SHA-256 of its DER, lowercase hex. */
-export function fingerprintOf (pem: string): string {
-  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()
 }

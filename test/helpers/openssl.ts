@@ -150,15 +150,13 @@ export class OpenSslPki {
   /**
    * A CRL issued by `issuer` with `openssl ca -gencrl`, revoking `revoked` (certificates or raw
    * serials in hex). lastUpdate defaults to now, nextUpdate to 30 days later; pass dates in the
-   * past to make a stale CRL. Returns the PEM (`X509 CRL`) and the DER.
-   */
-  /**
-   * A CRL by `openssl ca -gencrl`. `md`: its digest (default sha256); `extensions`: lines of an
-   * openssl `crl_extensions` section, e.g. `2.5.29.27 = critical, DER:02:02:03:E8` (delta CRL).
+   * past to make a stale CRL. `md`: its digest (default sha256); `extensions`: lines of an openssl
+   * `crl_extensions` section, e.g. `2.5.29.27 = critical, DER:02:02:03:E8` (delta CRL). Returns
+   * the PEM (`X509 CRL`, at `path`) and the DER (also at `derPath`).
    */
   async crl (name: string, issuer: OpenSslCa,
     opts: { revoked?: Array<OpenSslCert | string>, lastUpdate?: Date, nextUpdate?: Date, md?: string, extensions?: string[] } = {}):
-    Promise<{ path: string, pem: string, der: Buffer }> {
+    Promise<{ path: string, derPath: string, pem: string, der: Buffer }> {
     const files = this.claim(name)
     await mkdir(files.caDir)
     const revokedAt = asn1Time(new Date(Date.now() - 3_600_000)).slice(2)
@@ -183,7 +181,7 @@ export class OpenSslPki {
       '-crl_lastupdate', asn1Time(lastUpdate), '-crl_nextupdate', asn1Time(nextUpdate), '-out', files.certPath)
     const derPath = `${files.certPath}.der`
     await this.openssl('crl', '-in', files.certPath, '-outform', 'DER', '-out', derPath)
-    return { path: files.certPath, pem: await readFile(files.certPath, 'utf8'), der: await readFile(derPath) }
+    return { path: files.certPath, derPath, pem: await readFile(files.certPath, 'utf8'), der: await readFile(derPath) }
   }
 
   async cleanup (): Promise<void> {
@@ -319,4 +317,9 @@ function randomSerial (): string {
 /** YYYYMMDDHHMMSSZ; OpenSSL writes UTCTime for years before 2050 as RFC 5280 requires. */
 function asn1Time (date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** The registry id of a certificate: SHA-256 of its DER, lowercase hex. */
+export function fingerprintOf (pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()
 }

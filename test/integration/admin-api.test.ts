@@ -16,8 +16,7 @@ import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registr
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import type { RegistryStore, StatusEvent } from '../../src/store/ports.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
-import { fingerprintOf } from '../helpers/cli.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 
 const TOKEN = 'admin-api-test-token-0123456789abcdef'
 

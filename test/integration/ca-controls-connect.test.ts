@@ -3,11 +3,10 @@
  * mqtt.js devices, openssl-made certificates and CRLs. The server certificate names
  * fleet-a.example and fleet-b.example, so devices verify the server whichever name they send.
  */
-import { X509Certificate } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
-import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 
@@ -141,7 +140,7 @@ describe('§2 SNI host binding at CONNECT', () => {
     const autoCa = await registerCa(auto, 'auto', ['fleet-a.example'])
     expect(autoCa.hosts).toEqual(['fleet-a.example'])
     const newcomer = await pki.leaf('sni-newcomer', auto, { cn: 'sni-newcomer' })
-    const id = new X509Certificate(newcomer.pem).fingerprint256.replace(/:/g, '').toLowerCase()
+    const id = fingerprintOf(newcomer.pem)
     expect(await codeOf(newcomer, 'fleet-b.example')).toBe(5)
     expect(lastRejection()?.reason).toBe('ca_host_mismatch')
     expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
@@ -214,7 +213,7 @@ describe('§2 CRLs at CONNECT', () => {
     expect(res.status, await res.clone().text()).toBe(200)
     expect(await codeOf(unknown, 'fleet-a.example')).toBe(5)
     expect(lastRejection()?.reason).toBe('revoked')
-    const id = new X509Certificate(unknown.pem).fingerprint256.replace(/:/g, '').toLowerCase()
+    const id = fingerprintOf(unknown.pem)
     expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
   })
 

@@ -4,7 +4,6 @@
  * `expiringWithinDays`, combined filters, totals, paging while the registry changes, refused
  * parameters, and the details view with its bounded associated clients.
  */
-import { X509Certificate } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,7 +18,7 @@ import { CertificateService } from '../../src/registry/certificate-service.js'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 
 const TOKEN = 'search-test-token-0123456789abcdef'
 const DAY = 86_400_000
@@ -85,7 +84,7 @@ beforeAll(async () => {
   })
   await app.ready()
   fleet = await pki.ca('search-fleet')
-  caId = new X509Certificate(fleet.pem).fingerprint256.replace(/:/g, '').toLowerCase()
+  caId = fingerprintOf(fleet.pem)
   expect((await call('POST', '/api/v1/cas', { certificatePem: fleet.pem, registrationMode: 'manual' })).status).toBe(201)
   certs['expiredBy1s'] = await register('FS000001', T0 - 1000)
   certs['atT0'] = await register('FS000002', T0)

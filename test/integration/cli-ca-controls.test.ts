@@ -3,7 +3,7 @@
  * possession, host binding, CRL import) as a real child process against an admin API on
  * 127.0.0.1 port 0, backed by real services over the embedded store.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,8 +17,8 @@ import { CertificateService } from '../../src/registry/certificate-service.js'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
-import { fingerprintOf, runCertmqCli, type CliRun } from '../helpers/cli.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { runCertmqCli, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 
@@ -102,9 +102,7 @@ describe('§2 certmq ca: CA controls from the CLI', () => {
     const id = fingerprintOf(ca.pem)
     const revoked = await pki.leaf('cli-revoked', ca, { cn: 'cli-revoked' })
     const crl = await pki.crl('cli-crl', ca, { revoked: [revoked] })
-    const derPath = `${crl.path}.der`
-    expect((await readFile(derPath)).equals(crl.der)).toBe(true)
-    const imported = await certmq(['ca', 'crl', 'import', id, derPath])
+    const imported = await certmq(['ca', 'crl', 'import', id, crl.derPath])
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.stdout).toMatch(/Revoked serials:\s+1\n/)
     const shown = await certmq(['ca', 'crl', 'show', id, '--pem'])

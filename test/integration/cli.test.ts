@@ -18,8 +18,8 @@ import { EmbeddedEventLog } from '../../src/store/embedded/embedded-event-log.js
 import { AuditTrail } from '../../src/events/audit-trail.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
-import { fingerprintOf, runCertmqCli, type CliRun } from '../helpers/cli.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { runCertmqCli, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 

@@ -120,7 +120,7 @@ describe('§2 SNI host binding and CRLs in the decision', () => {
     expect(decideCertificate(facts({ ca: bound, servername: 'x.example', notAfterMs: 0 }))).toEqual({ kind: 'reject', reason: 'ca_host_mismatch' })
     expect(decideCertificate(facts({ ca: { ...bound, status: 'inactive' }, servername: 'x.example' }))).toEqual({ kind: 'reject', reason: 'ca_inactive' })
   })
-  it('rejects a serial on the CA\'s CRL (denied) with revoked', () => {
+  it('treats a CRL hit (denied) as revoked, as the deny list is (which serials hit: test/unit/auth/crl-match.test.ts)', () => {
     expect(decideCertificate(facts({ denied: true }))).toEqual({ kind: 'reject', reason: 'revoked' })
   })
   it('rechecks a live session against its CA: status, binding, CRL', () => {
