@@ -23,11 +23,12 @@ function perCall (label: string, body: (i: number) => void): void {
   console.log(`${label.padEnd(34)} ${((performance.now() - started) * 1000 / N).toFixed(3)} µs per connect`)
 }
 
+const sample = makeCertificate(makeCa())
 for (let round = 1; round <= 3; round++) {
   console.log(`round ${round} (${N} iterations each)`)
   perCall('accepted', (i) => { connect.accepted(0.0003 + (i % 7) * 0.0001) })
-  perCall('rejected (2 reasons alternating)', (i) => { connect.rejected(i % 2 === 0 ? 'unregistered' : 'revoked', 0.0003) })
-  perCall('auto-registered + accepted', () => { registration.autoRegistered(); connect.accepted(0.002) })
+  perCall('rejected (2 reasons alternating)', (i) => { connect.rejected({ reason: i % 2 === 0 ? 'unregistered' : 'revoked' }, 0.0003) })
+  perCall('auto-registered + accepted', () => { registration.autoRegistered(sample); connect.accepted(0.002) })
 }
 
 // the store decorator on the one store call of a known certificate's CONNECT (getCertificate)

@@ -19,6 +19,7 @@ import { CertificateService } from './registry/certificate-service.js'
 import { TrustStore } from './auth/trust-store.js'
 import { ConnectService } from './auth/connect-service.js'
 import { createAuthHooks } from './auth/aedes-hooks.js'
+import { observeAll } from './auth/connect-observer.js'
 import { SessionRegistry } from './broker/sessions.js'
 import { closeBroker, createBroker } from './broker/broker.js'
 import { MqttsListener } from './broker/mqtts-listener.js'
@@ -94,8 +95,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     await trust.refresh()
     const sessions = new SessionRegistry(bus, trust, log.child({ module: 'broker' }))
     stack.push(() => { sessions.close() })
-    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: metrics.registration, events })
-    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer: metrics.connect, events })
+    // every CONNECT decision and automatic registration is told to the metrics and the event log
+    const observer = observeAll([metrics.connectObserver, events])
+    const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: observer })
+    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
     const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
     stack.push(async () => { await closeBroker(broker) })
     metrics.connect.countConnectionsWith(() => broker.connectedClients)

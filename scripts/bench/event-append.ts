@@ -11,6 +11,7 @@ import { AuditTrail } from '../../src/events/audit-trail.js'
 import { createLogger } from '../../src/log.js'
 import { EmbeddedEventLog } from '../../src/store/embedded/embedded-event-log.js'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { makeCa, makeCertificate } from '../../test/contract/registry-store-records.js'
 
 const N = 100_000
 const dir = await mkdtemp(join(tmpdir(), 'certmq-bench-events-'))
@@ -35,22 +36,20 @@ async function commit (label: string): Promise<void> {
   console.log(`${label.padEnd(58)} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`)
 }
 
-const attempt = (fingerprint: string): Parameters<AuditTrail['connectRejected']>[0] => ({
+const attempt = (fingerprint: string): Parameters<AuditTrail['rejected']>[0] => ({
   reason: 'revoked', fingerprint, serial: '1A2B3C', caId: 'c'.repeat(64), clientId: 'car-1', remoteAddress: '10.0.0.1', node: 'node-a'
 })
 
-perCall('refused connect, same device retrying (count bump)', () => { trail.connectRejected(attempt(fingerprints[0]!)) })
+perCall('refused connect, same device retrying (count bump)', () => { trail.rejected(attempt(fingerprints[0]!)) })
 await commit('  commit of that batch (1 event)')
-perCall('refused connect, a different device each time (new event)', (i) => { trail.connectRejected(attempt(fingerprints[i]!)) })
+perCall('refused connect, a different device each time (new event)', (i) => { trail.rejected(attempt(fingerprints[i]!)) })
 await commit(`  one explicit commit of that batch (${N} events; the timer takes 5,000 at a time)`)
+const registered = makeCertificate(makeCa(), { source: 'auto' })
 perCall('automatic registration event (append)', (i) => {
-  trail.recordDeviceEvent({
-    type: 'certificate.registered', actor: 'device', target: { kind: 'certificate', id: fingerprints[i]! },
-    details: { serial: '1A2B3C', commonName: `SN${i}`, caId: 'c'.repeat(64), clientId: null, status: 'active', source: 'auto' }
-  })
+  trail.autoRegistered({ ...registered, id: fingerprints[i]!, commonName: `SN${i}` })
 })
 await commit(`  one explicit commit of that batch (${N} events; the timer takes 5,000 at a time)`)
-for (let i = 0; i < 200; i++) trail.connectRejected(attempt(`x${i}`))
+for (let i = 0; i < 200; i++) trail.rejected(attempt(`x${i}`))
 await commit('  commit of a typical 200 ms batch (200 events)')
 console.log('accepted connect of a registered device: no event, nothing added')
 

@@ -15,7 +15,6 @@ import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
 import type { ConnectObserver } from './connect-observer.js'
-import type { AuditTrail } from '../events/audit-trail.js'
 
 export interface AuthHookDeps {
   connect: ConnectService
@@ -24,10 +23,8 @@ export interface AuthHookDeps {
   nodeName: string
   log: Logger
   now: () => Date
-  /** Told about every decision (metrics); must be cheap. */
+  /** Told about every decision (metrics, events); must be cheap. */
   observer?: ConnectObserver
-  /** Refused connections are recorded here, aggregated per device and reason (in memory). */
-  events?: AuditTrail
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
@@ -72,8 +69,6 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         }
         outcomes.set(client, outcome)
         const elapsedMs = performance.now() - started
-        if (outcome.ok) deps.observer?.accepted(elapsedMs / 1000)
-        else deps.observer?.rejected(outcome.reason, elapsedMs / 1000)
         const base = { remoteAddress: socket.remoteAddress, servername, node: deps.nodeName, ms: round(elapsedMs) }
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
@@ -87,6 +82,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             autoRegistered: outcome.autoRegistered,
             ...base
           }, 'connection accepted')
+          deps.observer?.accepted(elapsedMs / 1000)
         } else {
           if (fingerprint !== undefined) deps.sessions.untrack(client)
           log.info({
@@ -99,7 +95,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             clientId: packet.clientId,
             ...base
           }, 'connection rejected')
-          deps.events?.connectRejected({
+          deps.observer?.rejected({
             reason: outcome.reason,
             fingerprint: outcome.identity?.fingerprint ?? fingerprint,
             serial: outcome.identity?.serialNumber,
@@ -107,7 +103,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             clientId: packet.clientId,
             remoteAddress: socket.remoteAddress,
             node: deps.nodeName
-          })
+          }, elapsedMs / 1000)
           if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
         }
         answered = true

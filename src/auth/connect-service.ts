@@ -17,9 +17,6 @@ import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import { TrustStore, type TrustedCa } from './trust-store.js'
 import type { RegistrationObserver } from './connect-observer.js'
-import { ACTOR_DEVICE } from '../domain/event.js'
-import type { AuditTrail } from '../events/audit-trail.js'
-import { certificateRegistered } from '../events/change-events.js'
 
 export interface ConnectRequest {
   /** The client's leaf certificate; undefined when none was presented. */
@@ -48,10 +45,8 @@ export interface ConnectServiceDeps {
   limiter: RegistrationLimiter
   strictClientId: boolean
   now: () => Date
-  /** Told about automatic registrations and rate-limit refusals (metrics). */
+  /** Told about automatic registrations and rate-limit refusals (metrics, events). */
   registrations?: RegistrationObserver
-  /** Automatic registrations are recorded here (an in-memory push). */
-  events?: AuditTrail
 }
 
 export class ConnectService {
@@ -161,8 +156,7 @@ export class ConnectService {
           createdAt: now,
           updatedAt: now
         })
-        this.deps.registrations?.autoRegistered()
-        this.deps.events?.recordDeviceEvent(certificateRegistered(saved, ACTOR_DEVICE))
+        this.deps.registrations?.autoRegistered(saved)
         return saved
       } catch (err) {
         if (isCertmqError(err, 'CERT_REVOKED')) return 'revoked'

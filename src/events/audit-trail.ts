@@ -4,7 +4,10 @@
  * and the API answers only once that event is durable; device events (automatic registrations, refused connections) are
  * in-memory pushes committed with the next batch, so they add no disk flush to a CONNECT.
  */
-import type { NewEvent } from '../domain/event.js'
+import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
+import type { CertificateRecord } from '../domain/certificate.js'
+import { ACTOR_DEVICE, type NewEvent } from '../domain/event.js'
+import { certificateRegistered } from './change-events.js'
 import type { Logger } from '../log.js'
 import type { EventLog } from '../store/ports.js'
 import { RejectionAggregator, type RejectedConnect } from './rejection-aggregator.js'
@@ -17,7 +20,7 @@ export interface AuditTrailDeps {
   logger: Logger
 }
 
-export class AuditTrail {
+export class AuditTrail implements ConnectObserver, RegistrationObserver {
   private readonly rejections: RejectionAggregator
 
   constructor (private readonly deps: AuditTrailDeps) {
@@ -37,13 +40,17 @@ export class AuditTrail {
     }
   }
 
-  /** A change a device caused (automatic registration): queued, committed with the next batch. */
-  recordDeviceEvent (event: NewEvent): void {
-    this.deps.log.append(event)
+  /** An automatic registration, by the device: queued, committed with the next batch. */
+  autoRegistered (record: CertificateRecord): void {
+    this.deps.log.append(certificateRegistered(record, ACTOR_DEVICE))
   }
 
   /** A refused CONNECT, aggregated per device and reason (rejection-aggregator.ts). */
-  connectRejected (attempt: RejectedConnect): void {
-    this.rejections.record(attempt, this.deps.now().getTime())
+  rejected (refused: RejectedConnect): void {
+    this.rejections.record(refused, this.deps.now().getTime())
   }
+
+  /** Accepted connections and rate-limit refusals make no event of their own (the refusal does). */
+  accepted (): void {}
+  rateLimited (): void {}
 }

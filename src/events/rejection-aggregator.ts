@@ -7,17 +7,10 @@
  */
 import { ACTOR_DEVICE, type AuditEvent, type EventDetails } from '../domain/event.js'
 import type { EventLog } from '../store/ports.js'
+import type { RefusedConnect } from '../auth/connect-observer.js'
 
-export interface RejectedConnect {
-  reason: string
-  /** SHA-256 of the presented leaf; absent when the client sent no certificate. */
-  fingerprint?: string | undefined
-  serial?: string | undefined
-  caId?: string | undefined
-  clientId?: string | undefined
-  remoteAddress?: string | undefined
-  node?: string | undefined
-}
+/** A refused CONNECT as the CONNECT path reports it (auth/connect-observer.ts). */
+export type RejectedConnect = RefusedConnect
 
 const MAX_CLIENT_ID_CHARS = 256
 

@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { REJECT_REASONS, type RejectReason } from '../domain/connect/reasons.js'
-import type { ConnectObserver } from '../auth/connect-observer.js'
+import type { ConnectObserver, RefusedConnect } from '../auth/connect-observer.js'
 
 /** 0.1 ms … 1 s: a known certificate is decided in well under a millisecond, a new one takes a registration write. */
 export const DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
@@ -60,7 +60,7 @@ export class ConnectMetrics implements ConnectObserver {
     this.decision.observe(decisionSeconds)
   }
 
-  rejected (reason: RejectReason, decisionSeconds: number): void {
+  rejected ({ reason }: RefusedConnect, decisionSeconds: number): void {
     this.rejectedByReason.get(reason)?.inc()
     this.decision.observe(decisionSeconds)
   }

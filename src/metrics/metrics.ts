@@ -3,6 +3,7 @@
  * its parts to the CONNECT path, the store and the admin API (GET /metrics).
  */
 import type { Registry } from 'prom-client'
+import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
 import type { RegistryStore } from '../store/ports.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
 import { ConnectMetrics } from './connect-metrics.js'
@@ -18,6 +19,16 @@ export class CertmqMetrics {
 
   constructor (options: { autoRegistrationPerSecond: number }) {
     this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
+  }
+
+  /** What the CONNECT path reports to, for metrics: decisions and automatic registrations. */
+  get connectObserver (): ConnectObserver & RegistrationObserver {
+    return {
+      accepted: (seconds) => { this.connect.accepted(seconds) },
+      rejected: (refused, seconds) => { this.connect.rejected(refused, seconds) },
+      autoRegistered: (record) => { this.registration.autoRegistered(record) },
+      rateLimited: () => { this.registration.rateLimited() }
+    }
   }
 
   /** The store, timed per operation, with the certificate and CRL gauges reading from it. */

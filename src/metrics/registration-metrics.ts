@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { RegistrationObserver } from '../auth/connect-observer.js'
+import type { CertificateRecord } from '../domain/certificate.js'
 
 export class RegistrationMetrics implements RegistrationObserver {
   private readonly registered: Counter
@@ -27,7 +28,7 @@ export class RegistrationMetrics implements RegistrationObserver {
     }).set(maxPerSecond)
   }
 
-  autoRegistered (): void {
+  autoRegistered (_record: CertificateRecord): void {
     this.registered.inc()
   }
 

@@ -172,7 +172,7 @@ export class CaService {
    */
   async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<CaRecord> {
     const normalized = normalizeHosts(hosts)
-    const previous = (await this.get(id)).hosts ?? []
+    const previous = (await this.get(id)).hosts
     const ca = await this.deps.store.setCaHosts(normalizeId(id), normalized, this.deps.now().toISOString())
     await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
     await this.deps.events?.recordChange(caHostsChanged(ca, previous, actor))
@@ -207,7 +207,7 @@ export class CaService {
       if (isCertmqError(err, 'CRL_INVALID') || isCertmqError(err, 'CRL_STALE')) {
         // the refusal is the answer; failing to note it on the CA must not replace it
         await this.deps.store.recordCrlError(ca.id, { code: err.code, message: err.message, at: now.toISOString() }).catch(() => {})
-        await this.deps.events?.recordChange(caCrlRefused(ca, err.code, err.message, actor)).catch(() => {})
+        await this.deps.events?.recordChange(caCrlRefused(ca, err.code, err.message, actor))
       }
       throw err
     }

@@ -36,7 +36,8 @@ export async function caCrlRoutes (app: FastifyInstance, { caService }: CaCrlRou
     }
   }, async (request) => {
     const input = Buffer.isBuffer(request.body) ? request.body : request.body.crlPem
-    if (Buffer.isBuffer(input) ? input.length > MAX_CRL_BYTES : input.length > BODY_LIMIT) {
+    // a PEM body is bounded by bodyLimit already; DER is denser, so it gets its own bound
+    if (Buffer.isBuffer(input) && input.length > MAX_CRL_BYTES) {
       throw new CertmqError('VALIDATION_FAILED', `body: a CRL may have at most ${MAX_CRL_BYTES} bytes`, { location: 'body', limit: MAX_CRL_BYTES })
     }
     try {

@@ -3,8 +3,8 @@
 // no server name cannot match a bound CA.
 import type { RejectReason } from '../reasons.js'
 
-export function checkCaHost (hosts: readonly string[] | undefined, servername: string | undefined): RejectReason | undefined {
-  if (hosts === undefined || hosts.length === 0) return undefined
+export function checkCaHost (hosts: readonly string[], servername: string | undefined): RejectReason | undefined {
+  if (hosts.length === 0) return undefined
   if (servername === undefined || !hosts.includes(servername)) return 'ca_host_mismatch'
   return undefined
 }
