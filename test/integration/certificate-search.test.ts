@@ -4,21 +4,10 @@
  * `expiringWithinDays`, combined filters, totals, paging while the registry changes, refused
  * parameters, and the details view with its bounded associated clients.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildAdminApp } from '../../src/admin/app.js'
-import { AdminTokens } from '../../src/admin/admin-tokens.js'
 import { MAX_ASSOCIATED_CLIENTS } from '../../src/domain/certificate.js'
-import { createLogger } from '../../src/log.js'
-import { CaService } from '../../src/registry/ca-service.js'
-import { CertificateService } from '../../src/registry/certificate-service.js'
-import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
-import { LocalStatusBus } from '../../src/store/local-status-bus.js'
-import { LogSink } from '../helpers/log-sink.js'
-import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { startTestAdmin, type TestAdmin } from '../helpers/admin-app.js'
+import { fingerprintOf, type OpenSslCa, type OpenSslPki } from '../helpers/openssl.js'
 
 const TOKEN = 'search-test-token-0123456789abcdef'
 const DAY = 86_400_000
@@ -27,11 +16,8 @@ interface Cert { id: string; commonName: string; status: string; notAfter: strin
 interface Page { items: Cert[]; nextCursor: string | null; total: number }
 interface ErrorBody { error: { code: string; message: string; details: Record<string, unknown> } }
 
+let admin: TestAdmin
 let pki: OpenSslPki
-let dataDir: string
-let store: EmbeddedRegistryStore
-let bus: LocalStatusBus
-let app: FastifyInstance
 let fleet: OpenSslCa
 let caId: string
 /** What the server's clock says; the test moves it. */
@@ -42,10 +28,7 @@ const certs: Record<string, Cert> = {}
 let made = 0
 
 async function call<T> (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await app.inject({
-    method, url, headers: { authorization: `Bearer ${TOKEN}` }, ...(body === undefined ? {} : { payload: body as Record<string, unknown> })
-  })
-  return { status: res.statusCode, body: res.json<T>() }
+  return await admin.call<T>(method, url, body)
 }
 
 async function register (cn: string, notAfterMs: number, opts: { ou?: string; activate?: boolean } = {}): Promise<Cert> {
@@ -69,20 +52,8 @@ function names (page: Page): string[] {
 }
 
 beforeAll(async () => {
-  pki = await OpenSslPki.create()
-  dataDir = await mkdtemp(join(tmpdir(), 'certmq-search-'))
-  store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
-  await store.open()
-  bus = new LocalStatusBus()
-  const now = (): Date => new Date(clock)
-  app = buildAdminApp({
-    caService: new CaService({ store, bus, maxCas: 50, now }),
-    certificateService: new CertificateService({ store, bus, now }),
-    auth: await AdminTokens.load(store, TOKEN, now),
-    health: () => ({ mqtts: true, admin: true }),
-    logger: createLogger('info', new LogSink())
-  })
-  await app.ready()
+  admin = await startTestAdmin({ name: 'search', token: TOKEN, now: () => new Date(clock) })
+  pki = admin.pki
   fleet = await pki.ca('search-fleet')
   caId = fingerprintOf(fleet.pem)
   expect((await call('POST', '/api/v1/cas', { certificatePem: fleet.pem, registrationMode: 'manual' })).status).toBe(201)
@@ -95,11 +66,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await app?.close()
-  await store?.close()
-  await bus?.close()
-  await pki?.cleanup()
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  await admin?.close()
 })
 
 describe('PRODUCT §3 search: expired and expiring within N days at the server clock', () => {
@@ -198,9 +165,9 @@ describe('PRODUCT §3 certificate details', () => {
     const cert = certs['at30d'] as Cert
     for (let i = 0; i < MAX_ASSOCIATED_CLIENTS + 5; i++) {
       const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()
-      await store.recordClientConnected(cert.id, { clientId: `car-${i}`, connected: true, remoteAddress: `10.0.0.${i}`, node: 'node-a', connectedAt: at, lastSeenAt: at })
+      await admin.store.recordClientConnected(cert.id, { clientId: `car-${i}`, connected: true, remoteAddress: `10.0.0.${i}`, node: 'node-a', connectedAt: at, lastSeenAt: at })
     }
-    await store.recordClientDisconnected(cert.id, `car-${MAX_ASSOCIATED_CLIENTS + 4}`, 'node-a', '2026-01-02T00:00:00.000Z')
+    await admin.store.recordClientDisconnected(cert.id, `car-${MAX_ASSOCIATED_CLIENTS + 4}`, 'node-a', '2026-01-02T00:00:00.000Z')
     const res = await call<Cert & { associatedClients: Array<Record<string, unknown>> }>('GET', `/api/v1/certificates/${cert.id}`)
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({

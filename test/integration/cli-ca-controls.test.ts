@@ -3,30 +3,15 @@
  * possession, host binding, CRL import) as a real child process against an admin API on
  * 127.0.0.1 port 0, backed by real services over the embedded store.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildAdminApp } from '../../src/admin/app.js'
-import { AdminTokens } from '../../src/admin/admin-tokens.js'
-import { createLogger } from '../../src/log.js'
-import { CaService } from '../../src/registry/ca-service.js'
-import { CertificateService } from '../../src/registry/certificate-service.js'
-import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
-import { LocalStatusBus } from '../../src/store/local-status-bus.js'
-import { LogSink } from '../helpers/log-sink.js'
-import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { startTestAdmin, type TestAdmin } from '../helpers/admin-app.js'
+import { fingerprintOf, type OpenSslCa, type OpenSslPki } from '../helpers/openssl.js'
 import { runCertmqCli, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 
+let admin: TestAdmin
 let pki: OpenSslPki
-let dataDir: string
-let store: EmbeddedRegistryStore
-let bus: LocalStatusBus
-let app: FastifyInstance
 let adminUrl: string
 let ca: OpenSslCa
 
@@ -36,30 +21,14 @@ async function certmq (args: string[], env: Record<string, string> = {}): Promis
 }
 
 beforeAll(async () => {
-  pki = await OpenSslPki.create()
-  dataDir = await mkdtemp(join(tmpdir(), 'certmq-cli-ca-'))
-  store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
-  await store.open()
-  bus = new LocalStatusBus()
-  const now = (): Date => new Date()
-  app = buildAdminApp({
-    caService: new CaService({ store, bus, maxCas: 50, now }),
-    certificateService: new CertificateService({ store, bus, now }),
-    auth: await AdminTokens.load(store, TOKEN, now),
-    health: () => ({ mqtts: true, admin: true }),
-    logger: createLogger('info', new LogSink())
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  adminUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  admin = await startTestAdmin({ name: 'cli-ca', token: TOKEN })
+  pki = admin.pki
+  adminUrl = await admin.listen()
   ca = await pki.ca('cli-root', { cn: 'CLI Root CA' })
 })
 
 afterAll(async () => {
-  await app?.close()
-  await store?.close()
-  await bus?.close()
-  await pki?.cleanup()
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  await admin?.close()
 })
 
 describe('§2 certmq ca: CA controls from the CLI', () => {

@@ -2,33 +2,17 @@
  * The `certmq` CLI as a real child process (PRODUCT §5) against an admin API listening on
  * 127.0.0.1 port 0, backed by real services over the embedded store.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildAdminApp } from '../../src/admin/app.js'
-import { AdminTokens } from '../../src/admin/admin-tokens.js'
-import { createLogger } from '../../src/log.js'
-import { CaService } from '../../src/registry/ca-service.js'
-import { CertificateService } from '../../src/registry/certificate-service.js'
-import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
-import { EmbeddedEventLog } from '../../src/store/embedded/embedded-event-log.js'
-import { AuditTrail } from '../../src/events/audit-trail.js'
-import { LocalStatusBus } from '../../src/store/local-status-bus.js'
-import { LogSink } from '../helpers/log-sink.js'
-import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { startTestAdmin, type TestAdmin } from '../helpers/admin-app.js'
+import { fingerprintOf, type OpenSslCa, type OpenSslCert, type OpenSslPki } from '../helpers/openssl.js'
 import { runCertmqCli, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 
+let admin: TestAdmin
 let pki: OpenSslPki
-let dataDir: string
-let store: EmbeddedRegistryStore
-let eventLog: EmbeddedEventLog
-let bus: LocalStatusBus
-let app: FastifyInstance
 let adminUrl: string
 let ca: OpenSslCa
 let device: OpenSslCert
@@ -48,35 +32,15 @@ async function closedPort (): Promise<number> {
 }
 
 beforeAll(async () => {
-  pki = await OpenSslPki.create()
-  dataDir = await mkdtemp(join(tmpdir(), 'certmq-cli-'))
-  store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
-  await store.open()
-  bus = new LocalStatusBus()
-  const now = (): Date => new Date()
-  eventLog = new EmbeddedEventLog({ table: () => store.eventTable(), now })
-  const events = new AuditTrail({ log: eventLog, now, rejectionWindowMs: 60_000, logger: createLogger('silent', new LogSink()) })
-  app = buildAdminApp({
-    caService: new CaService({ store, bus, maxCas: 50, now, events }),
-    certificateService: new CertificateService({ store, bus, now, events }),
-    eventLog,
-    auth: await AdminTokens.load(store, TOKEN, now),
-    health: () => ({ mqtts: true, admin: true }),
-    logger: createLogger('info', new LogSink())
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  adminUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  admin = await startTestAdmin({ name: 'cli', token: TOKEN, events: true })
+  pki = admin.pki
+  adminUrl = await admin.listen()
   ca = await pki.ca('cli-root', { cn: 'CLI Root CA' })
   device = await pki.leaf('cli-dev1', ca, { cn: 'dev1' })
 })
 
 afterAll(async () => {
-  await app?.close()
-  await eventLog?.close()
-  await store?.close()
-  await bus?.close()
-  await pki?.cleanup()
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  await admin?.close()
 })
 
 describe('§5 certmq CLI against the admin API', () => {
@@ -118,7 +82,7 @@ describe('§5 certmq CLI against the admin API', () => {
   it('shows a certificate with its associated clients', async () => {
     const id = fingerprintOf(device.pem)
     const at = new Date().toISOString()
-    await store.recordClientConnected(id, { clientId: 'car-7', connected: true, remoteAddress: '10.1.2.3', node: 'node-a', connectedAt: at, lastSeenAt: at })
+    await admin.store.recordClientConnected(id, { clientId: 'car-7', connected: true, remoteAddress: '10.1.2.3', node: 'node-a', connectedAt: at, lastSeenAt: at })
     const run = await certmq(['cert', 'show', id])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/^Status:\s+active$/m)
@@ -150,7 +114,7 @@ describe('§5 certmq CLI against the admin API', () => {
   })
 
   it('exits 2 with a usage error naming the path when the PEM file does not exist', async () => {
-    const missing = join(dataDir, 'no-such.pem')
+    const missing = join(admin.dataDir, 'no-such.pem')
     const run = await certmq(['ca', 'register', missing, '--mode', 'manual'])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain(`cannot read PEM file ${missing}: no such file`)
@@ -190,12 +154,9 @@ describe('§5 certmq CLI against the admin API', () => {
     const made: Record<string, string> = {}
     for (const [cn, days, activate] of [['CL0001', 10, true], ['CL0002', 20, true], ['CL0003', 60, true], ['CL0004', 5, false]] as const) {
       const leaf = await pki.leaf(`cli-${cn}`, ca, { cn, ou: 'cli', notBefore: new Date(Date.now() - 60_000), notAfter: inDays(days) })
-      const res = await app.inject({
-        method: 'POST', url: '/api/v1/certificates', headers: { authorization: `Bearer ${TOKEN}` },
-        payload: { caId, certificatePem: leaf.pem, activate }
-      })
-      expect(res.statusCode, res.body).toBe(201)
-      made[cn] = res.json<{ id: string }>().id
+      const res = await admin.call<{ id: string }>('POST', '/api/v1/certificates', { caId, certificatePem: leaf.pem, activate })
+      expect(res.status, JSON.stringify(res.body)).toBe(201)
+      made[cn] = res.body.id
     }
 
     const table = await certmq(['cert', 'list', '--cn', 'CL*', '--status', 'active', '--expiring', '30', '--sort', 'notAfter', '--order', 'desc'])
