@@ -26,3 +26,24 @@ export function withClientDisconnected (list: readonly AssociatedClient[], clien
   if (index === -1) return undefined
   return list.map((entry, i) => (i === index ? { ...entry, connected: false, lastSeenAt: at } : entry))
 }
+
+/** One queued associated-client change: a connect, or a disconnect of (clientId, node) at `at`. */
+export type ClientChange = { client: AssociatedClient } | { disconnected: { clientId: string, node: string, at: string } }
+
+/**
+ * Applies queued changes, oldest first, to a certificate's stored list. A connect attaches only
+ * while the certificate exists (it may have been deleted since); a disconnect marks an entry that
+ * is there. Returns `list` itself when nothing changed, so the caller can skip the write.
+ */
+export function applyClientChanges (list: AssociatedClient[], changes: readonly ClientChange[], certificateExists: boolean): AssociatedClient[] {
+  let next = list
+  for (const change of changes) {
+    if ('client' in change) {
+      if (certificateExists) next = withClientConnected(next, change.client)
+    } else {
+      const { clientId, node, at } = change.disconnected
+      next = withClientDisconnected(next, clientId, node, at) ?? next
+    }
+  }
+  return next
+}

@@ -18,7 +18,7 @@ import type { AssociatedClient, CertificateRecord, CertStatus } from '../../doma
 import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
-import { withClientConnected, withClientDisconnected } from './associated-clients.js'
+import { applyClientChanges, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
@@ -28,15 +28,18 @@ export interface EmbeddedRegistryStoreOptions {
   path: string
 }
 
+/** The CONNECT path's read, named without building a string per call. */
+const READ_CERTIFICATE = 'read certificate %id'
+
 /** How long associated-client changes wait to be committed together. */
-const CLIENT_FLUSH_MS = 200
+const CLIENT_FLUSH_MS = 1000
 
 export class EmbeddedRegistryStore implements RegistryStore {
   readonly path: string
   private dbs: Databases | undefined
   private closing: Promise<void> | undefined
   private readonly projection = new CertificateProjection()
-  private readonly clientWrites: Array<(dbs: Databases) => void> = []
+  private readonly clientChanges = new Map<string, ClientChange[]>()
   private clientFlushTimer: NodeJS.Timeout | undefined
   private releaseLock: () => void = () => {}
 
@@ -222,7 +225,11 @@ export class EmbeddedRegistryStore implements RegistryStore {
   }
 
   async getCertificate (id: string): Promise<CertificateRecord | undefined> {
-    return this.read(`read certificate ${shortId(id)}`, ({ certs }) => certs.get(id))
+    return this.getCertificateNow(id)
+  }
+
+  getCertificateNow (id: string): CertificateRecord | undefined {
+    return this.read(READ_CERTIFICATE, ({ certs }) => certs.get(id), id)
   }
 
   /**
@@ -281,23 +288,17 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   // ---- associated clients ----------------------------------------------------------------
 
-  // Associated clients are written on every CONNECT. They are an audit trail, not acknowledged
-  // data, so they are batched: one commit (one fsync) per CLIENT_FLUSH_MS instead of one per
-  // connect, which would block the event loop on the hot path. Reads flush first.
+  // Associated clients change on every CONNECT and disconnect. They are an audit trail, not
+  // acknowledged data, so changes wait in memory, grouped by certificate, and are committed
+  // together every CLIENT_FLUSH_MS: one transaction for all of them, and one read and one write
+  // per certificate however often it connected meanwhile. Reads flush first.
 
   async recordClientConnected (id: string, client: AssociatedClient): Promise<void> {
-    this.queueClientWrite(({ certs, clients }) => {
-      // the certificate may have been deleted since the client connected: nothing to attach to
-      if (!certs.doesExist(id)) return
-      clients.putSync(id, withClientConnected(clients.get(id) ?? [], client))
-    })
+    this.queueClientChange(id, { client })
   }
 
   async recordClientDisconnected (id: string, clientId: string, node: string, at: string): Promise<void> {
-    this.queueClientWrite(({ clients }) => {
-      const next = withClientDisconnected(clients.get(id) ?? [], clientId, node, at)
-      if (next !== undefined) clients.putSync(id, next)
-    })
+    this.queueClientChange(id, { disconnected: { clientId, node, at } })
   }
 
   async getAssociatedClients (id: string): Promise<AssociatedClient[]> {
@@ -305,19 +306,28 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.read(`read the clients of certificate ${shortId(id)}`, ({ clients }) => clients.get(id) ?? [])
   }
 
-  private queueClientWrite (op: (dbs: Databases) => void): void {
+  private queueClientChange (id: string, change: ClientChange): void {
     this.handles('record an associated client')
-    this.clientWrites.push(op)
+    const queued = this.clientChanges.get(id)
+    if (queued === undefined) this.clientChanges.set(id, [change])
+    else queued.push(change)
     this.clientFlushTimer ??= setTimeout(() => { this.flushClientWrites() }, CLIENT_FLUSH_MS).unref()
   }
 
   private flushClientWrites (): void {
     if (this.clientFlushTimer !== undefined) clearTimeout(this.clientFlushTimer)
     this.clientFlushTimer = undefined
-    if (this.clientWrites.length === 0 || this.dbs === undefined) return
-    const ops = this.clientWrites.splice(0)
+    if (this.clientChanges.size === 0 || this.dbs === undefined) return
+    const batch = [...this.clientChanges]
+    this.clientChanges.clear()
     try {
-      this.write(`record ${ops.length} associated client changes`, (dbs) => { for (const op of ops) op(dbs) })
+      this.write(`record the associated clients of ${batch.length} certificates`, ({ certs, clients }) => {
+        for (const [id, changes] of batch) {
+          const stored = clients.get(id) ?? []
+          const next = applyClientChanges(stored, changes, certs.doesExist(id))
+          if (next !== stored) clients.putSync(id, next)
+        }
+      })
     } catch {
       // an audit-trail batch that cannot be written is dropped; the next one may succeed
     }
@@ -352,12 +362,14 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.dbs
   }
 
-  private read<T> (operation: string, body: (dbs: Databases) => T): T {
-    const dbs = this.handles(operation)
+  /** `operation` names what failed; with `id`, it is a template whose `%id` takes the short id (built only on failure). */
+  private read<T> (operation: string, body: (dbs: Databases) => T, id?: string): T {
+    const named = (): string => (id === undefined ? operation : operation.replace('%id', shortId(id)))
+    const dbs = this.dbs ?? this.handles(named())
     try {
       return body(dbs)
     } catch (err) {
-      throw this.failure(operation, err)
+      throw this.failure(named(), err)
     }
   }
 
