@@ -53,13 +53,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
       let answered = false
-      deps.connect.authenticate({
-        leaf,
-        presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
-        packetClientId: packet.clientId ?? '',
-        clean: packet.clean !== false,
-        servername
-      }, fingerprint).then((outcome) => {
+      const answer = (outcome: ConnectOutcome): void => {
         if (outcome.ok) {
           const { record } = outcome
           const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, viaSerial: record.viaSerial, servername })
@@ -108,14 +102,29 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         }
         answered = true
         callback(null, true)
-      }).catch((err: unknown) => {
+      }
+      const fail = (err: unknown): void => {
         // authenticate() answers every registry failure itself; this is a bug in the code above
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
         if (answered) return
         answered = true
         outcomes.set(client, { ok: false, reason: 'store_unavailable' })
         callback(null, true)
-      })
+      }
+      try {
+        const outcome = deps.connect.authenticate({
+          leaf,
+          presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
+          packetClientId: packet.clientId ?? '',
+          clean: packet.clean !== false,
+          servername
+        }, fingerprint)
+        // a registered certificate is usually decided at once: the CONNACK follows in this turn
+        if (outcome instanceof Promise) outcome.then(answer).catch(fail)
+        else answer(outcome)
+      } catch (err) {
+        fail(err)
+      }
     },
 
     authenticate (client, _username, _password, done) {

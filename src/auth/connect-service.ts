@@ -4,13 +4,13 @@
  * automatic registration the decision asks for (rate limited, deduplicated) and resolves the
  * client ID. Knows nothing of aedes or sockets: aedes-hooks.ts feeds it.
  */
-import { createHash, type X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import { CertmqError, isCertmqError } from '../errors.js'
 import type { CaRecord } from '../domain/ca.js'
 import type { CertificateFacts, CertificateRecord } from '../domain/certificate.js'
 import { decideCertificate, type ConnectFacts } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import { checkRegistration, type RegistrationVerdict } from '../domain/connect/checks/registration.js'
+import { checkRegistration } from '../domain/connect/checks/registration.js'
 import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
 import { derToPem } from '../pki/pem.js'
@@ -55,59 +55,83 @@ export class ConnectService {
 
   constructor (private readonly deps: ConnectServiceDeps) {}
 
-  /** The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. */
+  /**
+   * The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. OpenSSL's
+   * digest of the certificate it already holds: no copy of the DER and no hash object per CONNECT.
+   */
   static fingerprintOf (leaf: X509Certificate): string {
-    return createHash('sha256').update(leaf.raw).digest('hex')
+    return leaf.fingerprint256.replaceAll(':', '').toLowerCase()
   }
 
-  async authenticate (request: ConnectRequest, fingerprint?: string): Promise<ConnectOutcome> {
+  /**
+   * The decision for one CONNECT. A registered certificate is decided at once when the store can
+   * read without waiting (RegistryStore.getCertificateNow): the CONNACK then leaves in the same
+   * turn of the event loop that read the CONNECT, as it does without any certificate logic.
+   * Unknown certificates (chain walk, deny list, automatic registration) and stores that need a
+   * round trip answer with a promise.
+   */
+  authenticate (request: ConnectRequest, fingerprint?: string): ConnectOutcome | Promise<ConnectOutcome> {
     const { leaf } = request
     if (leaf === undefined) return { ok: false, reason: 'no_certificate' }
     const id = fingerprint ?? ConnectService.fingerprintOf(leaf)
+    const { store } = this.deps
+    if (store.getCertificateNow !== undefined) {
+      let record: CertificateRecord | undefined
+      try {
+        record = store.getCertificateNow(id)
+      } catch (err) {
+        return unavailable(id, err)
+      }
+      if (record !== undefined) return this.decideKnown(request, record)
+    }
+    return this.decideLater(request, leaf, id)
+  }
+
+  private async decideLater (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
     try {
       return await this.decide(request, leaf, id)
     } catch (err) {
-      // the registry could not be asked: server unavailable, the device retries
-      return { ok: false, reason: 'store_unavailable', identity: { fingerprint: id }, cause: err }
+      return unavailable(id, err)
     }
   }
 
   private async decide (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
     const record = await this.deps.store.getCertificate(id)
-    const nowMs = this.deps.now().getTime()
-    let verdict: RegistrationVerdict
-    let ca: CaRecord | undefined
-    if (record !== undefined) {
-      // known certificate: its chain was verified when it was registered, and the TLS
-      // handshake proved the device holds its key; the registered CA decides
-      const trusted = this.deps.trust.get(record.caId)
-      ca = trusted?.record
-      verdict = decideCertificate(factsOfRecord(record, trusted, nowMs, request))
-    } else {
-      const found = this.deps.trust.findCa(leaf, request.presented())
-      const trusted = found?.ca
-      ca = trusted?.record
-      const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
-      verdict = decideCertificate({
-        nowMs,
-        ca,
-        servername: request.servername,
-        usage: facts,
-        notBeforeMs: Date.parse(facts.notBefore),
-        notAfterMs: Date.parse(facts.notAfter),
-        denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
-        record: undefined
-      })
-      if (verdict.kind === 'register' && ca !== undefined) {
-        const registered = await this.register(leaf, facts, ca, verdict.status)
-        if (typeof registered === 'string') return this.reject(registered, id, leaf, ca)
-        // the certificate's own checks passed above; only the record's status is new
-        verdict = checkRegistration(registered, ca)
-        if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
-      }
+    if (record !== undefined) return this.decideKnown(request, record)
+    const found = this.deps.trust.findCa(leaf, request.presented())
+    const trusted = found?.ca
+    const ca = trusted?.record
+    const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
+    let verdict = decideCertificate({
+      nowMs: this.deps.now().getTime(),
+      ca,
+      servername: request.servername,
+      usage: facts,
+      notBeforeMs: Date.parse(facts.notBefore),
+      notAfterMs: Date.parse(facts.notAfter),
+      denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
+      record: undefined
+    })
+    if (verdict.kind === 'register' && ca !== undefined) {
+      const registered = await this.register(leaf, facts, ca, verdict.status)
+      if (typeof registered === 'string') return this.reject(registered, id, leaf.serialNumber, ca)
+      // the certificate's own checks passed above; only the record's status is new
+      verdict = checkRegistration(registered, ca)
+      if (verdict.kind === 'admit') return this.admit(request, verdict.record, true)
     }
     if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
-    return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', id, leaf, ca)
+    return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', id, leaf.serialNumber, ca)
+  }
+
+  /**
+   * A registered certificate: its chain was verified when it was registered, and the TLS
+   * handshake proved the device holds its key; the registered CA and the record decide.
+   */
+  private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome {
+    const trusted = this.deps.trust.get(record.caId)
+    const verdict = decideCertificate(factsOfRecord(record, trusted, this.deps.now().getTime(), request))
+    if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
+    return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', record.id, record.serialNumber, trusted?.record)
   }
 
   private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome {
@@ -124,8 +148,8 @@ export class ConnectService {
     return { ok: true, clientId: resolved.clientId, record, autoRegistered }
   }
 
-  private reject (reason: RejectReason, id: string, leaf: X509Certificate, ca: CaRecord | undefined): ConnectOutcome {
-    return { ok: false, reason, identity: { fingerprint: id, serialNumber: leaf.serialNumber, ...(ca === undefined ? {} : { caId: ca.id }) } }
+  private reject (reason: RejectReason, id: string, serialNumber: string, ca: CaRecord | undefined): ConnectOutcome {
+    return { ok: false, reason, identity: { fingerprint: id, serialNumber, ...(ca === undefined ? {} : { caId: ca.id }) } }
   }
 
   /**
@@ -175,6 +199,11 @@ export class ConnectService {
       this.registering.delete(id)
     }
   }
+}
+
+/** The registry could not be asked: server unavailable, the device retries. */
+function unavailable (id: string, cause: unknown): ConnectOutcome {
+  return { ok: false, reason: 'store_unavailable', identity: { fingerprint: id }, cause }
 }
 
 function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefined, nowMs: number, request: ConnectRequest): ConnectFacts {

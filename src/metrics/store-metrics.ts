@@ -9,10 +9,11 @@ import { Histogram, type Registry } from 'prom-client'
 export const STORE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
 /**
- * Methods that only queue in memory (associated clients are batched and committed by a timer):
- * timing them would measure nothing and cost a closure and a promise per CONNECT.
+ * Methods that only queue in memory (associated clients are batched and committed by a timer) or
+ * answer synchronously from local state on the CONNECT path: timing them would measure next to
+ * nothing and cost a closure and a promise per CONNECT.
  */
-const UNTIMED = new Set<PropertyKey>(['recordClientConnected', 'recordClientDisconnected'])
+const UNTIMED = new Set<PropertyKey>(['recordClientConnected', 'recordClientDisconnected', 'getCertificateNow'])
 
 export function instrumentStore<T extends object> (store: T, registry: Registry): T {
   const histogram = new Histogram({
@@ -26,9 +27,13 @@ export function instrumentStore<T extends object> (store: T, registry: Registry)
   return new Proxy(store, {
     get (target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function' || typeof property !== 'string' || UNTIMED.has(property)) return value
+      if (typeof value !== 'function' || typeof property !== 'string') return value
       let timed = wrapped.get(property)
-      if (timed === undefined) {
+      if (timed === undefined && UNTIMED.has(property)) {
+        // called on the store itself, so its own calls inside do not come through this trap
+        timed = (value as (...args: unknown[]) => unknown).bind(target)
+        wrapped.set(property, timed)
+      } else if (timed === undefined) {
         const child = histogram.labels(property)
         const method = value as (...args: unknown[]) => unknown
         timed = function (this: unknown, ...args: unknown[]): unknown {

@@ -57,6 +57,13 @@ export interface RegistryStore {
    */
   insertCertificate (record: CertificateRecord): Promise<CertificateRecord>
   getCertificate (id: string): Promise<CertificateRecord | undefined>
+  /**
+   * The same read, answered at once: for stores that hold the committed state locally (an
+   * embedded database, memory). The CONNECT path uses it to decide a known certificate in the
+   * same turn of the event loop that read the CONNECT packet; stores that need a round trip
+   * leave it out and the asynchronous read is used. Throws STORE_UNAVAILABLE like the rest.
+   */
+  getCertificateNow? (id: string): CertificateRecord | undefined
   listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>>
   /**
    * Compare-and-set of a certificate's status. Throws CERT_NOT_FOUND, or CERT_STATUS_CONFLICT

@@ -1,0 +1,108 @@
+/**
+ * ConnectService on a real embedded store: a registered certificate is decided synchronously
+ * (no promise, so the CONNACK can leave in the turn that read the CONNECT) and always from the
+ * committed state; unknown certificates and stores without a synchronous read answer later.
+ */
+import { createHash, X509Certificate } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import '../../src/pki/x509-setup.js'
+import { ConnectService, type ConnectOutcome } from '../../src/auth/connect-service.js'
+import { TrustStore } from '../../src/auth/trust-store.js'
+import { createCaCertificate, issueCertificate, type CertificateAndKey } from '../../src/pki/certificate-authority.js'
+import { CaService } from '../../src/registry/ca-service.js'
+import { CertificateService } from '../../src/registry/certificate-service.js'
+import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { LocalRegistrationLimiter } from '../../src/store/local-limiter.js'
+import { LocalStatusBus } from '../../src/store/local-status-bus.js'
+import type { RegistryStore } from '../../src/store/ports.js'
+
+let dir: string
+let store: EmbeddedRegistryStore
+let ca: CertificateAndKey
+let caId: string
+let certificates: CertificateService
+const bus = new LocalStatusBus()
+const now = (): Date => new Date()
+
+async function device (commonName: string, register: boolean): Promise<X509Certificate> {
+  const issued = await issueCertificate({
+    issuerCertificatePem: ca.certificatePem, issuerPrivateKeyPem: ca.privateKeyPem, subject: { commonName }, keyAlgorithm: 'EC-P256', validityDays: 30, purpose: 'client'
+  })
+  if (register) await certificates.register({ caId, certificatePem: issued.certificatePem })
+  return new X509Certificate(issued.certificatePem)
+}
+
+async function service (over: RegistryStore = store): Promise<ConnectService> {
+  const trust = new TrustStore(over)
+  await trust.refresh()
+  return new ConnectService({ store: over, trust, limiter: new LocalRegistrationLimiter(15), strictClientId: false, now })
+}
+
+const request = (leaf: X509Certificate): Parameters<ConnectService['authenticate']>[0] =>
+  ({ leaf, presented: () => [], packetClientId: '', clean: true })
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'certmq-connect-'))
+  store = new EmbeddedRegistryStore({ path: join(dir, 'registry') })
+  await store.open()
+  ca = await createCaCertificate({ commonName: 'Decision Test CA', validityDays: 30, keyAlgorithm: 'EC-P256' })
+  caId = (await new CaService({ store, bus, maxCas: 5, now }).register({ certificatePem: ca.certificatePem, registrationMode: 'manual' })).id
+  certificates = new CertificateService({ store, bus, now })
+})
+
+afterAll(async () => {
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('ConnectService.authenticate', () => {
+  it('keys certificates by the SHA-256 of their DER, lowercase hex', async () => {
+    const leaf = await device('fp-1', false)
+    expect(ConnectService.fingerprintOf(leaf)).toBe(createHash('sha256').update(leaf.raw).digest('hex'))
+  })
+
+  it('decides a registered certificate synchronously, from the committed state after each change', async () => {
+    const leaf = await device('sync-1', true)
+    const connect = await service()
+    const first = connect.authenticate(request(leaf))
+    expect(first).not.toBeInstanceOf(Promise)
+    expect(first).toMatchObject({ ok: true, clientId: 'sync-1', autoRegistered: false })
+
+    await certificates.transition(ConnectService.fingerprintOf(leaf), 'deactivate')
+    const second = connect.authenticate(request(leaf)) as ConnectOutcome
+    expect(second).not.toBeInstanceOf(Promise)
+    expect(second).toMatchObject({ ok: false, reason: 'inactive' })
+  })
+
+  it('answers later for an unknown certificate, and for a store without a synchronous read', async () => {
+    const connect = await service()
+    const unknown = connect.authenticate(request(await device('unknown-1', false)))
+    expect(unknown).toBeInstanceOf(Promise)
+    expect(await unknown).toMatchObject({ ok: false, reason: 'unregistered' })
+
+    const leaf = await device('async-1', true)
+    // the same store seen through a port that has no getCertificateNow (as a networked store would be)
+    const remote = new Proxy(store, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key, target)
+        if (key === 'getCertificateNow') return undefined
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+      }
+    })
+    const later = (await service(remote)).authenticate(request(leaf))
+    expect(later).toBeInstanceOf(Promise)
+    expect(await later).toMatchObject({ ok: true, clientId: 'async-1' })
+  })
+
+  it('turns a failing synchronous read into store_unavailable, not a throw', async () => {
+    const leaf = await device('closed-1', true)
+    const other = new EmbeddedRegistryStore({ path: join(dir, 'closed') })
+    await other.open()
+    const connect = await service(other)
+    await other.close()
+    expect(connect.authenticate(request(leaf))).toMatchObject({ ok: false, reason: 'store_unavailable' })
+  })
+})
