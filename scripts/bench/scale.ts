@@ -36,7 +36,8 @@ interface ScaleResult { certificates: number, startSeconds: number, rssMiB: numb
 async function measure (dataDir: string, certificates: number): Promise<ScaleResult> {
   const work = await mkdtemp(join(tmpdir(), 'certmq-scale-'))
   const started = performance.now()
-  const certmq = await startCertmq(work, { CERTMQ_DATA_DIR: dataDir })
+  // debug: the decision times come from the connect.accepted lines
+  const certmq = await startCertmq(work, { CERTMQ_DATA_DIR: dataDir, CERTMQ_LOG_LEVEL: 'debug' })
   const startSeconds = (performance.now() - started) / 1000
   try {
     await sleep(1000)

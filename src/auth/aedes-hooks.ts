@@ -67,7 +67,9 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
           if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId
-          log.info({
+          // debug: a fleet reconnecting would write a line per device; /metrics counts them and the
+          // certificate's associated clients record them. Refusals stay at info, with their reason
+          log.debug({
             event: 'connect.accepted',
             fingerprint: outcome.record.id,
             serial: outcome.record.serialNumber,

@@ -44,7 +44,8 @@ export async function startCertmq (env: Record<string, string> = {}, options: { 
     }
   })
   const logs = new LogSink()
-  const server = await startServer(config, { logger: createLogger('info', logs) })
+  // debug: tests read the connect.accepted lines
+  const server = await startServer(config, { logger: createLogger('debug', logs) })
   const serverCaPem = await readFile(server.caCertificatePath, 'utf8')
   const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${server.adminUrl}${path}`, {
