@@ -63,21 +63,23 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         }
         outcomes.set(client, outcome)
         const elapsedMs = performance.now() - started
-        const base = { remoteAddress: socket.remoteAddress, servername, node: deps.nodeName, ms: round(elapsedMs) }
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
           if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId
           // debug: a fleet reconnecting would write a line per device; /metrics counts them and the
-          // certificate's associated clients record them. Refusals stay at info, with their reason
-          log.debug({
-            event: 'connect.accepted',
-            fingerprint: outcome.record.id,
-            serial: outcome.record.serialNumber,
-            caId: outcome.record.caId,
-            clientId: outcome.clientId,
-            autoRegistered: outcome.autoRegistered,
-            ...base
-          }, 'connection accepted')
+          // certificate's associated clients record them. Refusals stay at info, with their reason.
+          // Guarded, so the line's object is not even built when debug is off
+          if (log.isLevelEnabled('debug')) {
+            log.debug({
+              event: 'connect.accepted',
+              fingerprint: outcome.record.id,
+              serial: outcome.record.serialNumber,
+              caId: outcome.record.caId,
+              clientId: outcome.clientId,
+              autoRegistered: outcome.autoRegistered,
+              ...where(socket, servername, deps.nodeName, elapsedMs)
+            }, 'connection accepted')
+          }
           deps.observer?.accepted(elapsedMs / 1000)
         } else {
           if (fingerprint !== undefined) deps.sessions.untrack(client)
@@ -89,7 +91,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             serial: outcome.identity?.serialNumber,
             caId: outcome.identity?.caId,
             clientId: packet.clientId,
-            ...base
+            ...where(socket, servername, deps.nodeName, elapsedMs)
           }, 'connection rejected')
           deps.observer?.rejected({
             reason: outcome.reason,
@@ -176,6 +178,12 @@ function presentedChain (leaf: X509Certificate): X509Certificate[] {
     issuer = issuer.issuerCertificate
   }
   return chain
+}
+
+/** The fields every decision line carries: where the device came from and how long the decision took. */
+function where (socket: TLSSocket, servername: string | undefined, node: string, elapsedMs: number):
+  { remoteAddress: string | undefined, servername: string | undefined, node: string, ms: number } {
+  return { remoteAddress: socket.remoteAddress, servername, node, ms: round(elapsedMs) }
 }
 
 function round (ms: number): number {
