@@ -10,7 +10,7 @@ import { CertmqError } from '../../errors.js'
 import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
 import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
 import { loadOrCreateFleet, type Fleet, type FleetDevice } from '../../simulator/fleet.js'
-import { runSimulation, type Progress } from '../../simulator/run.js'
+import type { Progress } from '../../simulator/run.js'
 import { CONNACK_NAMES, type SimulationSummary } from '../../simulator/stats.js'
 import { AdminApiError, type AdminApiClient } from '../api-client.js'
 import type { CommandContext } from '../index.js'
@@ -91,6 +91,8 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
       const devices = fleet.devices.slice(0, opts.devices)
       const monitor = opts.monitor ? fleet.devices[opts.devices] : undefined
       if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, monitor === undefined ? devices : [...devices, monitor], progress)
+      // loaded here: the MQTT client and the pacer stay out of every other command, `serve` included
+      const { runSimulation } = await import('../../simulator/run.js')
       const summary = await runSimulation({
         fleet,
         devices,
