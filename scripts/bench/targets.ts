@@ -79,8 +79,9 @@ export async function startCertmq (work: string, extraEnv: Record<string, string
 /** Server certificate and key files, and the CA files whose certificates clients present. */
 export interface TlsFiles { certFile: string, keyFile: string, clientCaFiles: string[] }
 
-export async function startPlainAedes (tls: TlsFiles): Promise<Target> {
-  const [command, args] = pinned(process.execPath, [join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
+/** `nodeArgs`: node flags for the plain Aedes process too (e.g. --cpu-prof, to compare profiles). */
+export async function startPlainAedes (tls: TlsFiles, nodeArgs: string[] = []): Promise<Target> {
+  const [command, args] = pinned(process.execPath, [...nodeArgs, join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = ''
