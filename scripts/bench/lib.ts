@@ -40,7 +40,13 @@ export function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
-export const median = (xs: number[]): number => percentile(xs, 50)
+/** The middle value; with an even count, the mean of the two middle values (not the lower one). */
+export function median (xs: number[]): number {
+  if (xs.length === 0) return Number.NaN
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
 
 /** "median (min–max)" of a measurement over repetitions. */
 export function spread (xs: number[], digits = 2): string {
