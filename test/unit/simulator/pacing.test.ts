@@ -31,8 +31,11 @@ describe('createPacer', () => {
   it('drops waiting jobs on stop and lets running ones finish', async () => {
     const pacer = createPacer(0, 1)
     const ran: number[] = []
-    const jobs = Array.from({ length: 4 }, (_, i) => pacer.run(async () => { await sleep(20); ran.push(i) }).catch(() => 'dropped'))
-    await sleep(5)
+    let firstStarted: () => void = () => {}
+    const started = new Promise<void>((resolve) => { firstStarted = resolve })
+    const jobs = Array.from({ length: 4 }, (_, i) => pacer.run(async () => { if (i === 0) firstStarted(); await sleep(20); ran.push(i) }).catch(() => 'dropped'))
+    // stop while the first job runs (a fixed sleep here failed on a busy machine: it had not started yet)
+    await started
     await pacer.stop()
     const results = await Promise.all(jobs)
     expect(ran).toEqual([0])
