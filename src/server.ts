@@ -191,7 +191,11 @@ async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certi
     return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile') }
   }
   const names = [...new Set(['localhost', nodeName, hostname(), ...config.mqtts.serverNames])]
-  return await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'])
+  const server = await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'])
+  // The chain as devices have always received it (OpenSSL found the built-in CA among the trusted
+  // CAs and sent it), now given explicitly: otherwise OpenSSL rebuilds and re-verifies the
+  // server's own chain on every handshake, about 2% of a connect's CPU
+  return { certificatePem: `${server.certificatePem.trimEnd()}\n${ca.certificatePem.trimEnd()}\n`, privateKeyPem: server.privateKeyPem }
 }
 
 function readTlsFile (path: string, key: string): string {

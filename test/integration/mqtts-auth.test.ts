@@ -1,6 +1,8 @@
 /**
  * PRODUCT §1 end to end: real TLS, openssl-made certificates, mqtt.js devices, the admin API.
  */
+import { execFile } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OpenSslPki, type OpenSslCa, type OpenSslLeaf } from '../helpers/openssl.js'
@@ -59,6 +61,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await certmq?.stop()
   await pki?.cleanup()
+})
+
+describe('the MQTTS listener', () => {
+  it('presents its certificate followed by the built-in CA, and nothing more', async () => {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${certmq.mqttsPort}`, '-servername', 'localhost', '-showcerts'],
+        { timeout: 10_000 }, (err, out) => { if (err !== null) reject(err); else resolve(out) })
+      child.stdin?.end() // s_client closes the connection at the end of its input
+    })
+    const sent = [...stdout.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]))
+    expect(sent.map((c) => c.subject)).toEqual(['CN=localhost', new X509Certificate(certmq.serverCaPem).subject])
+    expect(sent[0]!.checkIssued(sent[1]!)).toBe(true)
+  })
 })
 
 describe('§1.1–1.3 the CONNECT decision', () => {
