@@ -75,6 +75,12 @@ describe('ConnectService.authenticate', () => {
     const second = connect.authenticate(request(leaf)) as ConnectOutcome
     expect(second).not.toBeInstanceOf(Promise)
     expect(second).toMatchObject({ ok: false, reason: 'inactive' })
+
+    // deleted: no longer known, so decided later (chain, deny list) and refused as unregistered
+    await certificates.delete(ConnectService.fingerprintOf(leaf))
+    const third = connect.authenticate(request(leaf))
+    expect(third).toBeInstanceOf(Promise)
+    expect(await third).toMatchObject({ ok: false, reason: 'unregistered' })
   })
 
   it('answers later for an unknown certificate, and for a store without a synchronous read', async () => {
