@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -96,7 +96,11 @@ async function main (): Promise<void> {
     log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)
     await registerFleet(target.adminUrl!, fleet)
   }
-  const tls = { certFile: join(work, 'data', 'tls', 'server.pem'), keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
+  // the chain certmq presents (its certificate, then the built-in CA), so no target has OpenSSL
+  // rebuild it per handshake and all send the same bytes
+  const chainFile = join(work, 'server-chain.pem')
+  await writeFile(chainFile, `${(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8')).trimEnd()}\n${(await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')).trimEnd()}\n`)
+  const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
   const targets: Target[] = [...certmqs, await startPlainAedes(tls, profile)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
