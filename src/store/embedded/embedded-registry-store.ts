@@ -28,9 +28,6 @@ export interface EmbeddedRegistryStoreOptions {
   path: string
 }
 
-/** The CONNECT path's read, named without building a string per call. */
-const READ_CERTIFICATE = 'read certificate %id'
-
 /**
  * How many decoded certificate records are kept for the CONNECT path. lmdb stores each record with
  * its msgpack structure inline, so decoding one costs ~13 µs (more on a busy core): a device that
@@ -204,8 +201,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       crls.removeSync(id)
       return { ca, removed: under }
     })
-    this.projection.removeAll(removed.map((cert) => cert.id))
-    for (const cert of removed) this.records.delete(cert.id)
+    this.committedRemoval(removed.map((cert) => cert.id))
     return ca
   }
 
@@ -231,8 +227,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (record.status === 'revoked') denied.putSync(record.id, { revokedAt: record.updatedAt })
       return saved
     })
-    this.projection.put(saved)
-    this.records.delete(saved.id)
+    this.committed(saved)
     return saved
   }
 
@@ -242,9 +237,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   /** The record is shared with later readers: callers must not change it (none does; they copy). */
   getCertificateNow (id: string): CertificateRecord | undefined {
-    const cached = this.dbs === undefined ? undefined : this.records.get(id)
+    // close() empties the cache, so a closed store still throws STORE_UNAVAILABLE from read()
+    const cached = this.records.get(id)
     if (cached !== undefined) return cached
-    const record = this.read(READ_CERTIFICATE, ({ certs }) => certs.get(id), id)
+    const record = this.read(`read certificate ${shortId(id)}`, ({ certs }) => certs.get(id))
     if (record !== undefined) {
       const oldest = this.records.keys().next()
       if (this.records.size >= RECORD_CACHE_SIZE && oldest.done !== true) this.records.delete(oldest.value)
@@ -280,8 +276,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       if (to === 'revoked' && !denied.doesExist(id)) denied.putSync(id, { revokedAt: now })
       return { current, updated }
     })
-    this.projection.put(updated)
-    this.records.delete(id)
+    this.committed(updated)
     return { record: updated, from: current.status }
   }
 
@@ -295,8 +290,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       clients.removeSync(id)
       return current
     })
-    this.projection.remove(removed.id)
-    this.records.delete(removed.id)
+    this.committedRemoval([removed.id])
     return removed
   }
 
@@ -377,6 +371,22 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   // ---- internals -------------------------------------------------------------------------
 
+  /**
+   * After a commit that wrote `record`: the projection takes it and the record cache forgets the
+   * old one. Every certificate write goes through here or committedRemoval, so neither drifts
+   * from LMDB.
+   */
+  private committed (record: CertificateRecord): void {
+    this.projection.put(record)
+    this.records.delete(record.id)
+  }
+
+  /** After a commit that removed these certificates. */
+  private committedRemoval (ids: readonly string[]): void {
+    this.projection.removeAll(ids)
+    for (const id of ids) this.records.delete(id)
+  }
+
   private handles (operation: string): Databases {
     if (this.dbs === undefined) {
       throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${this.path}: could not ${operation}: the store is not open`,
@@ -385,14 +395,12 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.dbs
   }
 
-  /** `operation` names what failed; with `id`, it is a template whose `%id` takes the short id (built only on failure). */
-  private read<T> (operation: string, body: (dbs: Databases) => T, id?: string): T {
-    const named = (): string => (id === undefined ? operation : operation.replace('%id', shortId(id)))
-    const dbs = this.dbs ?? this.handles(named())
+  private read<T> (operation: string, body: (dbs: Databases) => T): T {
+    const dbs = this.handles(operation)
     try {
       return body(dbs)
     } catch (err) {
-      throw this.failure(named(), err)
+      throw this.failure(operation, err)
     }
   }
 
