@@ -83,21 +83,24 @@ export class ConnectService {
         return unavailable(id, err)
       }
       if (record !== undefined) return this.decideKnown(request, record)
+      return this.decideLater(request, leaf, id, true)
     }
-    return this.decideLater(request, leaf, id)
+    return this.decideLater(request, leaf, id, false)
   }
 
-  private async decideLater (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
+  /** `unregistered`: the synchronous read already found no record, so it is not read again. */
+  private async decideLater (request: ConnectRequest, leaf: X509Certificate, id: string, unregistered: boolean): Promise<ConnectOutcome> {
     try {
-      return await this.decide(request, leaf, id)
+      const record = unregistered ? undefined : await this.deps.store.getCertificate(id)
+      if (record !== undefined) return this.decideKnown(request, record)
+      return await this.decideUnknown(request, leaf, id)
     } catch (err) {
       return unavailable(id, err)
     }
   }
 
-  private async decide (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
-    const record = await this.deps.store.getCertificate(id)
-    if (record !== undefined) return this.decideKnown(request, record)
+  /** A certificate the registry does not hold: chain to a registered CA, deny list, automatic registration. */
+  private async decideUnknown (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
     const found = this.deps.trust.findCa(leaf, request.presented())
     const trusted = found?.ca
     const ca = trusted?.record

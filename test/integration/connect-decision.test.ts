@@ -84,10 +84,19 @@ describe('ConnectService.authenticate', () => {
   })
 
   it('answers later for an unknown certificate, and for a store without a synchronous read', async () => {
-    const connect = await service()
-    const unknown = connect.authenticate(request(await device('unknown-1', false)))
+    // the synchronous read found nothing: the asynchronous one is not asked again
+    let asyncReads = 0
+    const counting = new Proxy(store, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key, target)
+        if (key === 'getCertificate') asyncReads++
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+      }
+    })
+    const unknown = (await service(counting)).authenticate(request(await device('unknown-1', false)))
     expect(unknown).toBeInstanceOf(Promise)
     expect(await unknown).toMatchObject({ ok: false, reason: 'unregistered' })
+    expect(asyncReads).toBe(0)
 
     const leaf = await device('async-1', true)
     // the same store seen through a port that has no getCertificateNow (as a networked store would be)
