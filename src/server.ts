@@ -14,6 +14,7 @@ import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.
 import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
+import { pemChain } from './pki/pem.js'
 import { CaService } from './registry/ca-service.js'
 import { CertificateService } from './registry/certificate-service.js'
 import { TrustStore } from './auth/trust-store.js'
@@ -195,7 +196,7 @@ async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certi
   // The chain as devices have always received it (OpenSSL found the built-in CA among the trusted
   // CAs and sent it), now given explicitly: otherwise OpenSSL rebuilds and re-verifies the
   // server's own chain on every handshake, about 2% of a connect's CPU
-  return { certificatePem: `${server.certificatePem.trimEnd()}\n${ca.certificatePem.trimEnd()}\n`, privateKeyPem: server.privateKeyPem }
+  return { certificatePem: pemChain(server.certificatePem, ca.certificatePem), privateKeyPem: server.privateKeyPem }
 }
 
 function readTlsFile (path: string, key: string): string {

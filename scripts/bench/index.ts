@@ -19,6 +19,7 @@ import { burst, type BurstResult } from './burst.js'
 import { connectRound, type ConnectRound } from './connect.js'
 import { makeFleet, registerFleet } from './driver.js'
 import { median, PIN, ROOT, spread } from './lib.js'
+import { pemChain } from '../../src/pki/pem.js'
 import { idleMemory, type MemoryResult } from './memory.js'
 import { revocation, type RevocationResult } from './revocation.js'
 import { reconnectStorm, type StormResult } from './storm.js'
@@ -99,7 +100,7 @@ async function main (): Promise<void> {
   // the chain certmq presents (its certificate, then the built-in CA), so no target has OpenSSL
   // rebuild it per handshake and all send the same bytes
   const chainFile = join(work, 'server-chain.pem')
-  await writeFile(chainFile, `${(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8')).trimEnd()}\n${(await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')).trimEnd()}\n`)
+  await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
   const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
   const targets: Target[] = [...certmqs, await startPlainAedes(tls, profile)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))

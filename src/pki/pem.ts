@@ -130,6 +130,11 @@ export function derToPem (der: Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
 }
 
+/** PEM blocks one after the other, leaf first, as a TLS certificate chain file holds them; one final newline. */
+export function pemChain (...pems: string[]): string {
+  return pems.map((pem) => `${pem.trimEnd()}\n`).join('')
+}
+
 /** "an EC PRIVATE KEY", "a PRIVATE KEY": labels are read letter by letter where they are acronyms. */
 function article (label: string): string {
   return /^(?:[AEIOU]|RSA\b|X509\b)/.test(label) ? 'an' : 'a'

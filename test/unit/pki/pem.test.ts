@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { X509Certificate } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { CertmqError } from '../../../src/errors.js'
-import { derToPem, parseCertificatePem, parsePrivateKeyPem, splitPemBlocks } from '../../../src/pki/pem.js'
+import { derToPem, parseCertificatePem, parsePrivateKeyPem, pemChain, splitPemBlocks } from '../../../src/pki/pem.js'
 import { OpenSslPki, type OpenSslCert } from '../../helpers/openssl.js'
 
 let pki: OpenSslPki
@@ -145,5 +145,13 @@ describe('parsePrivateKeyPem', () => {
     const encrypted = await pki.openssl('pkcs8', '-topk8', '-in', cert.keyPath, '-passout', 'pass:secret')
     expect(pemError(() => parsePrivateKeyPem(encrypted, 'key')).message)
       .toBe('key: an ENCRYPTED PRIVATE KEY block, expected an unencrypted PRIVATE KEY')
+  })
+})
+
+describe('pemChain', () => {
+  it('puts the blocks one after the other, each ending in one newline, whatever whitespace they carried', () => {
+    const chain = pemChain(`${cert.pem}\n\n`, cert.pem.trimEnd())
+    expect(chain).toBe(`${cert.pem.trimEnd()}\n${cert.pem.trimEnd()}\n`)
+    expect(splitPemBlocks(chain)).toHaveLength(2)
   })
 })
