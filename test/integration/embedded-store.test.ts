@@ -103,6 +103,27 @@ describe('EmbeddedRegistryStore on disk', () => {
     expect(await second.getMeta('schemaVersion')).toBe('1')
   })
 
+  it('commits associated clients in order while an earlier batch is still being committed, and before close', async () => {
+    const store = await openStore()
+    const ca = makeCa()
+    await store.insertCa(ca, 10)
+    const cert = makeCertificate(ca)
+    await store.insertCertificate(cert)
+    await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
+    // the first read starts a commit; the disconnect queued meanwhile goes into a second one
+    const first = store.getAssociatedClients(cert.id)
+    await store.recordClientDisconnected(cert.id, 'truck-1', 'node-a', instant(2))
+    const second = await store.getAssociatedClients(cert.id)
+    // a read sees at least what was recorded before it was called
+    expect((await first).map((c) => c.clientId)).toEqual(['truck-1'])
+    expect(second).toEqual([{ ...makeClient('truck-1', 'node-a', instant(1)), connected: false, lastSeenAt: instant(2) }])
+    // queued, not yet committed when close() is called
+    await store.recordClientConnected(cert.id, makeClient('truck-2', 'node-a', instant(3)))
+    await store.close()
+    const reopened = await openStore()
+    expect((await reopened.getAssociatedClients(cert.id)).map((c) => c.clientId)).toEqual(['truck-2', 'truck-1'])
+  })
+
   it('rebuilds its indexes on reopen, so CLIENT_ID_TAKEN, CA filters and CA_HAS_ACTIVE_CERTIFICATES still hold', async () => {
     const first = await openStore()
     const ca = makeCa()
