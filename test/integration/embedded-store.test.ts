@@ -110,8 +110,9 @@ describe('EmbeddedRegistryStore on disk', () => {
     const cert = makeCertificate(ca)
     await store.insertCertificate(cert)
     await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
-    // the first read starts a commit; the disconnect queued meanwhile goes into a second one
+    // the first read starts a commit; the disconnect queued once it is under way goes into a second one
     const first = store.getAssociatedClients(cert.id)
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
     await store.recordClientDisconnected(cert.id, 'truck-1', 'node-a', instant(2))
     const second = await store.getAssociatedClients(cert.id)
     // a read sees at least what was recorded before it was called
@@ -122,6 +123,22 @@ describe('EmbeddedRegistryStore on disk', () => {
     await store.close()
     const reopened = await openStore()
     expect((await reopened.getAssociatedClients(cert.id)).map((c) => c.clientId)).toEqual(['truck-2', 'truck-1'])
+  })
+
+  it('does not bring back the clients of a certificate deleted while their commit is queued', async () => {
+    const store = await openStore()
+    const ca = makeCa()
+    await store.insertCa(ca, 10)
+    const cert = makeCertificate(ca)
+    await store.insertCertificate(cert)
+    await store.transitionCertificate(cert.id, ['active'], 'inactive', instant(1))
+    await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(2)))
+    const read = store.getAssociatedClients(cert.id)
+    await store.deleteCertificate(cert.id, ['inactive'])
+    expect(await read).toEqual([])
+    await store.close()
+    const reopened = await openStore()
+    expect(await reopened.getAssociatedClients(cert.id)).toEqual([])
   })
 
   it('rebuilds its indexes on reopen, so CLIENT_ID_TAKEN, CA filters and CA_HAS_ACTIVE_CERTIFICATES still hold', async () => {
