@@ -43,6 +43,16 @@ describe('EmbeddedRegistryStore on disk', () => {
     return store
   }
 
+  /** An open store holding one CA and one active certificate of it. */
+  async function storeWithCertificate (): Promise<{ store: EmbeddedRegistryStore, cert: ReturnType<typeof makeCertificate> }> {
+    const store = await openStore()
+    const ca = makeCa()
+    await store.insertCa(ca, 10)
+    const cert = makeCertificate(ca)
+    await store.insertCertificate(cert)
+    return { store, cert }
+  }
+
   beforeEach(async () => {
     dir = await makeTempDir()
   })
@@ -104,11 +114,7 @@ describe('EmbeddedRegistryStore on disk', () => {
   })
 
   it('commits associated clients in order while an earlier batch is still being committed, and before close', async () => {
-    const store = await openStore()
-    const ca = makeCa()
-    await store.insertCa(ca, 10)
-    const cert = makeCertificate(ca)
-    await store.insertCertificate(cert)
+    const { store, cert } = await storeWithCertificate()
     await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
     // the first read starts a commit; the disconnect queued once it is under way goes into a second one
     const first = store.getAssociatedClients(cert.id)
@@ -126,11 +132,7 @@ describe('EmbeddedRegistryStore on disk', () => {
   })
 
   it('does not bring back the clients of a certificate deleted while their commit is queued', async () => {
-    const store = await openStore()
-    const ca = makeCa()
-    await store.insertCa(ca, 10)
-    const cert = makeCertificate(ca)
-    await store.insertCertificate(cert)
+    const { store, cert } = await storeWithCertificate()
     await store.transitionCertificate(cert.id, ['active'], 'inactive', instant(1))
     await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(2)))
     const read = store.getAssociatedClients(cert.id)
