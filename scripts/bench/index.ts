@@ -143,19 +143,18 @@ async function main (): Promise<void> {
       const rounds = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const unpaced = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const light = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
+      const measure = async (kind: string, into: Map<string, ConnectRound[]>, target: Target, rep: number, count: number, rate: number): Promise<void> => {
+        const r = await connectRound(target, devices.slice(0, count), Number(args.concurrency), rate)
+        into.get(target.name)!.push(r)
+        log(`  connect ${kind}rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
+      }
       for (let rep = 0; rep < CONNECT_REPS; rep++) {
         for (const target of order(rep)) {
           await connectRound(target, devices.slice(0, Number(args.warmup)), Number(args.concurrency), 0) // warm-up, not counted
-          const r = await connectRound(target, devices, Number(args.concurrency), Number(args.rate))
-          rounds.get(target.name)!.push(r)
-          log(`  connect rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
+          await measure('', rounds, target, rep, devices.length, Number(args.rate))
           // the most a broker can take: the same devices with no pacing
-          const u = await connectRound(target, devices, Number(args.concurrency), 0)
-          unpaced.get(target.name)!.push(u)
-          log(`  connect unpaced rep ${rep + 1} ${target.name}: ${u.connectsPerSec.toFixed(0)}/s, p50 ${u.p50.toFixed(2)} ms, p99 ${u.p99.toFixed(2)} ms, ${u.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${u.failures} failures`)
-          const l = await connectRound(target, devices.slice(0, Number(args['light-devices'])), Number(args.concurrency), Number(args['light-rate']))
-          light.get(target.name)!.push(l)
-          log(`  connect light rep ${rep + 1} ${target.name}: ${l.connectsPerSec.toFixed(0)}/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, ${l.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${l.failures} failures`)
+          await measure('unpaced ', unpaced, target, rep, devices.length, 0)
+          await measure('light ', light, target, rep, Number(args['light-devices']), Number(args['light-rate']))
         }
       }
       const paired = (of: Map<string, ConnectRound[]>, a: string, b: string, pick: (r: ConnectRound) => number): string => {
