@@ -1,5 +1,6 @@
 /** The aedes broker with certmq's authentication hooks. */
 import { Aedes } from 'aedes'
+import mqttPacket from 'mqtt-packet'
 import type { AuthHooks } from '../auth/aedes-hooks.js'
 
 export interface BrokerOptions {
@@ -9,6 +10,9 @@ export interface BrokerOptions {
 }
 
 export async function createBroker (options: BrokerOptions): Promise<Aedes> {
+  // mqtt-packet otherwise keeps 65,536 two-byte Buffers (every 16-bit number it may write) alive
+  // for the life of the process, and every major GC marks them
+  mqttPacket.writeToStream.cacheNumbers = false
   const broker = await Aedes.createBroker({
     id: options.id,
     connectTimeout: options.connectTimeoutMs,
