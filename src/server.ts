@@ -1,7 +1,7 @@
 /**
  * Composition root: Config → store → services → broker + admin API. The only file that names
  * concrete store implementations. Start order: store, built-in CA and TLS files, trust, broker,
- * MQTTS listener, admin API; stop in reverse.
+ * MQTTS listener, admin API (in its own thread: admin/thread/); stop in reverse.
  */
 import { mkdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -24,7 +24,7 @@ import { observeAll } from './auth/connect-observer.js'
 import { SessionRegistry } from './broker/sessions.js'
 import { closeBroker, createBroker } from './broker/broker.js'
 import { MqttsListener } from './broker/mqtts-listener.js'
-import { buildAdminApp } from './admin/app.js'
+import { AdminThread } from './admin/thread/admin-thread.js'
 import { AdminTokens } from './admin/admin-tokens.js'
 import { CertmqMetrics } from './metrics/metrics.js'
 import { EmbeddedEventLog } from './store/embedded/embedded-event-log.js'
@@ -116,20 +116,26 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
 
-    const health = (): { mqtts: boolean, admin: boolean } => ({ mqtts: listener.isListening, admin: app.server.listening })
-    const app = buildAdminApp({
-      caService,
-      certificateService,
-      eventLog,
-      auth: tokens,
-      health,
-      metrics: { source: metrics.registry, requireToken: config.metrics.requireToken },
-      ready: async () => ({ ...health(), store: await storeAnswers(store) }),
+    // the admin API runs in its own thread and calls the services here (admin/thread/)
+    const adminThread = await AdminThread.start({
+      backend: {
+        cas: caService,
+        certificates: certificateService,
+        events: eventLog,
+        status: {
+          mqtts: async () => listener.isListening,
+          store: async () => await storeAnswers(store),
+          metrics: async () => await metrics.registry.metrics()
+        }
+      },
+      tokens: tokens.share(),
+      host: config.admin.host,
+      port: config.admin.port,
+      metrics: { contentType: metrics.registry.contentType, requireToken: config.metrics.requireToken },
       logger: log
     })
-    await app.listen({ host: config.admin.host, port: config.admin.port })
-    stack.push(async () => { await app.close() })
-    const admin = app.server.address() as AddressInfo
+    stack.push(async () => { await adminThread.close() })
+    const admin = adminThread.address
     const adminUrl = `http://${urlHost(admin)}:${admin.port}`
 
     warnAboutDevDefaults(config, log)

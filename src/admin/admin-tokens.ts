@@ -21,6 +21,9 @@ interface KnownToken {
   readonly principal: Principal
 }
 
+/** The known tokens as hashes and principals, to hand to the admin thread (never a token). */
+export type SharedTokens = ReadonlyArray<{ readonly sha256: string, readonly principal: Principal }>
+
 export class AdminTokens {
   private constructor (
     private readonly known: readonly KnownToken[],
@@ -41,6 +44,15 @@ export class AdminTokens {
     await store.setMeta(META_KEY, sha256(token).toString('hex'))
     await store.setMeta(`${META_KEY}.createdAt`, now().toISOString())
     return new AdminTokens([builtin(sha256(token)), ...others], token)
+  }
+
+  /** The same tokens, rebuilt in another thread from share(). */
+  static fromShared (shared: SharedTokens): AdminTokens {
+    return new AdminTokens(shared.map(({ sha256, principal }) => ({ hash: Buffer.from(sha256, 'hex'), principal: Object.freeze({ ...principal }) })), undefined)
+  }
+
+  share (): SharedTokens {
+    return this.known.map(({ hash, principal }) => ({ sha256: hash.toString('hex'), principal }))
   }
 
   /** The name and role of the token, or undefined when it is not a known token. */

@@ -7,13 +7,12 @@ import { randomUUID } from 'node:crypto'
 import { Ajv } from 'ajv'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from '../log.js'
-import type { CaService } from '../registry/ca-service.js'
-import type { CertificateService } from '../registry/certificate-service.js'
+import type { CaBackend, CertificateBackend } from './thread/backend.js'
 import { bearerAuth } from './bearer-auth.js'
 import { errorCodeOf, errorHandler, notFoundHandler } from './error-handler.js'
 import { caRoutes } from './routes/cas.js'
 import { certificateRoutes } from './routes/certificates.js'
-import { healthRoutes } from './routes/health.js'
+import { healthRoutes, type HealthRouteOptions } from './routes/health.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
 import { VERSION } from '../version.js'
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js'
@@ -23,12 +22,12 @@ import { eventRoutes } from './routes/events.js'
 import type { EventPage, EventQuery } from '../domain/event.js'
 
 export interface AdminDeps {
-  caService: CaService
-  certificateService: CertificateService
+  caService: CaBackend
+  certificateService: CertificateBackend
   /** The event log behind GET /api/v1/events; the route is absent without it. */
   eventLog?: { query (query: EventQuery): Promise<EventPage> }
   auth: { authenticate (token: string): Principal | undefined }
-  health: () => { mqtts: boolean; admin: boolean }
+  health: HealthRouteOptions['health']
   logger: Logger
   /** GET /metrics; absent means no such route. */
   metrics?: { source: MetricsSource; requireToken: boolean }

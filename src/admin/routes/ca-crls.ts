@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify'
 import { actorOf } from '../actor.js'
 import { CertmqError, isCertmqError } from '../../errors.js'
-import type { CaService } from '../../registry/ca-service.js'
+import type { CaBackend } from '../thread/backend.js'
 import { CrlBody, CrlPemRequest, CrlQuery, MAX_CRL_BYTES } from '../schemas/ca.js'
 import { IdParams } from '../schemas/common.js'
 
 export interface CaCrlRouteOptions {
-  caService: CaService
+  caService: CaBackend
 }
 
 const DER_TYPE = 'application/pkix-crl'

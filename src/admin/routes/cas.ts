@@ -4,14 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { CaAction } from '../../domain/lifecycle.js'
-import type { CaService } from '../../registry/ca-service.js'
+import type { CaBackend } from '../thread/backend.js'
 import { CaBody, CaHostsBody, CaHostsRequest, CaListBody, RegisterCaBody, RegistrationCodeBody } from '../schemas/ca.js'
 import { IdParams } from '../schemas/common.js'
 import { actorOf } from '../actor.js'
 import { caCrlRoutes } from './ca-crls.js'
 
 export interface CaRouteOptions {
-  caService: CaService
+  caService: CaBackend
 }
 
 const ACTIONS: readonly CaAction[] = ['activate', 'deactivate']

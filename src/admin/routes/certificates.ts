@@ -7,7 +7,7 @@ import type { CertAction } from '../../domain/lifecycle.js'
 import type { CertificateQuery } from '../../domain/query.js'
 import { parseCertificateSearch } from '../../domain/query-params.js'
 import { normalizeId } from '../../registry/ca-service.js'
-import type { CertificateService } from '../../registry/certificate-service.js'
+import type { CertificateBackend } from '../thread/backend.js'
 import { dropEmptyQueryValues } from '../query-values.js'
 import { IdParams } from '../schemas/common.js'
 import { actorOf } from '../actor.js'
@@ -16,7 +16,7 @@ import {
 } from '../schemas/certificate.js'
 
 export interface CertificateRouteOptions {
-  certificateService: CertificateService
+  certificateService: CertificateBackend
 }
 
 export async function certificateRoutes (app: FastifyInstance, { certificateService }: CertificateRouteOptions): Promise<void> {

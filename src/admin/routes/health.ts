@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { HealthBody } from '../schemas/health.js'
 
 export interface HealthRouteOptions {
-  health: () => { mqtts: boolean; admin: boolean }
+  health: () => { mqtts: boolean; admin: boolean } | Promise<{ mqtts: boolean; admin: boolean }>
 }
 
 export async function healthRoutes (app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
@@ -12,7 +12,7 @@ export async function healthRoutes (app: FastifyInstance, options: HealthRouteOp
     logLevel: 'warn',
     schema: { response: { 200: HealthBody, 503: HealthBody } }
   }, async (_request, reply) => {
-    const { mqtts, admin } = options.health()
+    const { mqtts, admin } = await options.health()
     const up = mqtts && admin
     const body: HealthBody = { status: up ? 'ok' : 'unavailable', mqtts, admin }
     return await reply.code(up ? 200 : 503).send(body)

@@ -1,0 +1,153 @@
+/**
+ * The broker thread's side of the admin thread: starts the worker (worker.ts) that serves the
+ * admin HTTP API, answers its calls on the backend, writes its log lines into the broker's log,
+ * and stops it. start() resolves once the admin listener is up and rejects with the listener's
+ * own error (EADDRINUSE …) when it cannot be.
+ */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { pino, type DestinationStream } from 'pino'
+import type { Logger } from '../../log.js'
+import type { SharedTokens } from '../admin-tokens.js'
+import type { AdminBackend } from './backend.js'
+import { deserializeError, dispatch, serializeError, type ToAdmin, type ToBroker } from './rpc.js'
+import type { AdminWorkerData } from './worker.js'
+
+export interface AdminThreadOptions {
+  backend: AdminBackend
+  tokens: SharedTokens
+  host: string
+  port: number
+  metrics: { contentType: string, requireToken: boolean }
+  logger: Logger
+}
+
+/** How long close() waits for the admin API to finish its requests before the thread is ended. */
+const CLOSE_TIMEOUT_MS = 5000
+
+export class AdminThread {
+  private closing: Promise<void> | undefined
+  private exited = false
+
+  private constructor (
+    private readonly worker: Worker,
+    readonly address: AddressInfo,
+    private readonly closed: Promise<void>,
+    private readonly log: Logger
+  ) {
+    worker.once('exit', (code) => {
+      this.exited = true
+      // the admin API is gone while the broker runs on: /healthz stops answering, and the log says why
+      if (this.closing === undefined) log.error({ event: 'admin.thread_exited', code }, `the admin API thread exited with code ${code}`)
+    })
+  }
+
+  static async start (options: AdminThreadOptions): Promise<AdminThread> {
+    const log = options.logger
+    const out = destinationOf(log)
+    const data: AdminWorkerData = {
+      host: options.host, port: options.port, logLevel: log.level, tokens: options.tokens, metrics: options.metrics
+    }
+    const entry = workerEntry()
+    // a small young generation: the API's requests are short-lived garbage, and V8's default
+    // semi-spaces held about 15 MB more RSS for an idle admin thread (measured)
+    const worker = new Worker(entry.filename, { eval: entry.eval, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+    const reply = (message: ToAdmin): void => {
+      try {
+        worker.postMessage(message)
+      } catch (err) {
+        // a result that cannot be cloned: the call fails, the thread lives on
+        if (message.type === 'result') worker.postMessage({ type: 'error', id: message.id, error: serializeError(err) })
+      }
+    }
+    let started: ((address: AddressInfo) => void) | undefined
+    let failed: ((err: Error) => void) | undefined
+    let stopped: (() => void) | undefined
+    const listening = new Promise<AddressInfo>((resolve, reject) => { started = resolve; failed = reject })
+    const closed = new Promise<void>((resolve) => { stopped = resolve })
+    worker.on('message', (message: ToBroker) => {
+      switch (message.type) {
+        case 'call':
+          dispatch(options.backend, message.target, message.method, message.args).then(
+            (value) => { reply({ type: 'result', id: message.id, value }) },
+            (err: unknown) => { reply({ type: 'error', id: message.id, error: serializeError(err) }) })
+          return
+        case 'log':
+          out.write(message.line)
+          return
+        case 'listening':
+          started?.(message.address)
+          return
+        case 'failed':
+          failed?.(deserializeError(message.error))
+          return
+        case 'closed':
+          stopped?.()
+      }
+    })
+    worker.on('error', (err) => {
+      log.error({ event: 'admin.thread_failed', err }, `the admin API thread failed: ${err.message}`)
+      failed?.(err)
+    })
+    worker.once('exit', (code) => { failed?.(new Error(`the admin API thread exited with code ${code} before listening`)) })
+    try {
+      const address = await listening
+      return new AdminThread(worker, address, closed, log)
+    } catch (err) {
+      await worker.terminate()
+      throw err
+    }
+  }
+
+  /** Stops the admin listener (in-flight requests finish), then ends the thread. */
+  async close (): Promise<void> {
+    this.closing ??= this.stop()
+    await this.closing
+  }
+
+  private async stop (): Promise<void> {
+    if (this.exited) return
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS) })
+    this.worker.postMessage({ type: 'close' } satisfies ToAdmin)
+    await Promise.race([this.closed, late])
+    clearTimeout(timer)
+    await this.worker.terminate()
+    this.log.debug({ event: 'admin.thread_stopped' }, 'admin API thread stopped')
+  }
+}
+
+/**
+ * The built worker (dist/…/worker.js) runs as is. From the TypeScript sources (tests, tsx) the
+ * thread registers tsx first, the loader these sources run under, and then imports worker.ts.
+ */
+function workerEntry (): { filename: string | URL, eval: boolean } {
+  const here = import.meta.url
+  if (here.endsWith('.js')) return { filename: new URL('./worker.js', here), eval: false }
+  const worker = new URL('./worker.ts', here).href
+  const source = `import(${JSON.stringify(tsxEsmApi(here))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}) })`
+  return { filename: source, eval: true }
+}
+
+/** The ESM entry of tsx's register API, read from its package exports (an eval'd thread imports by URL). */
+function tsxEsmApi (from: string): string {
+  const manifestPath = createRequire(from).resolve('tsx/package.json')
+  const manifest: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'))
+  const target: unknown = ['exports', './esm/api', 'import', 'default'].reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null ? Reflect.get(node, key) : undefined), manifest)
+  if (typeof target !== 'string') throw new Error(`admin thread: ${manifestPath} has no ESM entry for tsx/esm/api`)
+  return pathToFileURL(join(dirname(manifestPath), target)).href
+}
+
+/** Where the broker's logger writes, so the admin thread's lines join the same stream. */
+function destinationOf (logger: Logger): DestinationStream {
+  const stream: unknown = Reflect.get(logger, pino.symbols.streamSym)
+  if (typeof stream !== 'object' || stream === null || typeof Reflect.get(stream, 'write') !== 'function') {
+    throw new Error('admin thread: the logger has no destination stream')
+  }
+  return stream as DestinationStream
+}

@@ -1,0 +1,115 @@
+/**
+ * The messages between the broker's thread and the admin thread, and the two ends of the calls
+ * the admin thread makes into the broker's (thread/backend.ts lists what it may call). Values
+ * cross by structured clone: records, pages and Dates arrive as they left; a Buffer arrives as a
+ * Uint8Array and is made a Buffer again. A CertmqError arrives as a CertmqError with its code
+ * and details, so the admin API answers exactly as it would in one thread.
+ */
+import type { AddressInfo } from 'node:net'
+import { CertmqError, ERROR_CODES, type ErrorCode } from '../../errors.js'
+import { BACKEND_TARGETS, type AdminBackend, type BackendTarget } from './backend.js'
+
+export interface SerializedError {
+  name: string
+  message: string
+  /** A CertmqError's catalog code, or a system error's code (EADDRINUSE). */
+  code?: string
+  details?: Record<string, unknown>
+  stack?: string
+}
+
+/** Admin thread → broker thread. */
+export type ToBroker =
+  | { type: 'call', id: number, target: BackendTarget, method: string, args: unknown[] }
+  | { type: 'log', line: string }
+  | { type: 'listening', address: AddressInfo }
+  | { type: 'failed', error: SerializedError }
+  | { type: 'closed' }
+
+/** Broker thread → admin thread. */
+export type ToAdmin =
+  | { type: 'result', id: number, value: unknown }
+  | { type: 'error', id: number, error: SerializedError }
+  | { type: 'close' }
+
+export function serializeError (err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
+  const code: unknown = Reflect.get(err, 'code')
+  return {
+    name: err.name,
+    message: err.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(err instanceof CertmqError ? { details: { ...err.details } } : {}),
+    ...(err.stack !== undefined ? { stack: err.stack } : {})
+  }
+}
+
+export function deserializeError (error: SerializedError): Error {
+  if (error.name === 'CertmqError' && error.code !== undefined && Object.hasOwn(ERROR_CODES, error.code)) {
+    return new CertmqError(error.code as ErrorCode, error.message, error.details ?? {})
+  }
+  const restored = new Error(error.message)
+  restored.name = error.name
+  if (error.stack !== undefined) restored.stack = error.stack
+  if (error.code !== undefined) Object.assign(restored, { code: error.code })
+  return restored
+}
+
+interface Pending { resolve: (value: unknown) => void, reject: (err: Error) => void }
+
+/** The admin thread's end: sends calls, settles them when the answers come back. */
+export class RpcClient {
+  private next = 1
+  private readonly pending = new Map<number, Pending>()
+
+  constructor (private readonly send: (message: ToBroker) => void) {}
+
+  async call (target: BackendTarget, method: string, args: unknown[]): Promise<unknown> {
+    const id = this.next++
+    return await new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      try {
+        this.send({ type: 'call', id, target, method, args })
+      } catch (err) {
+        // an argument that cannot be cloned: fail this call, not the thread
+        this.pending.delete(id)
+        reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    })
+  }
+
+  settle (message: Extract<ToAdmin, { type: 'result' | 'error' }>): void {
+    const call = this.pending.get(message.id)
+    if (call === undefined) return
+    this.pending.delete(message.id)
+    if (message.type === 'result') call.resolve(message.value)
+    else call.reject(deserializeError(message.error))
+  }
+}
+
+/**
+ * An object whose listed methods are calls into the broker's thread. The assertion is the one
+ * place the remote shape is claimed: `methods` comes from backend.ts, whose lists are checked
+ * against the real classes' method names at compile time.
+ */
+export function remote<T extends object> (client: RpcClient, target: BackendTarget, methods: readonly string[]): T {
+  const object: Record<string, (...args: unknown[]) => Promise<unknown>> = {}
+  for (const method of methods) object[method] = async (...args: unknown[]) => await client.call(target, method, args)
+  return object as T
+}
+
+/** The broker thread's end: runs one call on the backend, refusing anything backend.ts does not list. */
+export async function dispatch (backend: AdminBackend, target: string, method: string, args: unknown[]): Promise<unknown> {
+  if (!Object.hasOwn(BACKEND_TARGETS, target)) throw new CertmqError('INTERNAL', `admin thread: no backend ${target}`)
+  const name = target as BackendTarget
+  const allowed: readonly string[] = BACKEND_TARGETS[name]
+  if (!allowed.includes(method)) throw new CertmqError('INTERNAL', `admin thread: ${target}.${method} may not be called`)
+  const object: object = backend[name]
+  const fn: unknown = Reflect.get(object, method)
+  if (typeof fn !== 'function') throw new CertmqError('INTERNAL', `admin thread: ${target}.${method} is not a function`)
+  return await Reflect.apply(fn, object, args.map(asBuffer))
+}
+
+function asBuffer (value: unknown): unknown {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value
+}

@@ -1,0 +1,147 @@
+/**
+ * The calls the admin thread makes into the broker's thread (src/admin/thread/rpc.ts), over a
+ * real MessageChannel: values, Dates and Buffers arrive as sent, a CertmqError arrives with its
+ * code and details, a system error keeps its code and stack, and only the methods backend.ts
+ * lists can be called. And the guard the thread exists for: the broker's own module graph does
+ * not load the admin HTTP stack.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { MessageChannel } from 'node:worker_threads'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CertmqError } from '../../../src/errors.js'
+import type { AdminBackend } from '../../../src/admin/thread/backend.js'
+import { deserializeError, dispatch, remote, RpcClient, serializeError, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
+import { CA_METHODS, type CaBackend, type StatusBackend, STATUS_METHODS } from '../../../src/admin/thread/backend.js'
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..')
+const channels: MessageChannel[] = []
+
+afterEach(() => {
+  for (const channel of channels.splice(0)) { channel.port1.close(); channel.port2.close() }
+})
+
+/** What the backend stub records: which method ran with which arguments. */
+const calls: Array<{ method: string, args: unknown[] }> = []
+
+function backendStub (): AdminBackend {
+  const record = (method: string) => async (...args: unknown[]): Promise<never> => {
+    calls.push({ method, args })
+    throw new CertmqError('CA_NOT_FOUND', `no CA ${String(args[0])}`, { id: args[0] })
+  }
+  const cas = {
+    ...Object.fromEntries(CA_METHODS.map((m) => [m, record(m)])),
+    get: async (id: string) => { calls.push({ method: 'get', args: [id] }); return { id, notBefore: new Date('2026-01-02T03:04:05Z') } },
+    importCrl: async (id: string, body: string | Buffer) => {
+      calls.push({ method: 'importCrl', args: [id, body] })
+      return { caId: id, isBuffer: Buffer.isBuffer(body), bytes: typeof body === 'string' ? body.length : body.byteLength }
+    }
+  }
+  const status: StatusBackend = {
+    mqtts: async () => true,
+    store: async () => { throw Object.assign(new Error('listen EADDRINUSE: address already in use'), { code: 'EADDRINUSE' }) },
+    metrics: async () => 'certmq_up 1\n'
+  }
+  // the other targets are never reached in these tests
+  return { cas, certificates: {}, events: {}, status } as unknown as AdminBackend
+}
+
+/** The two ends joined by a real MessageChannel, as the worker and the broker's thread are. */
+function connected (): { client: RpcClient } {
+  const channel = new MessageChannel()
+  channels.push(channel)
+  const backend = backendStub()
+  channel.port2.on('message', (message: ToBroker) => {
+    if (message.type !== 'call') return
+    const reply = (answer: ToAdmin): void => { channel.port2.postMessage(answer) }
+    dispatch(backend, message.target, message.method, message.args).then(
+      (value) => { reply({ type: 'result', id: message.id, value }) },
+      (err: unknown) => { reply({ type: 'error', id: message.id, error: serializeError(err) }) })
+  })
+  const client = new RpcClient((message) => { channel.port1.postMessage(message) })
+  channel.port1.on('message', (message: ToAdmin) => { if (message.type !== 'close') client.settle(message) })
+  return { client }
+}
+
+describe('admin thread calls', () => {
+  it('returns records with their Dates, and hands a Buffer argument over as a Buffer', async () => {
+    const { client } = connected()
+    const cas = remote<CaBackend>(client, 'cas', CA_METHODS)
+    const ca = await cas.get('abc') as unknown as { id: string, notBefore: Date }
+    expect(ca.id).toBe('abc')
+    expect(ca.notBefore).toBeInstanceOf(Date)
+    expect(ca.notBefore.toISOString()).toBe('2026-01-02T03:04:05.000Z')
+    const crl = await cas.importCrl('abc', Buffer.from([0x30, 0x82, 0x01])) as unknown as { isBuffer: boolean, bytes: number }
+    expect(crl).toEqual({ caId: 'abc', isBuffer: true, bytes: 3 })
+  })
+
+  it('rejects with a CertmqError carrying the code, message and details the service threw', async () => {
+    const { client } = connected()
+    const cas = remote<CaBackend>(client, 'cas', CA_METHODS)
+    const err = await cas.delete('missing').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CertmqError)
+    expect(err).toMatchObject({ code: 'CA_NOT_FOUND', message: 'no CA missing', details: { id: 'missing' }, status: 404 })
+  })
+
+  it('keeps a system error\'s code and the stack from the broker\'s thread', async () => {
+    const { client } = connected()
+    const status = remote<StatusBackend>(client, 'status', STATUS_METHODS)
+    const err = await status.store().catch((e: unknown) => e) as Error & { code?: string }
+    expect(err).not.toBeInstanceOf(CertmqError)
+    expect(err.code).toBe('EADDRINUSE')
+    expect(err.stack).toContain('thread-rpc.test.ts')
+    expect(await status.metrics()).toBe('certmq_up 1\n')
+  })
+
+  it('refuses a method or a target that backend.ts does not list, without calling anything', async () => {
+    const { client } = connected()
+    calls.length = 0
+    for (const [target, method] of [['cas', 'constructor'], ['cas', 'checkPossession'], ['store', 'getMeta'], ['__proto__', 'get']] as const) {
+      const err = await client.call(target as 'cas', method, []).catch((e: unknown) => e)
+      expect(err, `${target}.${method}`).toMatchObject({ code: 'INTERNAL' })
+    }
+    expect(calls).toEqual([])
+  })
+
+  it('fails a call whose argument cannot be cloned, and the next call still works', async () => {
+    const { client } = connected()
+    const err = await client.call('cas', 'get', [() => 1]).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(await client.call('cas', 'get', ['next'])).toMatchObject({ id: 'next' })
+  })
+
+  it('restores a CertmqError only for a code in the catalog', () => {
+    expect(deserializeError({ name: 'CertmqError', message: 'm', code: 'NOT_A_CODE' })).not.toBeInstanceOf(CertmqError)
+    expect(deserializeError(serializeError(new CertmqError('CERT_REVOKED', 'gone', { id: 'x' })))).toMatchObject({ code: 'CERT_REVOKED', details: { id: 'x' } })
+    expect(serializeError('a string')).toEqual({ name: 'Error', message: 'a string' })
+  })
+})
+
+describe('the broker thread\'s module graph', () => {
+  /** Every module server.ts loads at start through static imports, followed through src/. */
+  function staticGraph (entry: string): { files: Set<string>, packages: Set<string> } {
+    const files = new Set<string>()
+    const packages = new Set<string>()
+    const visit = (file: string): void => {
+      if (files.has(file)) return
+      files.add(file)
+      const source = readFileSync(file, 'utf8')
+      // `import … from 'x'` and `export … from 'x'`, not `import type` (erased) nor import('x') (lazy)
+      for (const match of source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s)?['"]([^'"]+)['"]/gm)) {
+        const spec = match[1]!
+        if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')))
+        else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!)
+      }
+    }
+    visit(join(ROOT, 'src', 'server.ts'))
+    return { files, packages }
+  }
+
+  it('does not load fastify, its validators and schemas, or the admin app (they run in the admin thread)', () => {
+    const { files, packages } = staticGraph(join(ROOT, 'src', 'server.ts'))
+    expect(files.has(join(ROOT, 'src', 'admin', 'thread', 'admin-thread.ts'))).toBe(true)
+    expect(packages.has('aedes')).toBe(true)
+    for (const admin of ['fastify', 'ajv', '@sinclair/typebox', '@fastify/swagger']) expect(packages, admin).not.toContain(admin)
+    expect([...files].filter((f) => f.includes(`${join('src', 'admin')}/`) && !f.includes(join('src', 'admin', 'thread')) && !f.endsWith('admin-tokens.ts') && !f.endsWith('principal.ts'))).toEqual([])
+  })
+})
