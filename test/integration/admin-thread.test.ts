@@ -73,16 +73,21 @@ describe('admin API thread', () => {
 
   it('answers /healthz 503 with mqtts false while the broker\'s thread does not answer, and 200 once it does', async () => {
     expect((await fetch(`${certmq.adminUrl}/healthz`)).status).toBe(200)
-    // a probe from another process, while this (the broker's) thread is kept busy for longer
-    // than the admin thread waits for it
-    const probe = spawn(process.execPath, ['-e',
-      `fetch(${JSON.stringify(`${certmq.adminUrl}/healthz`)}).then(async (r) => { process.stdout.write(r.status + ' ' + await r.text()) })`])
+    // a probe from another process, started first: once it says it is up, this (the broker's)
+    // thread is kept busy well past the 2 s the admin thread waits for it
+    const probe = spawn(process.execPath, ['-e', [
+      'process.stdout.write("up\\n")',
+      `setTimeout(() => fetch(${JSON.stringify(`${certmq.adminUrl}/healthz`)}).then(async (r) => { process.stdout.write(r.status + ' ' + await r.text()) }), 200)`
+    ].join(';')])
     let answer = ''
+    const up = new Promise((resolve) => { probe.stdout.once('data', resolve) })
     probe.stdout.on('data', (chunk: Buffer) => { answer += chunk.toString() })
     const exited = new Promise((resolve) => { probe.once('exit', resolve) })
-    const until = Date.now() + 4000
+    await up
+    const until = Date.now() + 4500
     while (Date.now() < until) { /* the broker's event loop is stuck */ }
     await exited
+    answer = answer.replace(/^up\n/, '')
     expect(answer).toBe('503 {"status":"unavailable","mqtts":false,"admin":true}')
     expect((await fetch(`${certmq.adminUrl}/healthz`)).status).toBe(200)
   })
@@ -93,7 +98,7 @@ describe('admin API thread', () => {
     const err = await startCertmq({ CERTMQ_ADMIN_PORT: port }, { dataDir }).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'EADDRINUSE' })
     expect(String(err)).toContain(port)
-    // the failed start closed its store (no lock left behind) and ended its admin thread
+    // the failed start closed its store: no lock is left behind
     const second = await startCertmq({}, { dataDir })
     expect((await fetch(`${second.adminUrl}/healthz`)).status).toBe(200)
     const url = second.adminUrl

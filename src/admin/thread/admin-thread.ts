@@ -14,7 +14,7 @@ import { pino, type DestinationStream } from 'pino'
 import type { Logger } from '../../log.js'
 import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
-import { deserializeError, dispatch, serializeError, type ToAdmin, type ToBroker } from './rpc.js'
+import { deserializeError, dispatch, plainError, serializeError, type ToAdmin, type ToBroker } from './rpc.js'
 import type { AdminWorkerData } from './worker.js'
 
 export interface AdminThreadOptions {
@@ -60,13 +60,15 @@ export class AdminThread {
       try {
         worker.postMessage(message)
       } catch (err) {
-        // a result that cannot be cloned: the call fails, the thread lives on
-        if (message.type === 'result') worker.postMessage({ type: 'error', id: message.id, error: serializeError(err) })
+        // a result or error details that cannot be cloned: the call still fails with an answer
+        if (message.type === 'result') worker.postMessage({ type: 'error', id: message.id, error: plainError(serializeError(err)) })
+        if (message.type === 'error') worker.postMessage({ type: 'error', id: message.id, error: plainError(message.error) })
       }
     }
     let started: ((address: AddressInfo) => void) | undefined
     let failed: ((err: Error) => void) | undefined
     let stopped: (() => void) | undefined
+    let listened = false
     const listening = new Promise<AddressInfo>((resolve, reject) => { started = resolve; failed = reject })
     const closed = new Promise<void>((resolve) => { stopped = resolve })
     worker.on('message', (message: ToBroker) => {
@@ -80,10 +82,17 @@ export class AdminThread {
           out.write(message.line)
           return
         case 'listening':
+          listened = true
           started?.(message.address)
           return
         case 'failed':
-          failed?.(deserializeError(message.error))
+          if (listened) {
+            // app.close() failed: the thread is ended all the same
+            log.error({ event: 'admin.close_failed', err: deserializeError(message.error) }, 'the admin API did not close cleanly')
+            stopped?.()
+          } else {
+            failed?.(deserializeError(message.error))
+          }
           return
         case 'closed':
           stopped?.()
@@ -93,7 +102,10 @@ export class AdminThread {
       log.error({ event: 'admin.thread_failed', err }, `the admin API thread failed: ${err.message}`)
       failed?.(err)
     })
-    worker.once('exit', (code) => { failed?.(new Error(`the admin API thread exited with code ${code} before listening`)) })
+    worker.once('exit', (code) => {
+      failed?.(new Error(`the admin API thread exited with code ${code} before listening`))
+      stopped?.()
+    })
     try {
       const address = await listening
       return new AdminThread(worker, address, closed, log)

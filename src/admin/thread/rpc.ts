@@ -15,7 +15,10 @@ export interface SerializedError {
   /** A CertmqError's catalog code, or a system error's code (EADDRINUSE). */
   code?: string
   details?: Record<string, unknown>
+  /** The stack where it was thrown, in the broker's thread: the log shows it under the request id. */
   stack?: string
+  /** What caused it (the lmdb or file-system error behind STORE_UNAVAILABLE, …). */
+  cause?: SerializedError
 }
 
 /** Admin thread → broker thread. */
@@ -32,7 +35,10 @@ export type ToAdmin =
   | { type: 'error', id: number, error: SerializedError }
   | { type: 'close' }
 
-export function serializeError (err: unknown): SerializedError {
+/** How many causes deep an error crosses; deeper ones are left out. */
+const MAX_CAUSES = 4
+
+export function serializeError (err: unknown, depth = 0): SerializedError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
   const code: unknown = Reflect.get(err, 'code')
   return {
@@ -40,19 +46,23 @@ export function serializeError (err: unknown): SerializedError {
     message: err.message,
     ...(typeof code === 'string' ? { code } : {}),
     ...(err instanceof CertmqError ? { details: { ...err.details } } : {}),
-    ...(err.stack !== undefined ? { stack: err.stack } : {})
+    ...(err.stack !== undefined ? { stack: err.stack } : {}),
+    ...(err.cause !== undefined && depth < MAX_CAUSES ? { cause: serializeError(err.cause, depth + 1) } : {})
   }
 }
 
 export function deserializeError (error: SerializedError): Error {
-  if (error.name === 'CertmqError' && error.code !== undefined && Object.hasOwn(ERROR_CODES, error.code)) {
-    return new CertmqError(error.code as ErrorCode, error.message, error.details ?? {})
-  }
-  const restored = new Error(error.message)
-  restored.name = error.name
+  const cause = error.cause === undefined ? undefined : { cause: deserializeError(error.cause) }
+  const restored = error.name === 'CertmqError' && error.code !== undefined && Object.hasOwn(ERROR_CODES, error.code)
+    ? new CertmqError(error.code as ErrorCode, error.message, error.details ?? {}, cause)
+    : Object.assign(new Error(error.message, cause), { name: error.name }, error.code === undefined ? {} : { code: error.code })
   if (error.stack !== undefined) restored.stack = error.stack
-  if (error.code !== undefined) Object.assign(restored, { code: error.code })
   return restored
+}
+
+/** A message's error with nothing that could fail to clone: for a reply whose details could not cross. */
+export function plainError (error: SerializedError): SerializedError {
+  return { name: error.name, message: error.message, ...(error.code === undefined ? {} : { code: error.code }), ...(error.stack === undefined ? {} : { stack: error.stack }) }
 }
 
 interface Pending { resolve: (value: unknown) => void, reject: (err: Error) => void }
@@ -69,7 +79,7 @@ export class RpcClient {
     return await new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       try {
-        this.send({ type: 'call', id, target, method, args })
+        this.send({ type: 'call', id, target, method, args: args.map(exactBytes) })
       } catch (err) {
         // an argument that cannot be cloned: fail this call, not the thread
         this.pending.delete(id)
@@ -108,6 +118,14 @@ export async function dispatch (backend: AdminBackend, target: string, method: s
   const fn: unknown = Reflect.get(object, method)
   if (typeof fn !== 'function') throw new CertmqError('INTERNAL', `admin thread: ${target}.${method} is not a function`)
   return await Reflect.apply(fn, object, args.map(asBuffer))
+}
+
+/**
+ * A Buffer of a few KiB is usually a view into Node's shared 8 KiB pool, and a structured clone
+ * copies the whole pool with it: the bytes are copied to a buffer of their own size first.
+ */
+function exactBytes (value: unknown): unknown {
+  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? new Uint8Array(value) : value
 }
 
 function asBuffer (value: unknown): unknown {

@@ -34,12 +34,16 @@ function backendStub (): AdminBackend {
     get: async (id: string) => { calls.push({ method: 'get', args: [id] }); return { id, notBefore: new Date('2026-01-02T03:04:05Z') } },
     importCrl: async (id: string, body: string | Buffer) => {
       calls.push({ method: 'importCrl', args: [id, body] })
-      return { caId: id, isBuffer: Buffer.isBuffer(body), bytes: typeof body === 'string' ? body.length : body.byteLength }
+      if (typeof body === 'string') return { caId: id, isBuffer: false, bytes: body.length, backing: 0 }
+      return { caId: id, isBuffer: Buffer.isBuffer(body), bytes: body.byteLength, backing: body.buffer.byteLength }
+    },
+    registrationCode: async function failingStoreWrite (): Promise<never> {
+      throw new CertmqError('STORE_UNAVAILABLE', 'could not write', {}, { cause: Object.assign(new Error('MDB_MAP_FULL: Environment mapsize limit reached'), { code: 'MDB_MAP_FULL' }) })
     }
   }
   const status: StatusBackend = {
     mqtts: async () => true,
-    store: async () => { throw Object.assign(new Error('listen EADDRINUSE: address already in use'), { code: 'EADDRINUSE' }) },
+    store: async function failingListen (): Promise<never> { throw Object.assign(new Error('listen EADDRINUSE: address already in use'), { code: 'EADDRINUSE' }) },
     metrics: async () => 'certmq_up 1\n'
   }
   // the other targets are never reached in these tests
@@ -71,8 +75,11 @@ describe('admin thread calls', () => {
     expect(ca.id).toBe('abc')
     expect(ca.notBefore).toBeInstanceOf(Date)
     expect(ca.notBefore.toISOString()).toBe('2026-01-02T03:04:05.000Z')
-    const crl = await cas.importCrl('abc', Buffer.from([0x30, 0x82, 0x01])) as unknown as { isBuffer: boolean, bytes: number }
-    expect(crl).toEqual({ caId: 'abc', isBuffer: true, bytes: 3 })
+    // a small Buffer is a view into Node's shared pool: only its own 3 bytes cross
+    const pooled = Buffer.from([0x30, 0x82, 0x01])
+    expect(pooled.buffer.byteLength).toBeGreaterThan(3)
+    const crl = await cas.importCrl('abc', pooled) as unknown as { isBuffer: boolean, bytes: number, backing: number }
+    expect(crl).toEqual({ caId: 'abc', isBuffer: true, bytes: 3, backing: 3 })
   })
 
   it('rejects with a CertmqError carrying the code, message and details the service threw', async () => {
@@ -89,8 +96,19 @@ describe('admin thread calls', () => {
     const err = await status.store().catch((e: unknown) => e) as Error & { code?: string }
     expect(err).not.toBeInstanceOf(CertmqError)
     expect(err.code).toBe('EADDRINUSE')
-    expect(err.stack).toContain('thread-rpc.test.ts')
+    // the stack of the throw on the other side, not of the place that rebuilt the error
+    expect(err.stack).toContain('failingListen')
     expect(await status.metrics()).toBe('certmq_up 1\n')
+  })
+
+  it('keeps the cause of a CertmqError (the store failure behind STORE_UNAVAILABLE) and where it was thrown', async () => {
+    const { client } = connected()
+    const cas = remote<CaBackend>(client, 'cas', CA_METHODS)
+    const err = await cas.registrationCode().catch((e: unknown) => e) as CertmqError
+    expect(err).toBeInstanceOf(CertmqError)
+    expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 })
+    expect(err.stack).toContain('failingStoreWrite')
+    expect(err.cause).toMatchObject({ message: 'MDB_MAP_FULL: Environment mapsize limit reached', code: 'MDB_MAP_FULL' })
   })
 
   it('refuses a method or a target that backend.ts does not list, without calling anything', async () => {
