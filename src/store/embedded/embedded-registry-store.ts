@@ -352,18 +352,16 @@ export class EmbeddedRegistryStore implements RegistryStore {
     const batch = [...this.clientChanges]
     this.clientChanges.clear()
     const { root, certs, clients } = dbs
-    let flush: Promise<void>
-    try {
-      flush = Promise.resolve(root.transaction(() => {
+    // in an async function a synchronous throw from lmdb becomes a rejection, caught with the rest
+    const flush = (async () => {
+      await root.transaction(() => {
         for (const [id, changes] of batch) {
           const stored = clients.get(id) ?? []
           const next = applyClientChanges(stored, changes, certs.doesExist(id))
           if (next !== stored) clients.putSync(id, next)
         }
-      })).then(() => {}, () => {})
-    } catch {
-      flush = Promise.resolve()
-    }
+      })
+    })().catch(() => {})
     this.clientFlush = flush
     await flush
   }
