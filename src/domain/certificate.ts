@@ -84,3 +84,8 @@ export interface AssociatedClient {
   connectedAt: string
   lastSeenAt: string
 }
+
+/** CA and certificate ids are SHA-256 fingerprints; accept upper case and colon-separated forms too. */
+export function normalizeId (id: string): string {
+  return id.replace(/:/g, '').toLowerCase()
+}

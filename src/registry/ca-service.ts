@@ -6,6 +6,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { CertmqError, isCertmqError } from '../errors.js'
 import type { CaCrlState, CaRecord, RegistrationMode } from '../domain/ca.js'
+import { normalizeId } from '../domain/certificate.js'
 import { normalizeHosts } from '../domain/ca-hosts.js'
 import { checkCrlDates } from '../domain/crl.js'
 import { CA_TRANSITIONS, type CaAction } from '../domain/lifecycle.js'
@@ -239,9 +240,4 @@ function crlView (ca: CaRecord, now: Date, crlPem: string | undefined): CrlView 
   const state = ca.crl ?? { thisUpdate: null, nextUpdate: null, revokedCount: 0, importedAt: null }
   const stale = state.nextUpdate !== null && Date.parse(state.nextUpdate) < now.getTime()
   return { caId: ca.id, ...state, stale, ...(crlPem === undefined ? {} : { crlPem }) }
-}
-
-/** Ids are SHA-256 fingerprints; accept upper case and colon-separated forms too. */
-export function normalizeId (id: string): string {
-  return id.replace(/:/g, '').toLowerCase()
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { DEFAULT_EVENT_PAGE_SIZE, EVENT_TYPES, type EventPage, type EventQuery } from '../../domain/event.js'
 import { invalid, parseInstant, parseNameList } from '../../domain/query-params.js'
-import { normalizeId } from '../../registry/ca-service.js'
+import { normalizeId } from '../../domain/certificate.js'
 import { dropEmptyQueryValues } from '../query-values.js'
 import { EventListBody, EventListQuery } from '../schemas/event.js'
 

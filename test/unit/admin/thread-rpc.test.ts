@@ -136,7 +136,7 @@ describe('admin thread calls', () => {
 })
 
 describe('the broker thread\'s module graph', () => {
-  /** Every module server.ts loads at start through static imports, followed through src/. */
+  /** Every module `entry` loads through static imports, followed through src/. */
   function staticGraph (entry: string): { files: Set<string>, packages: Set<string> } {
     const files = new Set<string>()
     const packages = new Set<string>()
@@ -151,7 +151,7 @@ describe('the broker thread\'s module graph', () => {
         else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!)
       }
     }
-    visit(join(ROOT, 'src', 'server.ts'))
+    visit(entry)
     return { files, packages }
   }
 
@@ -161,5 +161,12 @@ describe('the broker thread\'s module graph', () => {
     expect(packages.has('aedes')).toBe(true)
     for (const admin of ['fastify', 'ajv', '@sinclair/typebox', '@fastify/swagger']) expect(packages, admin).not.toContain(admin)
     expect([...files].filter((f) => f.includes(`${join('src', 'admin')}/`) && !f.includes(join('src', 'admin', 'thread')) && !f.endsWith('admin-tokens.ts') && !f.endsWith('principal.ts'))).toEqual([])
+  })
+
+  it('keeps the admin thread off the registry services and the X.509 libraries (they stay in the broker\'s thread)', () => {
+    const { files, packages } = staticGraph(join(ROOT, 'src', 'admin', 'thread', 'worker.ts'))
+    expect(packages.has('fastify')).toBe(true)
+    for (const broker of ['@peculiar/x509', '@peculiar/asn1-x509', 'aedes', 'lmdb', 'prom-client']) expect(packages, broker).not.toContain(broker)
+    expect([...files].filter((f) => f.includes(`${join('src', 'registry')}/`) && !f.endsWith('client-id-format.ts'))).toEqual([])
   })
 })
