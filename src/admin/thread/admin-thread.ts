@@ -14,7 +14,7 @@ import { pino, type DestinationStream } from 'pino'
 import type { Logger } from '../../log.js'
 import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
-import { deserializeError, dispatch, plainError, serializeError, type ToAdmin, type ToBroker } from './rpc.js'
+import { deserializeError, dispatch, plainError, serializeError, within, type ToAdmin, type ToBroker } from './rpc.js'
 import type { AdminWorkerData } from './worker.js'
 
 export interface AdminThreadOptions {
@@ -68,7 +68,6 @@ export class AdminThread {
     let started: ((address: AddressInfo) => void) | undefined
     let failed: ((err: Error) => void) | undefined
     let stopped: (() => void) | undefined
-    let listened = false
     const listening = new Promise<AddressInfo>((resolve, reject) => { started = resolve; failed = reject })
     const closed = new Promise<void>((resolve) => { stopped = resolve })
     worker.on('message', (message: ToBroker) => {
@@ -82,19 +81,14 @@ export class AdminThread {
           out.write(message.line)
           return
         case 'listening':
-          listened = true
           started?.(message.address)
           return
         case 'failed':
-          if (listened) {
-            // app.close() failed: the thread is ended all the same
-            log.error({ event: 'admin.close_failed', err: deserializeError(message.error) }, 'the admin API did not close cleanly')
-            stopped?.()
-          } else {
-            failed?.(deserializeError(message.error))
-          }
+          failed?.(deserializeError(message.error))
           return
         case 'closed':
+          // a close that failed ends the thread all the same
+          if (message.error !== undefined) log.error({ event: 'admin.close_failed', err: deserializeError(message.error) }, 'the admin API did not close cleanly')
           stopped?.()
       }
     })
@@ -123,11 +117,8 @@ export class AdminThread {
 
   private async stop (): Promise<void> {
     if (this.exited) return
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS) })
     this.worker.postMessage({ type: 'close' } satisfies ToAdmin)
-    await Promise.race([this.closed, late])
-    clearTimeout(timer)
+    await within(this.closed, CLOSE_TIMEOUT_MS, undefined)
     await this.worker.terminate()
     this.log.debug({ event: 'admin.thread_stopped' }, 'admin API thread stopped')
   }

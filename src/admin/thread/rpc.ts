@@ -26,8 +26,10 @@ export type ToBroker =
   | { type: 'call', id: number, target: BackendTarget, method: string, args: unknown[] }
   | { type: 'log', line: string }
   | { type: 'listening', address: AddressInfo }
+  /** The admin API could not listen. */
   | { type: 'failed', error: SerializedError }
-  | { type: 'closed' }
+  /** The admin API closed; `error` when it did not close cleanly. */
+  | { type: 'closed', error?: SerializedError }
 
 /** Broker thread → admin thread. */
 export type ToAdmin =
@@ -63,6 +65,17 @@ export function deserializeError (error: SerializedError): Error {
 /** A message's error with nothing that could fail to clone: for a reply whose details could not cross. */
 export function plainError (error: SerializedError): SerializedError {
   return { name: error.name, message: error.message, ...(error.code === undefined ? {} : { code: error.code }), ...(error.stack === undefined ? {} : { stack: error.stack }) }
+}
+
+/** The promise's value, or `otherwise` when `ms` pass first; the timer does not outlive the race. */
+export async function within<T> (promise: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<T>((resolve) => { timer = setTimeout(() => { resolve(otherwise) }, ms) })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 interface Pending { resolve: (value: unknown) => void, reject: (err: Error) => void }

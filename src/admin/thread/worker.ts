@@ -10,7 +10,7 @@ import { buildAdminApp } from '../app.js'
 import { AdminTokens, type SharedTokens } from '../admin-tokens.js'
 import { createLogger } from '../../log.js'
 import { CA_METHODS, CERTIFICATE_METHODS, EVENT_METHODS, STATUS_METHODS, type CaBackend, type CertificateBackend, type EventBackend, type StatusBackend } from './backend.js'
-import { RpcClient, remote, serializeError, type ToAdmin, type ToBroker } from './rpc.js'
+import { RpcClient, remote, serializeError, within, type ToAdmin, type ToBroker } from './rpc.js'
 
 export interface AdminWorkerData {
   host: string
@@ -34,10 +34,7 @@ const logger = createLogger(data.logLevel, { write: (line: string) => { send({ t
 
 const health = async (): Promise<{ mqtts: boolean, admin: boolean }> => {
   // a broker thread that does not answer in time counts as down: /healthz is its liveness probe
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, HEALTH_TIMEOUT_MS) })
-  const mqtts = await Promise.race([status.mqtts().catch(() => false), late])
-  clearTimeout(timer)
+  const mqtts = await within(status.mqtts().catch(() => false), HEALTH_TIMEOUT_MS, false)
   return { mqtts, admin: app.server.listening }
 }
 
@@ -54,7 +51,7 @@ const app = buildAdminApp({
 
 port.on('message', (message: ToAdmin) => {
   if (message.type === 'close') {
-    app.close().then(() => { send({ type: 'closed' }) }, (err: unknown) => { send({ type: 'failed', error: serializeError(err) }) })
+    app.close().then(() => { send({ type: 'closed' }) }, (err: unknown) => { send({ type: 'closed', error: serializeError(err) }) })
     return
   }
   client.settle(message)

@@ -11,7 +11,7 @@ import { MessageChannel } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CertmqError } from '../../../src/errors.js'
 import type { AdminBackend } from '../../../src/admin/thread/backend.js'
-import { deserializeError, dispatch, remote, RpcClient, serializeError, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
+import { deserializeError, dispatch, remote, RpcClient, serializeError, within, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
 import { CA_METHODS, type CaBackend, type StatusBackend, STATUS_METHODS } from '../../../src/admin/thread/backend.js'
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..')
@@ -126,6 +126,14 @@ describe('admin thread calls', () => {
     const err = await client.call('cas', 'get', [() => 1]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(Error)
     expect(await client.call('cas', 'get', ['next'])).toMatchObject({ id: 'next' })
+  })
+
+  it('waits for an answer at most the given time (within)', async () => {
+    expect(await within(Promise.resolve(true), 1000, false)).toBe(true)
+    const never = new Promise<boolean>(() => {})
+    const started = Date.now()
+    expect(await within(never, 50, false)).toBe(false)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45)
   })
 
   it('restores a CertmqError only for a code in the catalog', () => {
