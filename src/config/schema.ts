@@ -100,6 +100,14 @@ export const ConfigSchema = Type.Object({
       description: 'Refuse CA registrations without a verificationCertificatePem: a certificate signed by the CA key whose subject CN is the registration code (GET /api/v1/cas/registration-code)'
     })
   }, { ...strict, default: {} }),
+  runtime: Type.Object({
+    heapGrowingPercent: Type.Integer({
+      default: 100,
+      minimum: 0,
+      maximum: 400,
+      description: 'How far the V8 heap may grow past its live size before the next full garbage collection, in percent (applied by `certmq serve`); 0 keeps V8\'s own choice (about 30 for a broker). Fewer full collections cost less CPU per connect; a broker holding N MB of connections may use up to that percentage of N more memory'
+    })
+  }, { ...strict, default: {} }),
   events: Type.Object({
     retentionDays: Type.Integer({
       default: 30,

@@ -2,6 +2,7 @@
 import { loadConfig } from '../../config/load.js'
 import { isCertmqError } from '../../errors.js'
 import { startServer } from '../../server.js'
+import { applyHeapGrowingPercent } from '../../runtime/heap-growth.js'
 
 export const EXIT_CONFIG_INVALID = 78
 
@@ -16,6 +17,8 @@ export async function serve (opts: { config?: string }): Promise<number> {
     }
     throw err
   }
+  // the process is the broker's own here (not a test or an embedding program), so its V8 may be tuned
+  applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent)
   let server
   try {
     server = await startServer(loaded.config)
