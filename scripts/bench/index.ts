@@ -52,7 +52,8 @@ const { values: args } = parseArgs({
     'no-mosquitto': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     baseline: { type: 'string' },
-    'node-args': { type: 'string', default: '' }
+    'node-args': { type: 'string', default: '' },
+    'plain-node-args': { type: 'string', default: '' }
   }
 })
 const only = new Set(args.only.split(',').map((s) => s.trim()))
@@ -102,7 +103,9 @@ async function main (): Promise<void> {
   const chainFile = join(work, 'server-chain.pem')
   await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
   const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
-  const targets: Target[] = [...certmqs, await startPlainAedes(tls, profile)]
+  // --plain-node-args "--flag …": the same for plain Aedes, e.g. certmq's own V8 settings to compare at equal settings
+  const plainArgs = [...args['plain-node-args'].split(/\s+/).filter((a) => a !== ''), ...profile]
+  const targets: Target[] = [...certmqs, await startPlainAedes(tls, plainArgs)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
   const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
