@@ -37,6 +37,8 @@ export interface StartOptions {
   now?: () => Date
   /** Where the one-time admin token banner goes; default process.stderr. */
   console?: NodeJS.WritableStream
+  /** Facts about the process set up by the caller (e.g. `certmq serve`'s V8 heap growth), added to the server.started line. */
+  startFacts?: Readonly<Record<string, string>>
 }
 
 export interface RunningServer {
@@ -146,7 +148,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       mqtts: `mqtts://${urlHost(mqtts)}:${mqtts.port}`,
       admin: adminUrl,
       caCertificate: builtin.certificatePath,
-      dataDir
+      dataDir,
+      ...options.startFacts
     }, `certmq is up: MQTTS on ${urlHost(mqtts)}:${mqtts.port}, admin API on ${adminUrl}, CA certificate for devices at ${builtin.certificatePath}`)
 
     let stopping: Promise<void> | undefined

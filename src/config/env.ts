@@ -30,5 +30,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_EVENTS_MAX', key: 'events.maxEvents', type: 'integer' },
   { env: 'CERTMQ_EVENTS_REJECTION_WINDOW_SECONDS', key: 'events.rejectionWindowSeconds', type: 'integer' },
   { env: 'CERTMQ_CAS_REQUIRE_PROOF_OF_POSSESSION', key: 'cas.requireProofOfPossession', type: 'boolean' },
-  { env: 'CERTMQ_HEAP_GROWING_PERCENT', key: 'runtime.heapGrowingPercent', type: 'integer' }
+  { env: 'CERTMQ_RUNTIME_HEAP_GROWING_PERCENT', key: 'runtime.heapGrowingPercent', type: 'integer' }
 ]

@@ -99,14 +99,17 @@ describe('first start with no edits', () => {
     expect((await stat(join(dataDir, 'ca', 'builtin-ca.key'))).mode & 0o077).toBe(0)
     const started = first.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')!
     expect(started['caCertificate']).toBe(join(dataDir, 'ca', 'builtin-ca.pem'))
+    // serve sets V8's growth step (runtime.heapGrowingPercent) and says so
+    expect(started['heapGrowth']).toBe('100% (config)')
     expect((await api(first, token!, 'GET', '/api/v1/cas')).status).toBe(200)
     expect((await api(first, 'wrong', 'GET', '/api/v1/cas')).status).toBe(401)
     for (const line of first.stdout) expect(line).not.toContain(token)
     expect(await stop(first)).toBe(0)
 
     // the second start shows no token and still accepts the first one
-    const second = await serve(join(dataDir, '..'), { CERTMQ_DATA_DIR: dataDir })
+    const second = await serve(join(dataDir, '..'), { CERTMQ_DATA_DIR: dataDir, CERTMQ_RUNTIME_HEAP_GROWING_PERCENT: '0' })
     expect(second.stderr()).not.toContain('cmq_')
+    expect(second.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')!['heapGrowth']).toBe('chosen by V8')
     expect((await api(second, token!, 'GET', '/api/v1/cas')).status).toBe(200)
     // the server certificate verifies against the built-in CA for a device
     const device = await pki.leaf('first-dev', ca, { cn: 'first-dev' })

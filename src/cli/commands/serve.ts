@@ -1,8 +1,8 @@
 /** `certmq serve`: load and validate the config, start the broker, stop cleanly on SIGINT/SIGTERM. */
 import { loadConfig } from '../../config/load.js'
 import { isCertmqError } from '../../errors.js'
+import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
 import { startServer } from '../../server.js'
-import { applyHeapGrowingPercent } from '../../runtime/heap-growth.js'
 
 export const EXIT_CONFIG_INVALID = 78
 
@@ -18,10 +18,10 @@ export async function serve (opts: { config?: string }): Promise<number> {
     throw err
   }
   // the process is the broker's own here (not a test or an embedding program), so its V8 may be tuned
-  applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent)
+  const heapGrowth = describeHeapGrowth(applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent))
   let server
   try {
-    server = await startServer(loaded.config)
+    server = await startServer(loaded.config, { startFacts: { heapGrowth } })
   } catch (err) {
     if (isCertmqError(err)) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`)
