@@ -115,6 +115,7 @@ async function main (): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
     `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets (connect: ${CONNECT_REPS}); median (min–max).`,
+    `Node flags: certmq ${nodeArgs.length === 0 ? 'none' : nodeArgs.join(' ')} (its own V8 settings: runtime.* in docs/config.md); plain aedes ${plainArgs.length === 0 ? 'none' : plainArgs.join(' ')}.`,
     ''
   ]
   const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '-'
