@@ -5,14 +5,14 @@
  * lists can be called. And the guard the thread exists for: the broker's own module graph does
  * not load the admin HTTP stack.
  */
-import { readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { MessageChannel } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CertmqError } from '../../../src/errors.js'
 import type { AdminBackend } from '../../../src/admin/thread/backend.js'
 import { deserializeError, dispatch, remote, RpcClient, serializeError, within, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
 import { CA_METHODS, type CaBackend, type StatusBackend, STATUS_METHODS } from '../../../src/admin/thread/backend.js'
+import { staticGraph } from '../../helpers/module-graph.js'
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..')
 const channels: MessageChannel[] = []
@@ -144,25 +144,6 @@ describe('admin thread calls', () => {
 })
 
 describe('the broker thread\'s module graph', () => {
-  /** Every module `entry` loads through static imports, followed through src/. */
-  function staticGraph (entry: string): { files: Set<string>, packages: Set<string> } {
-    const files = new Set<string>()
-    const packages = new Set<string>()
-    const visit = (file: string): void => {
-      if (files.has(file)) return
-      files.add(file)
-      const source = readFileSync(file, 'utf8')
-      // `import … from 'x'` and `export … from 'x'`, not `import type` (erased) nor import('x') (lazy)
-      for (const match of source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s)?['"]([^'"]+)['"]/gm)) {
-        const spec = match[1]!
-        if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')))
-        else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!)
-      }
-    }
-    visit(entry)
-    return { files, packages }
-  }
-
   it('does not load fastify, its validators and schemas, or the admin app (they run in the admin thread)', () => {
     const { files, packages } = staticGraph(join(ROOT, 'src', 'server.ts'))
     expect(files.has(join(ROOT, 'src', 'admin', 'thread', 'admin-thread.ts'))).toBe(true)
