@@ -10,6 +10,7 @@ import { CertmqError } from '../errors.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
 import { resolveAdminTokens } from './admin-tokens.js'
+import { deepFreeze } from './freeze.js'
 
 export const DEFAULT_CONFIG_FILE = 'broker.config.json'
 
@@ -137,10 +138,3 @@ function getPath (obj: unknown, segments: string[]): unknown {
   return cur
 }
 
-function deepFreeze<T> (value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
-}

@@ -4,14 +4,11 @@
  * and stops it. start() resolves once the admin listener is up and rejects with the listener's
  * own error (EADDRINUSE …) when it cannot be.
  */
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { pino, type DestinationStream } from 'pino'
 import type { Logger } from '../../log.js'
+import { workerEntry } from '../../thread/worker-entry.js'
 import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
 import { deserializeError, dispatch, plainError, serializeError, within, type ToAdmin, type ToBroker } from './rpc.js'
@@ -52,7 +49,7 @@ export class AdminThread {
     const data: AdminWorkerData = {
       host: options.host, port: options.port, logLevel: log.level, tokens: options.tokens, metrics: options.metrics
     }
-    const entry = workerEntry()
+    const entry = workerEntry(import.meta.url, 'worker')
     // a small young generation: the API's requests are short-lived garbage, and V8's default
     // semi-spaces held about 15 MB more RSS for an idle admin thread (measured)
     const worker = new Worker(entry.filename, { eval: entry.eval, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
@@ -122,28 +119,6 @@ export class AdminThread {
     await this.worker.terminate()
     this.log.debug({ event: 'admin.thread_stopped' }, 'admin API thread stopped')
   }
-}
-
-/**
- * The built worker (dist/…/worker.js) runs as is. From the TypeScript sources (tests, tsx) the
- * thread registers tsx first, the loader these sources run under, and then imports worker.ts.
- */
-function workerEntry (): { filename: string | URL, eval: boolean } {
-  const here = import.meta.url
-  if (here.endsWith('.js')) return { filename: new URL('./worker.js', here), eval: false }
-  const worker = new URL('./worker.ts', here).href
-  const source = `import(${JSON.stringify(tsxEsmApi(here))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}) })`
-  return { filename: source, eval: true }
-}
-
-/** The ESM entry of tsx's register API, read from its package exports (an eval'd thread imports by URL). */
-function tsxEsmApi (from: string): string {
-  const manifestPath = createRequire(from).resolve('tsx/package.json')
-  const manifest: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'))
-  const target: unknown = ['exports', './esm/api', 'import', 'default'].reduce<unknown>(
-    (node, key) => (typeof node === 'object' && node !== null ? Reflect.get(node, key) : undefined), manifest)
-  if (typeof target !== 'string') throw new Error(`admin thread: ${manifestPath} has no ESM entry for tsx/esm/api`)
-  return pathToFileURL(join(dirname(manifestPath), target)).href
 }
 
 /** Where the broker's logger writes, so the admin thread's lines join the same stream. */

@@ -6,20 +6,11 @@
  * and details, so the admin API answers exactly as it would in one thread.
  */
 import type { AddressInfo } from 'node:net'
-import { CertmqError, ERROR_CODES, type ErrorCode } from '../../errors.js'
+import { CertmqError } from '../../errors.js'
+import { deserializeError, type SerializedError } from '../../thread/errors.js'
 import { BACKEND_TARGETS, type AdminBackend, type BackendTarget } from './backend.js'
 
-export interface SerializedError {
-  name: string
-  message: string
-  /** A CertmqError's catalog code, or a system error's code (EADDRINUSE). */
-  code?: string
-  details?: Record<string, unknown>
-  /** The stack where it was thrown, in the broker's thread: the log shows it under the request id. */
-  stack?: string
-  /** What caused it (the lmdb or file-system error behind STORE_UNAVAILABLE, …). */
-  cause?: SerializedError
-}
+export { deserializeError, plainError, serializeError, type SerializedError } from '../../thread/errors.js'
 
 /** Admin thread → broker thread. */
 export type ToBroker =
@@ -36,36 +27,6 @@ export type ToAdmin =
   | { type: 'result', id: number, value: unknown }
   | { type: 'error', id: number, error: SerializedError }
   | { type: 'close' }
-
-/** How many causes deep an error crosses; deeper ones are left out. */
-const MAX_CAUSES = 4
-
-export function serializeError (err: unknown, depth = 0): SerializedError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
-  const code: unknown = Reflect.get(err, 'code')
-  return {
-    name: err.name,
-    message: err.message,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(err instanceof CertmqError ? { details: { ...err.details } } : {}),
-    ...(err.stack !== undefined ? { stack: err.stack } : {}),
-    ...(err.cause !== undefined && depth < MAX_CAUSES ? { cause: serializeError(err.cause, depth + 1) } : {})
-  }
-}
-
-export function deserializeError (error: SerializedError): Error {
-  const cause = error.cause === undefined ? undefined : { cause: deserializeError(error.cause) }
-  const restored = error.name === 'CertmqError' && error.code !== undefined && Object.hasOwn(ERROR_CODES, error.code)
-    ? new CertmqError(error.code as ErrorCode, error.message, error.details ?? {}, cause)
-    : Object.assign(new Error(error.message, cause), { name: error.name }, error.code === undefined ? {} : { code: error.code })
-  if (error.stack !== undefined) restored.stack = error.stack
-  return restored
-}
-
-/** A message's error with nothing that could fail to clone: for a reply whose details could not cross. */
-export function plainError (error: SerializedError): SerializedError {
-  return { name: error.name, message: error.message, ...(error.code === undefined ? {} : { code: error.code }), ...(error.stack === undefined ? {} : { stack: error.stack }) }
-}
 
 /** The promise's value, or `otherwise` when `ms` pass first; the timer does not outlive the race. */
 export async function within<T> (promise: Promise<T>, ms: number, otherwise: T): Promise<T> {

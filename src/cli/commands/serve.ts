@@ -1,5 +1,5 @@
 /** `certmq serve`: load and validate the config, start the broker, stop cleanly on SIGINT/SIGTERM. */
-import { loadConfig } from '../../config/load.js'
+import { loadConfigInThread } from '../../config/load-in-thread.js'
 import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
 import { startServer } from '../../server.js'
@@ -9,7 +9,7 @@ export const EXIT_CONFIG_INVALID = 78
 export async function serve (opts: { config?: string }): Promise<number> {
   let loaded
   try {
-    loaded = loadConfig(opts.config === undefined ? {} : { configPath: opts.config })
+    loaded = await loadConfigInThread(opts.config === undefined ? {} : { configPath: opts.config })
   } catch (err) {
     if (isCertmqError(err, 'CONFIG_INVALID')) {
       process.stderr.write(`error CONFIG_INVALID: ${err.message}\n`)

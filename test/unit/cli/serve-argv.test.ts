@@ -19,10 +19,12 @@ describe('certmq serve without the command table', () => {
     }
   })
 
-  it('loads neither the argument parser nor the operator commands and the simulator on that path', () => {
+  it('loads neither the argument parser, the operator commands and the simulator, nor the config validator on that path', () => {
     for (const entry of [join(ROOT, 'src', 'main.ts'), join(ROOT, 'src', 'cli', 'commands', 'serve.ts')]) {
       const { files, packages } = staticGraph(entry)
       expect(packages, entry).not.toContain('commander')
+      // the config is validated in a thread of its own (config/load-in-thread.ts)
+      for (const validator of ['ajv', '@sinclair/typebox']) expect(packages, entry).not.toContain(validator)
       expect([...files].filter((f) => f.endsWith(join('cli', 'index.ts')) || f.includes(`${join('src', 'simulator')}/`) ||
         (f.includes(`${join('cli', 'commands')}/`) && !f.endsWith('serve.ts'))), entry).toEqual([])
     }
