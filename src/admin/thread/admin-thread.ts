@@ -11,7 +11,8 @@ import type { Logger } from '../../log.js'
 import { workerEntry } from '../../thread/worker-entry.js'
 import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
-import { deserializeError, dispatch, plainError, serializeError, within, type ToAdmin, type ToBroker } from './rpc.js'
+import { deserializeError } from '../../thread/errors.js'
+import { answerCall, within, type ToAdmin, type ToBroker } from './rpc.js'
 import type { AdminWorkerData } from './worker.js'
 
 export interface AdminThreadOptions {
@@ -53,15 +54,6 @@ export class AdminThread {
     // a small young generation: the API's requests are short-lived garbage, and V8's default
     // semi-spaces held about 15 MB more RSS for an idle admin thread (measured)
     const worker = new Worker(entry.filename, { eval: entry.eval, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
-    const reply = (message: ToAdmin): void => {
-      try {
-        worker.postMessage(message)
-      } catch (err) {
-        // a result or error details that cannot be cloned: the call still fails with an answer
-        if (message.type === 'result') worker.postMessage({ type: 'error', id: message.id, error: plainError(serializeError(err)) })
-        if (message.type === 'error') worker.postMessage({ type: 'error', id: message.id, error: plainError(message.error) })
-      }
-    }
     let started: ((address: AddressInfo) => void) | undefined
     let failed: ((err: Error) => void) | undefined
     let stopped: (() => void) | undefined
@@ -70,9 +62,7 @@ export class AdminThread {
     worker.on('message', (message: ToBroker) => {
       switch (message.type) {
         case 'call':
-          dispatch(options.backend, message.target, message.method, message.args).then(
-            (value) => { reply({ type: 'result', id: message.id, value }) },
-            (err: unknown) => { reply({ type: 'error', id: message.id, error: serializeError(err) }) })
+          answerCall(options.backend, message, (answer) => { worker.postMessage(answer) })
           return
         case 'log':
           out.write(message.line)

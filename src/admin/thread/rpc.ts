@@ -7,10 +7,8 @@
  */
 import type { AddressInfo } from 'node:net'
 import { CertmqError } from '../../errors.js'
-import { deserializeError, type SerializedError } from '../../thread/errors.js'
+import { deserializeError, plainError, serializeError, type SerializedError } from '../../thread/errors.js'
 import { BACKEND_TARGETS, type AdminBackend, type BackendTarget } from './backend.js'
-
-export { deserializeError, plainError, serializeError, type SerializedError } from '../../thread/errors.js'
 
 /** Admin thread → broker thread. */
 export type ToBroker =
@@ -92,6 +90,23 @@ export async function dispatch (backend: AdminBackend, target: string, method: s
   const fn: unknown = Reflect.get(object, method)
   if (typeof fn !== 'function') throw new CertmqError('INTERNAL', `admin thread: ${target}.${method} is not a function`)
   return await Reflect.apply(fn, object, args.map(asBuffer))
+}
+
+/**
+ * The broker thread's answer to one call: its result or its error goes back through `post`. A
+ * result or error details that cannot be cloned still answer the call, with the error alone.
+ */
+export function answerCall (backend: AdminBackend, call: Extract<ToBroker, { type: 'call' }>, post: (message: ToAdmin) => void): void {
+  const reply = (message: Extract<ToAdmin, { type: 'result' | 'error' }>): void => {
+    try {
+      post(message)
+    } catch (err) {
+      post({ type: 'error', id: call.id, error: plainError(message.type === 'error' ? message.error : serializeError(err)) })
+    }
+  }
+  dispatch(backend, call.target, call.method, call.args).then(
+    (value) => { reply({ type: 'result', id: call.id, value }) },
+    (err: unknown) => { reply({ type: 'error', id: call.id, error: serializeError(err) }) })
 }
 
 /**

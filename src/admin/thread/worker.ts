@@ -10,7 +10,8 @@ import { buildAdminApp } from '../app.js'
 import { AdminTokens, type SharedTokens } from '../admin-tokens.js'
 import { createLogger } from '../../log.js'
 import { CA_METHODS, CERTIFICATE_METHODS, EVENT_METHODS, STATUS_METHODS, type CaBackend, type CertificateBackend, type EventBackend, type StatusBackend } from './backend.js'
-import { RpcClient, remote, serializeError, within, type ToAdmin, type ToBroker } from './rpc.js'
+import { serializeError } from '../../thread/errors.js'
+import { RpcClient, remote, within, type ToAdmin, type ToBroker } from './rpc.js'
 
 export interface AdminWorkerData {
   host: string

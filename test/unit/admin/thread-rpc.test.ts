@@ -10,7 +10,8 @@ import { MessageChannel } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CertmqError } from '../../../src/errors.js'
 import type { AdminBackend } from '../../../src/admin/thread/backend.js'
-import { deserializeError, dispatch, remote, RpcClient, serializeError, within, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
+import { answerCall, remote, RpcClient, within, type ToAdmin, type ToBroker } from '../../../src/admin/thread/rpc.js'
+import { deserializeError, serializeError } from '../../../src/thread/errors.js'
 import { CA_METHODS, type CaBackend, type StatusBackend, STATUS_METHODS } from '../../../src/admin/thread/backend.js'
 import { staticGraph } from '../../helpers/module-graph.js'
 
@@ -37,6 +38,8 @@ function backendStub (): AdminBackend {
       if (typeof body === 'string') return { caId: id, isBuffer: false, bytes: body.length, backing: 0 }
       return { caId: id, isBuffer: Buffer.isBuffer(body), bytes: body.byteLength, backing: body.buffer.byteLength }
     },
+    // a result that cannot be cloned (a function inside)
+    list: async () => ({ items: [], next: () => 1 }),
     registrationCode: async function failingStoreWrite (): Promise<never> {
       throw new CertmqError('STORE_UNAVAILABLE', 'could not write', {}, { cause: Object.assign(new Error('MDB_MAP_FULL: Environment mapsize limit reached'), { code: 'MDB_MAP_FULL' }) })
     }
@@ -56,11 +59,7 @@ function connected (): { client: RpcClient } {
   channels.push(channel)
   const backend = backendStub()
   channel.port2.on('message', (message: ToBroker) => {
-    if (message.type !== 'call') return
-    const reply = (answer: ToAdmin): void => { channel.port2.postMessage(answer) }
-    dispatch(backend, message.target, message.method, message.args).then(
-      (value) => { reply({ type: 'result', id: message.id, value }) },
-      (err: unknown) => { reply({ type: 'error', id: message.id, error: serializeError(err) }) })
+    if (message.type === 'call') answerCall(backend, message, (answer) => { channel.port2.postMessage(answer) })
   })
   const client = new RpcClient((message) => { channel.port1.postMessage(message) })
   channel.port1.on('message', (message: ToAdmin) => { if (message.type !== 'close') client.settle(message) })
@@ -126,6 +125,14 @@ describe('admin thread calls', () => {
     const err = await client.call('cas', 'get', [() => 1]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(Error)
     expect(await client.call('cas', 'get', ['next'])).toMatchObject({ id: 'next' })
+  })
+
+  it('answers a call whose result cannot be cloned with an error instead of leaving it pending', async () => {
+    const { client } = connected()
+    const cas = remote<CaBackend>(client, 'cas', CA_METHODS)
+    const err = await within(cas.list().catch((e: unknown) => e), 2000, 'still pending')
+    expect(err).toBeInstanceOf(Error)
+    expect(await client.call('cas', 'get', ['after'])).toMatchObject({ id: 'after' })
   })
 
   it('waits for an answer at most the given time (within)', async () => {
