@@ -64,6 +64,11 @@ const CONNECT_REPS = Number(args['connect-reps'])
 const DEVICES = Number(args.devices)
 const log = (line: string): void => { process.stdout.write(`${line}\n`) }
 
+/** `--node-args` and `--plain-node-args`: flags separated by spaces. */
+function flagList (value: string): string[] {
+  return value.split(/\s+/).filter((flag) => flag !== '')
+}
+
 /** A certmq from another checkout, built there first; the bench's own server files are shared. */
 async function startBaseline (dir: string, work: string): Promise<Target> {
   const root = resolve(dir)
@@ -89,7 +94,7 @@ async function main (): Promise<void> {
 
   // --node-args "--flag …": node/V8 flags for certmq only (e.g. to try a GC setting against the baseline)
   const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
-  const nodeArgs = [...args['node-args'].split(/\s+/).filter((a) => a !== ''), ...profile]
+  const nodeArgs = [...flagList(args['node-args']), ...profile]
   const certmq = await startCertmq(work, {}, nodeArgs)
   // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
   const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work)
@@ -104,7 +109,7 @@ async function main (): Promise<void> {
   await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
   const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
   // --plain-node-args "--flag …": the same for plain Aedes, e.g. certmq's own V8 settings to compare at equal settings
-  const plainArgs = [...args['plain-node-args'].split(/\s+/).filter((a) => a !== ''), ...profile]
+  const plainArgs = [...flagList(args['plain-node-args']), ...profile]
   const targets: Target[] = [...certmqs, await startPlainAedes(tls, plainArgs)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')

@@ -33,7 +33,7 @@ export function applyHeapGrowingPercent (percent: number, execArgv: readonly str
   return { source: 'config', percent }
 }
 
-/** For the start-up log line: `100% (config)`, `--heap-growing-percent=50 (node)`, `v8`. */
+/** For the start-up log line: `100% (config)`, `--heap-growing-percent=50 (node command line)`, `chosen by V8`. */
 export function describeHeapGrowth (growth: HeapGrowth): string {
   switch (growth.source) {
     case 'config': return `${growth.percent}% (config)`

@@ -137,4 +137,3 @@ function getPath (obj: unknown, segments: string[]): unknown {
   }
   return cur
 }
-

@@ -20,6 +20,8 @@ interface Proc {
   stderr: () => string
   adminUrl: string
   mqttsPort: number
+  /** The server.started log line. */
+  started: Record<string, unknown>
   exited: Promise<number | null>
 }
 
@@ -43,7 +45,7 @@ async function serve (dataDir: string, env: Record<string, string> = {}): Promis
   void exited.then((code) => { exitCode = code })
   const started = await waitFor(() => {
     if (exitCode !== undefined) throw new Error(`certmq exited with ${exitCode}: ${stderr}`)
-    return stdout.map((l) => JSON.parse(l) as { event?: string; admin?: string; mqtts?: string }).find((l) => l.event === 'server.started')
+    return stdout.map((l) => JSON.parse(l) as Record<string, unknown> & { event?: string; admin?: string; mqtts?: string }).find((l) => l.event === 'server.started')
   }, { timeoutMs: 30_000, what: 'server.started' })
   return {
     child,
@@ -51,6 +53,7 @@ async function serve (dataDir: string, env: Record<string, string> = {}): Promis
     stderr: () => stderr,
     adminUrl: started.admin!,
     mqttsPort: Number(new URL(started.mqtts!.replace('mqtts:', 'http:')).port),
+    started,
     exited
   }
 }
@@ -97,10 +100,9 @@ describe('first start with no edits', () => {
     expect(token, first.stderr()).toBeDefined()
     expect(existsSync(join(dataDir, 'ca', 'builtin-ca.pem'))).toBe(true)
     expect((await stat(join(dataDir, 'ca', 'builtin-ca.key'))).mode & 0o077).toBe(0)
-    const started = first.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')!
-    expect(started['caCertificate']).toBe(join(dataDir, 'ca', 'builtin-ca.pem'))
+    expect(first.started['caCertificate']).toBe(join(dataDir, 'ca', 'builtin-ca.pem'))
     // serve sets V8's growth step (runtime.heapGrowingPercent) and says so
-    expect(started['heapGrowth']).toBe('100% (config)')
+    expect(first.started['heapGrowth']).toBe('100% (config)')
     expect((await api(first, token!, 'GET', '/api/v1/cas')).status).toBe(200)
     expect((await api(first, 'wrong', 'GET', '/api/v1/cas')).status).toBe(401)
     for (const line of first.stdout) expect(line).not.toContain(token)
@@ -109,7 +111,7 @@ describe('first start with no edits', () => {
     // the second start shows no token and still accepts the first one
     const second = await serve(join(dataDir, '..'), { CERTMQ_DATA_DIR: dataDir, CERTMQ_RUNTIME_HEAP_GROWING_PERCENT: '0' })
     expect(second.stderr()).not.toContain('cmq_')
-    expect(second.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')!['heapGrowth']).toBe('chosen by V8')
+    expect(second.started['heapGrowth']).toBe('chosen by V8')
     expect((await api(second, token!, 'GET', '/api/v1/cas')).status).toBe(200)
     // the server certificate verifies against the built-in CA for a device
     const device = await pki.leaf('first-dev', ca, { cn: 'first-dev' })
