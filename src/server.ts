@@ -141,6 +141,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const adminUrl = `http://${urlHost(admin)}:${admin.port}`
 
     warnAboutDevDefaults(config, log)
+    // only now, with both listeners up, is the built-in token's hash stored (see AdminTokens.load)
+    if (await tokens.commit() === 'replaced') {
+      log.info({ event: 'admin.token_replaced', source: 'admin.token' }, 'the configured admin token replaced the stored one; the old token no longer works')
+    }
     if (tokens.generated !== undefined) printTokenBanner(options.console ?? process.stderr, tokens.generated, adminUrl)
     log.info({
       event: 'server.started',

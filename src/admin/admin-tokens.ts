@@ -28,22 +28,51 @@ export class AdminTokens {
   private constructor (
     private readonly known: readonly KnownToken[],
     /** The token generated on this start, to show once; undefined otherwise. */
-    readonly generated: string | undefined
+    readonly generated: string | undefined,
+    /** The built-in token's hash when it is not the stored one yet: written by commit(). */
+    private pending?: { hash: Buffer, store: RegistryStore, now: () => Date }
   ) {}
 
+  /**
+   * The tokens of this start. Nothing is written yet: a generated token, or a configured one that
+   * differs from the stored hash, is stored by commit(), once the start has succeeded. So a start
+   * that fails later (a port in use) does not keep the hash of a token nobody was shown, and the
+   * next start generates and shows one again.
+   */
   static async load (store: RegistryStore, configured: string, now: () => Date, named: readonly NamedTokenConfig[] = []):
     Promise<AdminTokens> {
     const others = named.flatMap((t): KnownToken[] => t.tokenSha256 === undefined
       ? [] // config/admin-tokens.ts fills tokenSha256 from tokenEnv; an entry without one was refused there
       : [{ hash: Buffer.from(t.tokenSha256, 'hex'), principal: Object.freeze({ name: t.name, role: t.role }) }])
     const builtin = (hash: Buffer): KnownToken => ({ hash, principal: Object.freeze({ name: BUILTIN_TOKEN_NAME, role: 'admin' }) })
-    if (configured !== '') return new AdminTokens([builtin(sha256(configured)), ...others], undefined)
     const stored = await store.getMeta(META_KEY)
+    if (configured !== '') {
+      const hash = sha256(configured)
+      // a configured token replaces the stored one, so starting once with CERTMQ_ADMIN_TOKEN
+      // retires a lost or leaked generated token for good
+      const pending = stored === hash.toString('hex') ? undefined : { hash, store, now }
+      return new AdminTokens([builtin(hash), ...others], undefined, pending)
+    }
     if (stored !== undefined) return new AdminTokens([builtin(Buffer.from(stored, 'hex')), ...others], undefined)
     const token = `cmq_${randomBytes(32).toString('base64url')}`
-    await store.setMeta(META_KEY, sha256(token).toString('hex'))
-    await store.setMeta(`${META_KEY}.createdAt`, now().toISOString())
-    return new AdminTokens([builtin(sha256(token)), ...others], token)
+    const hash = sha256(token)
+    return new AdminTokens([builtin(hash), ...others], token, { hash, store, now })
+  }
+
+  /**
+   * Stores the built-in token's hash when load() left it unstored: `generated` for a new token,
+   * `replaced` when a configured token took the place of a stored one, undefined when nothing
+   * changed. Call once the start has succeeded, before showing a generated token.
+   */
+  async commit (): Promise<'generated' | 'replaced' | undefined> {
+    const pending = this.pending
+    if (pending === undefined) return undefined
+    const replaced = this.generated === undefined && (await pending.store.getMeta(META_KEY)) !== undefined
+    await pending.store.setMeta(META_KEY, pending.hash.toString('hex'))
+    await pending.store.setMeta(`${META_KEY}.createdAt`, pending.now().toISOString())
+    this.pending = undefined
+    if (this.generated !== undefined) return 'generated'
+    return replaced ? 'replaced' : undefined
   }
 
   /** The same tokens, rebuilt in another thread from share(). */

@@ -1,0 +1,108 @@
+/**
+ * The built-in admin token across starts (docs/operations.md "The admin token"): a generated
+ * token is stored only once a start has succeeded, and a configured token replaces the stored
+ * one for good. A whole certmq in this process, every listener on port 0 unless a test needs a
+ * busy one.
+ */
+import { createServer, type Server } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/load.js'
+import { createLogger } from '../../src/log.js'
+import { startServer, type RunningServer } from '../../src/server.js'
+import { LogSink } from '../helpers/log-sink.js'
+
+const dirs: string[] = []
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+})
+
+async function freshDir (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'certmq-token-'))
+  dirs.push(dir)
+  return dir
+}
+
+async function start (dataDir: string, env: Record<string, string> = {}): Promise<{ server: RunningServer, logs: LogSink, banner: string }> {
+  const { config } = loadConfig({
+    cwd: dataDir,
+    env: { CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', ...env }
+  })
+  const logs = new LogSink()
+  const banner = new LogSink()
+  const server = await startServer(config, { logger: createLogger('info', logs), console: banner })
+  return { server, logs, banner: banner.raw.join('\n') }
+}
+
+async function status (server: RunningServer, token: string): Promise<number> {
+  return (await fetch(`${server.adminUrl}/api/v1/cas`, { headers: { authorization: `Bearer ${token}` } })).status
+}
+
+async function busyPort (): Promise<{ port: number, close: () => Promise<void> }> {
+  const blocker: Server = createServer()
+  await new Promise<void>((resolve) => { blocker.listen(0, '127.0.0.1', resolve) })
+  const { port } = blocker.address() as { port: number }
+  return { port, close: async () => { await new Promise<void>((resolve) => { blocker.close(() => { resolve() }) }) } }
+}
+
+describe('the built-in admin token', () => {
+  it('is stored only when the start succeeds, so a failed first start does not lose it', async () => {
+    const dataDir = await freshDir()
+    const busy = await busyPort()
+    try {
+      // the admin listener is the last to start: the token was already generated when it fails
+      await expect(start(dataDir, { CERTMQ_ADMIN_HOST: '127.0.0.1', CERTMQ_ADMIN_PORT: String(busy.port) })).rejects.toThrow(/EADDRINUSE|in use/i)
+    } finally {
+      await busy.close()
+    }
+    const { server, banner } = await start(dataDir)
+    try {
+      const token = server.generatedAdminToken
+      expect(token, 'the start after a failed one generates and shows a token').toBeDefined()
+      expect(banner).toContain(token)
+      expect(await status(server, token!)).toBe(200)
+    } finally {
+      await server.stop()
+    }
+    // and this one was stored: the next start shows none and still accepts it
+    const again = await start(dataDir)
+    try {
+      expect(again.server.generatedAdminToken).toBeUndefined()
+      expect(again.banner).not.toContain('cmq_')
+    } finally {
+      await again.server.stop()
+    }
+  })
+
+  it('is replaced for good by a configured token (starting once with CERTMQ_ADMIN_TOKEN retires a lost one)', async () => {
+    const dataDir = await freshDir()
+    const first = await start(dataDir)
+    const generated = first.server.generatedAdminToken!
+    expect(generated).toMatch(/^cmq_/)
+    await first.server.stop()
+
+    const replacement = 'replacement-token-0123456789'
+    const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: replacement })
+    try {
+      expect(await status(second.server, replacement)).toBe(200)
+      expect(await status(second.server, generated)).toBe(401)
+      expect(second.logs.events('admin.token_replaced')).toHaveLength(1)
+      expect(second.logs.raw.join('\n')).not.toContain(replacement)
+    } finally {
+      await second.server.stop()
+    }
+
+    // without the variable, the stored token is the replacement: the generated one stays retired
+    const third = await start(dataDir)
+    try {
+      expect(third.server.generatedAdminToken).toBeUndefined()
+      expect(await status(third.server, replacement)).toBe(200)
+      expect(await status(third.server, generated)).toBe(401)
+      expect(third.logs.events('admin.token_replaced')).toHaveLength(0)
+    } finally {
+      await third.server.stop()
+    }
+  })
+})
