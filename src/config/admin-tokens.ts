@@ -14,18 +14,36 @@ const TOKEN_TEXT = /^[A-Za-z0-9\-._~+/]{16,}=*$/
 
 type Entry = Record<string, unknown>
 
-/**
- * Resolves `tokenEnv` into `tokenSha256` in place and returns one problem line per bad entry,
- * each naming the key (`admin.tokens.1.tokenEnv`) and where the value came from.
- */
+/** What TOKEN_TEXT asks for, in words; a problem line says this and never the value (a secret). */
+const TOKEN_TEXT_RULE = 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + /'
+
 /** Event actors that are not tokens: a token with one of these names could pass for them. */
 const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
 
-export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string): string[] {
+/**
+ * Config keys whose values are secrets, or may be one pasted by mistake (a token in place of its
+ * hash): problem lines name them without the value found.
+ */
+export function isSecretKey (key: string): boolean {
+  return /^admin\.token$|^admin\.tokens\.\d+\.tokenSha256$/.test(key)
+}
+
+/**
+ * Checks admin.token (`tokenSource`: where it came from, e.g. CERTMQ_ADMIN_TOKEN) the way the
+ * admin API will read it, so a token the API could never accept stops the start instead of
+ * answering every call with 401. Then resolves each admin.tokens entry's `tokenEnv` into
+ * `tokenSha256` in place. Returns one problem line per bad value, each naming the key
+ * (`admin.tokens.1.tokenEnv`) and where the value came from.
+ */
+export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, tokenSource = source): string[] {
   const admin = data['admin'] as Entry | undefined
-  const tokens = admin?.['tokens']
-  if (!Array.isArray(tokens)) return []
   const problems: string[] = []
+  const token = admin?.['token']
+  if (typeof token === 'string' && token !== '' && !TOKEN_TEXT.test(token)) {
+    problems.push(`config admin.token (from ${tokenSource}): must be ${TOKEN_TEXT_RULE} (leave it empty to have one generated)`)
+  }
+  const tokens = admin?.['tokens']
+  if (!Array.isArray(tokens)) return problems
   const names = new Map<string, number>()
   const hashes = new Map<string, number>()
   tokens.forEach((raw: unknown, i) => {
@@ -58,7 +76,7 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
       }
       if (!TOKEN_TEXT.test(token)) {
         // never print the value: it is a secret
-        problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold at least 16 characters of A-Z a-z 0-9 - . _ ~ + /`)
+        problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold ${TOKEN_TEXT_RULE}`)
         return
       }
       entry['tokenSha256'] = createHash('sha256').update(token, 'utf8').digest('hex')

@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import { CertmqError } from '../errors.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
-import { resolveAdminTokens } from './admin-tokens.js'
+import { isSecretKey, resolveAdminTokens } from './admin-tokens.js'
 import { deepFreeze } from './freeze.js'
 
 export const DEFAULT_CONFIG_FILE = 'broker.config.json'
@@ -60,7 +60,8 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
       problems.push(describeAjvError(err, data, sources, raw === undefined ? 'defaults' : fileSource))
     }
   }
-  problems.push(...resolveAdminTokens(data, env, raw === undefined ? 'defaults' : fileSource))
+  const source = raw === undefined ? 'defaults' : fileSource
+  problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
   if (problems.length > 0) {
     const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
     throw new CertmqError('CONFIG_INVALID', message, { problems })
@@ -111,7 +112,8 @@ function describeAjvError (err: ErrorObject, data: Json, sources: Map<string, st
   }
   const key = segments.join('.') || '(root)'
   const source = sources.get(key) ?? fileSource
-  const found = JSON.stringify(getPath(data, segments))
+  // a secret is never printed, not even when it is in the wrong place
+  const found = isSecretKey(key) ? '(value hidden)' : JSON.stringify(getPath(data, segments))
   const expected = err.keyword === 'enum'
     ? `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`
     : (err.message ?? err.keyword)

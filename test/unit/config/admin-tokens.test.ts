@@ -93,4 +93,45 @@ describe('config admin.tokens', () => {
       expect.stringMatching(/^config admin\.tokens\.3 \(from .*\): the same token as admin\.tokens\.1/)
     ]))
   })
+
+  it('never prints a token pasted where its hash belongs', () => {
+    const pasted = 'cmq_pasted-by-mistake-0123456789'
+    const found = problems([{ name: 'ci', tokenSha256: pasted }])
+    expect(found).toEqual([expect.stringMatching(/^config admin\.tokens\.0\.tokenSha256 \(from .*\): must match pattern .*, found \(value hidden\)$/)])
+    expect(found.join('\n')).not.toContain(pasted)
+  })
+})
+
+describe('config admin.token', () => {
+  const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'certmq-config-'))
+
+  it('takes a token the admin API can read', () => {
+    const token = 'A-Za-z0-9._~+/token-1234='
+    expect(loadConfig({ cwd: emptyDir(), env: { CERTMQ_ADMIN_TOKEN: token } }).config.admin.token).toBe(token)
+  })
+
+  it('refuses one the admin API could never accept (too short, or a character a bearer token cannot hold), naming its source and not its value', () => {
+    for (const bad of ['short-secret', 'has spaces in it 0123456789', 'dollar$sign-0123456789']) {
+      let found: string[] = []
+      try {
+        loadConfig({ cwd: emptyDir(), env: { CERTMQ_ADMIN_TOKEN: bad } })
+      } catch (err) {
+        found = (err as CertmqError).details['problems'] as string[]
+      }
+      expect(found, bad).toEqual(['config admin.token (from CERTMQ_ADMIN_TOKEN): must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (leave it empty to have one generated)'])
+    }
+  })
+
+  it('names the config file when the bad token is written there', () => {
+    const dir = emptyDir()
+    writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { token: 'short' } }))
+    let found: string[] = []
+    try {
+      loadConfig({ cwd: dir, env: {} })
+    } catch (err) {
+      found = (err as CertmqError).details['problems'] as string[]
+    }
+    expect(found).toEqual([expect.stringMatching(/^config admin\.token \(from .*broker\.config\.json\): must be at least 16 characters/)])
+    expect(found.join('\n')).not.toContain('short"')
+  })
 })

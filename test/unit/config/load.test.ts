@@ -40,11 +40,11 @@ describe('config loading', () => {
       cwd,
       env: {
         CERTMQ_MQTTS_HOST: '127.0.0.2', CERTMQ_MQTTS_PORT: '18883', CERTMQ_ADMIN_HOST: '::1', CERTMQ_ADMIN_PORT: '18080',
-        CERTMQ_DATA_DIR: '/var/lib/certmq', CERTMQ_ADMIN_TOKEN: 'secret', CERTMQ_LOG_LEVEL: 'debug', CERTMQ_AUTO_REGISTRATION_RATE: '40'
+        CERTMQ_DATA_DIR: '/var/lib/certmq', CERTMQ_ADMIN_TOKEN: 'env-admin-token-0123456789', CERTMQ_LOG_LEVEL: 'debug', CERTMQ_AUTO_REGISTRATION_RATE: '40'
       }
     })
     expect(config.mqtts).toMatchObject({ host: '127.0.0.2', port: 18883 })
-    expect(config.admin).toMatchObject({ host: '::1', port: 18080, token: 'secret' })
+    expect(config.admin).toMatchObject({ host: '::1', port: 18080, token: 'env-admin-token-0123456789' })
     expect(config).toMatchObject({ dataDir: '/var/lib/certmq', logLevel: 'debug', autoRegistration: { maxPerSecond: 40 } })
   })
   it('reads the file named by CERTMQ_CONFIG', () => {
