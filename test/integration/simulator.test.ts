@@ -110,6 +110,19 @@ describe('certmq simulate', () => {
     expect(rejected.every((l) => l.reason === 'revoked' && l['fingerprint'] === revoked.fingerprint)).toBe(true)
   })
 
+  it('rehearses a manual CA with no device registered: every device is refused (rc 5), the monitor still connects', async () => {
+    const before = certmq.logs.events('connect.rejected').length
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'manual-new', '--devices', '4', '--register', 'ca-manual',
+      '--rate', '50', '--duration', '2', '--retries', '0'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect.accepted).toBe(0)
+    expect(summary.connect.rejectedByCode).toEqual({ 5: 4 })
+    const rejected = certmq.logs.events('connect.rejected').slice(before)
+    expect(rejected.map((l) => l.reason)).toEqual(['unregistered', 'unregistered', 'unregistered', 'unregistered'])
+  })
+
   it('rehearses a reconnect storm: every device comes back, resuming its TLS session, and is checked against the registry again', async () => {
     const before = certmq.logs.events('connect.accepted').length
     const { code, summary } = await simulate(certmq, fleetDir, [

@@ -60,7 +60,7 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
     .option('--server-ca <file>', 'CA certificate(s) that sign the broker\'s certificate (PEM); certmq: data/ca/builtin-ca.pem')
     .option('--servername <name>', 'TLS server name (default: the broker URL\'s host)')
     .option('--insecure', 'do not verify the broker\'s certificate', false)
-    .addOption(new Option('--register <how>', 'register with certmq first (admin API: --url/--token): ca-auto or ca-manual registers the fleet CA in that mode; devices registers the CA (manual) and every device')
+    .addOption(new Option('--register <how>', 'register with certmq first (admin API: --url/--token): ca-auto or ca-manual registers the fleet CA in that mode (ca-manual also the monitor, so it can connect); devices registers the CA (manual), every device and the monitor')
       .choices(['none', 'ca-auto', 'ca-manual', 'devices']).default('none'))
     .option('--rate <n>', 'first connects per second (paced)', positiveNumber, 50)
     .option('--concurrency <n>', 'connects in flight at most', positiveInt, 20)
@@ -90,7 +90,7 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
       })
       const devices = fleet.devices.slice(0, opts.devices)
       const monitor = opts.monitor ? fleet.devices[opts.devices] : undefined
-      if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, monitor === undefined ? devices : [...devices, monitor], progress)
+      if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, devices, monitor, progress)
       // loaded here: the MQTT client and the pacer stay out of every other command, `serve` included
       const { runSimulation } = await import('../../simulator/run.js')
       const summary = await runSimulation({
@@ -142,7 +142,13 @@ async function existingCa (opts: SimulateOptions, ctx: CommandContext): Promise<
   return { certificatePem: await ctx.readPemFile(opts.caCert), privateKeyPem: await ctx.readPemFile(opts.caKey) }
 }
 
-async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Registration, 'none'>, devices: FleetDevice[], progress: (line: string) => void): Promise<void> {
+/**
+ * Registers the fleet CA in the chosen mode, then the certificates that mode needs: every device
+ * for `devices`; under a manual CA (`ca-manual`) at least the monitor, which is the simulator's
+ * own client and not a device being rehearsed, so the devices' refusals are what the run shows.
+ */
+async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Registration, 'none'>, devices: FleetDevice[],
+  monitor: FleetDevice | undefined, progress: (line: string) => void): Promise<void> {
   let caId = fleet.ca.fingerprint
   try {
     caId = (await client.registerCa({
@@ -153,10 +159,10 @@ async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Regi
   } catch (err) {
     if (!(err instanceof AdminApiError && err.code === 'CA_DUPLICATE')) throw err
   }
-  if (how !== 'devices') return
+  const certificates = [...(how === 'devices' ? devices : []), ...(how !== 'ca-auto' && monitor !== undefined ? [monitor] : [])]
   let done = 0
-  for (let i = 0; i < devices.length; i += 16) {
-    await Promise.all(devices.slice(i, i + 16).map(async (device) => {
+  for (let i = 0; i < certificates.length; i += 16) {
+    await Promise.all(certificates.slice(i, i + 16).map(async (device) => {
       try {
         await client.registerCertificate({ caId, certificatePem: device.certificatePem })
       } catch (err) {
@@ -164,7 +170,7 @@ async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Regi
       }
       done++
     }))
-    progress(`registered ${done}/${devices.length} devices`)
+    progress(`registered ${done}/${certificates.length} certificates`)
   }
 }
 
