@@ -294,6 +294,44 @@ describe('§1.4–1.5 client ID and associated clients', () => {
   })
 })
 
+describe('§1.4 strict client-ID mode (CERTMQ_CLIENT_ID_STRICT=true)', () => {
+  let strict: TestCertmq
+  let strictCaId = ''
+  beforeAll(async () => {
+    strict = await startCertmq({ CERTMQ_CLIENT_ID_STRICT: 'true' })
+    const ca = await strict.api<CaBody>('POST', '/api/v1/cas', { certificatePem: fleet.pem, registrationMode: 'manual' })
+    expect(ca.status).toBe(201)
+    strictCaId = ca.body.id
+  })
+  afterAll(async () => { await strict?.stop() })
+
+  async function strictCode (leaf: OpenSslLeaf, clientId: string): Promise<number> {
+    const { code, client } = await connectDevice(strict.mqttsPort, strict.serverCaPem, creds(leaf), { clientId })
+    await endClient(client)
+    return code
+  }
+
+  it('admits the registered Client ID, the CN and an empty ID; refuses any other ID with CONNACK 2 and reason client_id_mismatch', async () => {
+    const leaf = await pki.leaf('strict-dev', fleet, { cn: 'strict-cn' })
+    const res = await strict.api<CertBody>('POST', '/api/v1/certificates', { caId: strictCaId, certificatePem: leaf.pem, clientId: 'strict-car' })
+    expect(res.status).toBe(201)
+    expect(await strictCode(leaf, 'strict-car')).toBe(0)
+    expect(await strictCode(leaf, 'strict-cn')).toBe(0)
+    expect(await strictCode(leaf, '')).toBe(0)
+    expect(await strictCode(leaf, 'someone-else')).toBe(2)
+    const refused = strict.logs.events('connect.rejected')
+    expect(refused).toHaveLength(1)
+    expect(refused[0]).toMatchObject({ reason: 'client_id_mismatch', returnCode: 2, clientId: 'someone-else', fingerprint: res.body.id })
+    expect(strict.logs.events('connect.accepted').map((l) => l['clientId'])).toEqual(['strict-car', 'strict-cn', 'strict-car'])
+  })
+
+  it('is off by default: the same foreign ID is admitted', async () => {
+    const leaf = await pki.leaf('lenient-dev', fleet, { cn: 'lenient-cn' })
+    await registerCert(leaf, cas['fleet']!.id, { clientId: 'lenient-car' })
+    expect(await codeOf(leaf, 'someone-else-2')).toBe(0)
+  })
+})
+
 describe('§1 decisions take effect at once', () => {
   async function liveSubscriber (name: string, ca: 'fleet' | 'other'): Promise<{ cert: CertBody; closed: Promise<number> }> {
     const issuer = ca === 'fleet' ? fleet : await caOf('other')
