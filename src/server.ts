@@ -71,6 +71,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   }
 
   try {
+    // before anyone is admitted: devices this node showed connected when it last stopped without
+    // recording their disconnects (kill -9, power loss) are not connected any more
+    const released = await store.markNodeDisconnected(nodeName)
+    if (released > 0) log.info({ event: 'clients.released', node: nodeName, certificates: released }, `${released} certificates showed clients of this node connected from before the restart; marked disconnected`)
     const eventLog = new EmbeddedEventLog({
       table: () => store.eventTable(),
       now,

@@ -93,6 +93,12 @@ export interface RegistryStore {
   recordClientDisconnected (id: string, clientId: string, node: string, at: string): Promise<void>
   /** Newest first. */
   getAssociatedClients (id: string): Promise<AssociatedClient[]>
+  /**
+   * Marks every associated client of `node` still shown connected as disconnected: called when
+   * that node starts, before it admits anyone, since a node that stopped without recording its
+   * disconnects (kill -9, power loss) left them so. Returns how many certificates changed.
+   */
+  markNodeDisconnected (node: string): Promise<number>
 
   // ---- small metadata (admin token hash, schema version) -----------------------------------
   getMeta (key: string): Promise<string | undefined>

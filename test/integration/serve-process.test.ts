@@ -3,6 +3,7 @@
  * acknowledged registration, and a bad config file.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -142,7 +143,15 @@ describe('durability', () => {
     const lastLeaf = await pki.leaf('durable-last', ca, { cn: 'durable-last' })
     const lastRes = await api(one, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: lastLeaf.pem, activate: false })
     expect(lastRes.status).toBe(201)
+    // a device still connected when the process dies: its record shows it connected until then
+    const liveLeaf = await pki.leaf('durable-live', ca, { cn: 'durable-live' })
+    const live = await connectDevice(one.mqttsPort, serverCaPem, { certPem: liveLeaf.pem, keyPem: liveLeaf.keyPem })
+    expect(live.code).toBe(0)
+    const liveId = new X509Certificate(liveLeaf.pem).fingerprint256.replaceAll(':', '').toLowerCase()
+    const shown = await api(one, token, 'GET', `/api/v1/certificates/${liveId}`)
+    expect(shown.body['associatedClients']).toMatchObject([{ clientId: 'durable-live', connected: true }])
     expect(await stop(one, 'SIGKILL')).toBeNull()
+    live.client?.end(true) // its broker is gone: nothing to wait for
 
     const two = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
     expect((await api(two, token, 'GET', `/api/v1/cas/${String(caRes.body['id'])}`)).status).toBe(200)
@@ -150,6 +159,10 @@ describe('durability', () => {
     expect((await api(two, token, 'GET', `/api/v1/certificates/${String(lastRes.body['id'])}`)).body).toMatchObject({ status: 'inactive' })
     const auto = await api(two, token, 'GET', '/api/v1/certificates?commonName=durable-auto')
     expect(auto.body['items']).toHaveLength(1)
+    // the restarted node no longer shows the device it lost in the crash as connected
+    const after = await api(two, token, 'GET', `/api/v1/certificates/${liveId}`)
+    expect(after.body['associatedClients']).toMatchObject([{ clientId: 'durable-live', connected: false }])
+    expect(two.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'clients.released')).toMatchObject({ certificates: 1 })
     // Client ID uniqueness survives the restart
     const other = await pki.leaf('durable-other', ca, { cn: 'durable-other' })
     const dup = await api(two, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: other.pem, clientId: 'durable-1' })

@@ -19,7 +19,7 @@ import type { AssociatedClient, CertificateRecord, CertStatus } from '../../doma
 import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
-import { applyClientChanges, type ClientChange } from './associated-clients.js'
+import { applyClientChanges, withNodeDisconnected, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
@@ -324,6 +324,20 @@ export class EmbeddedRegistryStore implements RegistryStore {
   async getAssociatedClients (id: string): Promise<AssociatedClient[]> {
     await this.flushClientWrites()
     return this.read(`read the clients of certificate ${shortId(id)}`, ({ clients }) => clients.get(id) ?? [])
+  }
+
+  async markNodeDisconnected (node: string): Promise<number> {
+    await this.flushClientWrites()
+    return this.write(`mark the clients of node ${node} disconnected`, ({ clients }) => {
+      let changed = 0
+      for (const { key, value } of clients.getRange()) {
+        const next = withNodeDisconnected(value, node)
+        if (next === undefined) continue
+        clients.putSync(key, next)
+        changed++
+      }
+      return changed
+    })
   }
 
   private queueClientChange (id: string, change: ClientChange): void {
