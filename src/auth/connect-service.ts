@@ -105,13 +105,16 @@ export class ConnectService {
     const trusted = found?.ca
     const ca = trusted?.record
     const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
+    // RFC 5280 path validation: every certificate of the chain, not only the leaf, must be inside
+    // its validity window; a registered certificate was checked so when it was registered
+    const window = chainWindow(facts, found?.intermediates ?? [], ca)
     let verdict = decideCertificate({
       nowMs: this.deps.now().getTime(),
       ca,
       servername: request.servername,
       usage: facts,
-      notBeforeMs: Date.parse(facts.notBefore),
-      notAfterMs: Date.parse(facts.notAfter),
+      notBeforeMs: window.notBeforeMs,
+      notAfterMs: window.notAfterMs,
       denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
       record: undefined
     })
@@ -202,6 +205,25 @@ export class ConnectService {
       this.registering.delete(id)
     }
   }
+}
+
+/**
+ * When the whole chain is valid: from the latest notBefore to the earliest notAfter of the leaf,
+ * the intermediates it was chained through and its CA. A chain with one expired certificate is
+ * expired (reason `expired`), one with a certificate not yet valid is not yet valid.
+ */
+function chainWindow (leaf: { notBefore: string, notAfter: string }, intermediates: readonly X509Certificate[], ca: CaRecord | undefined):
+  { notBeforeMs: number, notAfterMs: number } {
+  let notBeforeMs = Date.parse(leaf.notBefore)
+  let notAfterMs = Date.parse(leaf.notAfter)
+  const widen = (from: number, to: number): void => {
+    // an unparsable date leaves the window as it is: OpenSSL parsed the certificate, so none is expected
+    if (!Number.isNaN(from)) notBeforeMs = Math.max(notBeforeMs, from)
+    if (!Number.isNaN(to)) notAfterMs = Math.min(notAfterMs, to)
+  }
+  for (const intermediate of intermediates) widen(Date.parse(intermediate.validFrom), Date.parse(intermediate.validTo))
+  if (ca !== undefined) widen(Date.parse(ca.notBefore), Date.parse(ca.notAfter))
+  return { notBeforeMs, notAfterMs }
 }
 
 /** The registry could not be asked: server unavailable, the device retries. */

@@ -122,11 +122,12 @@ export class TrustStore {
    * client presented, with the serial of the intermediate directly under it (none when the CA
    * issued the leaf); undefined when there is no such chain.
    */
-  findCa (leaf: X509Certificate, presented: X509Certificate[]): { ca: TrustedCa, viaSerial: string | undefined } | undefined {
+  findCa (leaf: X509Certificate, presented: X509Certificate[]):
+    { ca: TrustedCa, viaSerial: string | undefined, intermediates: X509Certificate[] } | undefined {
     const chain = findIssuerChain(leaf, presented, this.index)
     const ca = chain === undefined ? undefined : this.cas.get(chain.caId)
     if (chain === undefined || ca === undefined) return undefined
     const top = chain.intermediates.at(-1)
-    return { ca, viaSerial: top === undefined ? undefined : formatSerial(top.serialNumber) }
+    return { ca, viaSerial: top === undefined ? undefined : formatSerial(top.serialNumber), intermediates: chain.intermediates }
   }
 }

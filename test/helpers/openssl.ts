@@ -43,6 +43,9 @@ export interface CaOptions {
   days?: number
   /** 'none' leaves the keyUsage extension out (allowed for CAs by RFC 5280, seen in the wild). */
   keyUsage?: 'keyCertSign' | 'none'
+  /** Explicit validity (intermediates only), e.g. an expired intermediate. */
+  notBefore?: Date
+  notAfter?: Date
 }
 
 export interface LeafOptions {
@@ -102,7 +105,7 @@ export class OpenSslPki {
     const files = this.claim(name)
     await this.generateKey(files.keyPath, opts.key ?? 'ec')
     await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', false))
-    await this.sign(files, parent, { cn: opts.cn ?? name, o: opts.o }, opts.days ?? 1825, undefined, undefined)
+    await this.sign(files, parent, { cn: opts.cn ?? name, o: opts.o }, opts.days ?? 1825, opts.notBefore, opts.notAfter)
     const cert = await this.finish(name, files, parent.intermediatePems)
     return { ...cert, intermediatePems: [cert.pem, ...parent.intermediatePems] }
   }

@@ -225,6 +225,23 @@ describe('§1.3 automatic registration', () => {
     expect(body.items[0]).toMatchObject({ caId: cas['auto']!.id, source: 'auto' })
   })
 
+  it('rejects a new device whose intermediate has expired or is not yet valid (the whole chain is checked, not only the leaf)', async () => {
+    const day = 86_400_000
+    const expired = await pki.intermediate('auto-int-expired', await caOf('auto'), { notBefore: new Date(Date.now() - 30 * day), notAfter: new Date(Date.now() - day) })
+    const early = await pki.intermediate('auto-int-early', await caOf('auto'), { notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 30 * day) })
+    for (const [intermediate, reason] of [[expired, 'expired'], [early, 'not_yet_valid']] as const) {
+      const leaf = await pki.leaf(`${intermediate.name}-leaf`, intermediate, { cn: `${intermediate.name}-leaf` })
+      const own = new X509Certificate(leaf.pem)
+      expect(Date.parse(own.validFrom) <= Date.now() && Date.parse(own.validTo) > Date.now(), 'the leaf itself is valid now').toBe(true)
+      const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { chainPem: await readFile(leaf.chainPath, 'utf8'), keyPem: leaf.keyPem })
+      await endClient(client)
+      expect(code, reason).toBe(5)
+      expect(lastRejection()).toBe(reason)
+      const { body } = await certmq.api<{ items: CertBody[] }>('GET', `/api/v1/certificates?commonName=${intermediate.name}-leaf`)
+      expect(body.items, 'not registered').toHaveLength(0)
+    }
+  })
+
   it('rejects a device under an intermediate it does not send with reason unknown_ca', async () => {
     const intermediate = await pki.intermediate('auto-int2', await caOf('auto'))
     const leaf = await pki.leaf('no-chain', intermediate, { cn: 'no-chain' })
