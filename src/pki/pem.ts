@@ -97,6 +97,18 @@ export function parseCertificatePem (pem: string, where: string): { der: Buffer,
 }
 
 /**
+ * Every certificate in `pem`, in order (a chain: one or more CERTIFICATE blocks), each checked as
+ * parseCertificatePem checks one. Throws PEM_INVALID naming the block.
+ */
+export function parseCertificatesPem (pem: string, where: string): Array<{ der: Buffer, pem: string }> {
+  const blocks = splitPemBlocks(typeof pem === 'string' ? pem : '', where)
+  if (blocks.length === 0) {
+    throw new CertmqError('PEM_INVALID', `${where}: no PEM block found (expected -----BEGIN CERTIFICATE-----)`, { where })
+  }
+  return blocks.map((block, i) => parseCertificatePem(derToPem(block.der, block.label), blocks.length === 1 ? where : `${where} block ${i + 1}`))
+}
+
+/**
  * Reads the one private key in `pem` (PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY` or PKCS#1
  * `RSA PRIVATE KEY`; an `EC PARAMETERS` block beside it is ignored). Encrypted keys are refused.
  * Throws PEM_INVALID.

@@ -8,9 +8,9 @@ import { CertmqError } from '../errors.js'
 import { keySizeOf, normalizeId, type AssociatedClient, type CertificateRecord, type CertSource } from '../domain/certificate.js'
 import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAction } from '../domain/lifecycle.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
-import { parseCertificatePem } from '../pki/pem.js'
-import { inspectCertificate } from '../pki/inspect.js'
-import { isIssuedBy } from '../pki/chain.js'
+import { parseCertificatePem, parseCertificatesPem } from '../pki/pem.js'
+import { formatSerial, inspectCertificate } from '../pki/inspect.js'
+import { findIssuerChain, MAX_INTERMEDIATES } from '../pki/chain.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { validateClientId } from './client-id-format.js'
 import { ACTOR_ADMIN, type EventType } from '../domain/event.js'
@@ -20,6 +20,8 @@ import { certificateChanged, certificateRegistered } from '../events/change-even
 export interface RegisterCertificateInput {
   caId: string
   certificatePem: string
+  /** Intermediate CA certificates between it and the CA, when the CA did not issue it directly. */
+  chainPem?: string
   clientId?: string | null
   activate?: boolean
   source?: CertSource
@@ -61,11 +63,20 @@ export class CertificateService {
     if (ca.status !== 'active') {
       throw new CertmqError('CA_INACTIVE', `caId: CA ${ca.id} is inactive and takes no new certificates`, { caId: ca.id })
     }
-    if (!isIssuedBy(new X509Certificate(der), new X509Certificate(ca.certificatePem))) {
+    const intermediates = input.chainPem === undefined || input.chainPem.trim() === ''
+      ? []
+      : parseCertificatesPem(input.chainPem, 'chainPem').map((block) => new X509Certificate(block.der))
+    if (intermediates.length > MAX_INTERMEDIATES) {
+      throw new CertmqError('VALIDATION_FAILED', `chainPem: ${intermediates.length} certificates, at most ${MAX_INTERMEDIATES} intermediates`, { field: 'chainPem' })
+    }
+    // the same walk as a CONNECT's: each intermediate a CA that issued the one below, up to this CA
+    const chain = findIssuerChain(new X509Certificate(der), intermediates, new Map([[ca.id, new X509Certificate(ca.certificatePem)]]))
+    if (chain === undefined) {
       throw new CertmqError('CERT_WRONG_ISSUER',
-        `certificatePem: ${facts.subject} was not issued by CA ${ca.id} (${ca.subject})`,
+        `certificatePem: ${facts.subject} was not issued by CA ${ca.id} (${ca.subject})${intermediates.length === 0 ? '' : ' through the certificates in chainPem'}`,
         { fingerprint: facts.fingerprint, caId: ca.id, issuer: facts.issuer })
     }
+    const top = chain.intermediates.at(-1)
     const now = this.deps.now().toISOString()
     const saved = await this.deps.store.insertCertificate({
       ...facts,
@@ -75,6 +86,8 @@ export class CertificateService {
       caId: ca.id,
       clientId,
       certificatePem: pem,
+      // a CRL of the CA that lists this intermediate revokes the certificate too (as for automatic registration)
+      ...(top === undefined ? {} : { viaSerial: formatSerial(top.serialNumber) }),
       createdAt: now,
       updatedAt: now
     })

@@ -192,4 +192,16 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n\s+2 .*\n\s+3 /)
   })
+
+  // last: the events test above counts the registrations made before it
+  it('registers a device issued by an intermediate with --chain <pem-file>', async () => {
+    const intermediate = await pki.intermediate('cli-int', ca)
+    const leaf = await pki.leaf('cli-via-int', intermediate, { cn: 'cli-via-int' })
+    const refused = await certmq(['cert', 'register', leaf.certPath, '--ca', fingerprintOf(ca.pem)])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^error CERT_WRONG_ISSUER: /m)
+    const registered = await certmq(['cert', 'register', leaf.certPath, '--ca', fingerprintOf(ca.pem), '--chain', intermediate.certPath, '--json'])
+    expect(registered.code, registered.stderr).toBe(0)
+    expect(JSON.parse(registered.stdout)).toMatchObject({ id: fingerprintOf(leaf.pem), commonName: 'cli-via-int', caId: fingerprintOf(ca.pem) })
+  })
 })

@@ -144,6 +144,31 @@ describe('§1.1–1.3 the CONNECT decision', () => {
     expect(lastRejection()).toBe('unregistered')
   })
 
+  it('registers manually a device issued by an intermediate when its chain is given (chainPem), and admits it', async () => {
+    const intermediate = await pki.intermediate('fleet-int', fleet)
+    const leaf = await pki.leaf('via-fleet-int', intermediate, { cn: 'via-fleet-int' })
+    const without = await certmq.api<{ error: { code: string, message: string } }>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: leaf.pem })
+    expect(without.status).toBe(400)
+    expect(without.body.error.code).toBe('CERT_WRONG_ISSUER')
+    // an unrelated CA in the chain does not make the path
+    const stranger = await pki.intermediate('stranger-int', await caOf('other'))
+    const wrong = await certmq.api<{ error: { code: string } }>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: leaf.pem, chainPem: stranger.pem })
+    expect(wrong.body.error.code).toBe('CERT_WRONG_ISSUER')
+    const bad = await certmq.api<{ error: { code: string, message: string } }>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: leaf.pem, chainPem: 'not pem' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatchObject({ code: 'PEM_INVALID', message: expect.stringMatching(/^chainPem: /) })
+
+    const cert = await registerCert(leaf, cas['fleet']!.id, { chainPem: intermediate.pem })
+    expect(cert).toMatchObject({ caId: cas['fleet']!.id, source: 'manual', status: 'active', commonName: 'via-fleet-int' })
+    // registered: the device needs to send only its own certificate
+    expect(await codeOf(leaf), lastRejection()).toBe(0)
+    // the path is remembered: a CRL of the CA that revokes the intermediate refuses the device
+    const crl = await pki.crl('fleet-int-crl', fleet, { revoked: [intermediate], lastUpdate: new Date(Date.now() - 60_000) })
+    expect((await certmq.api('POST', `/api/v1/cas/${cas['fleet']!.id}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('revoked')
+  })
+
   it('rejects a certificate registered inactive with reason inactive, and admits it once activated', async () => {
     const leaf = await pki.leaf('inactive', fleet, { cn: 'inactive' })
     const cert = await registerCert(leaf, cas['fleet']!.id, { activate: false })

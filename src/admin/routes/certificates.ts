@@ -23,8 +23,8 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
   app.post<{ Body: RegisterCertificateBody }>('/certificates', {
     schema: { body: RegisterCertificateBody, response: { 201: CertificateBody } }
   }, async (request, reply) => {
-    const { caId, certificatePem, clientId, activate } = request.body
-    const cert = await certificateService.register({ caId, certificatePem, clientId, activate, actor: actorOf(request) })
+    const { caId, certificatePem, chainPem, clientId, activate } = request.body
+    const cert = await certificateService.register({ caId, certificatePem, chainPem, clientId, activate, actor: actorOf(request) })
     request.log.info({
       event: 'cert.registered', fingerprint: cert.id, serial: cert.serialNumber, caId: cert.caId,
       clientId: cert.clientId, status: cert.status, source: cert.source

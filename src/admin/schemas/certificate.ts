@@ -9,6 +9,10 @@ import { instant, stringEnum } from './common.js'
 export const RegisterCertificateBody = Type.Object({
   caId: Type.String({ minLength: 1, maxLength: 128, description: 'Id of the registered CA that issued the certificate' }),
   certificatePem: Type.String({ minLength: 1, maxLength: MAX_PEM_LENGTH, description: 'The device certificate, one PEM block' }),
+  chainPem: Type.Optional(Type.String({
+    maxLength: MAX_PEM_LENGTH,
+    description: 'The intermediate CA certificates between the device certificate and the CA (PEM blocks, any order), when the CA did not issue it directly'
+  })),
   clientId: Type.Optional(Type.String({ maxLength: MAX_CLIENT_ID_LENGTH, description: 'Registered Client ID, unique among certificates' })),
   activate: Type.Optional(Type.Boolean({ default: true, description: 'Start active (default) or inactive' }))
 }, { additionalProperties: false })

@@ -41,13 +41,16 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     .description('register a device certificate issued by a registered CA')
     .argument('<pem-file>', 'the device certificate (PEM)')
     .requiredOption('--ca <id>', 'id of the registered CA that issued it')
+    .option('--chain <pem-file>', 'the intermediate CA certificates between it and the CA (PEM), when the CA did not issue it directly')
     .option('--client-id <id>', 'Client ID for the device (unique among certificates)')
     .option('--inactive', 'register it inactive instead of active')
-    .action(async (file: string, opts: { ca: string, clientId?: string, inactive?: boolean }) => {
+    .action(async (file: string, opts: { ca: string, chain?: string, clientId?: string, inactive?: boolean }) => {
       const certificatePem = await ctx.readPemFile(file)
+      const chainPem = opts.chain === undefined ? undefined : await ctx.readPemFile(opts.chain)
       const record = await ctx.client().registerCertificate({
         caId: opts.ca,
         certificatePem,
+        ...(chainPem === undefined ? {} : { chainPem }),
         activate: opts.inactive !== true,
         ...(opts.clientId === undefined ? {} : { clientId: opts.clientId })
       })
