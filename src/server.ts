@@ -39,7 +39,12 @@ export interface StartOptions {
   console?: NodeJS.WritableStream
   /** Facts about the process set up by the caller (e.g. `certmq serve`'s V8 heap growth), added to the server.started line. */
   startFacts?: Readonly<Record<string, string>>
+  /** How often the generated MQTTS certificate is checked for renewal; default every 12 hours. */
+  tlsRenewalCheckMs?: number
 }
+
+/** The generated server certificate is renewed 30 days before it expires; twice a day is plenty. */
+const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000
 
 export interface RunningServer {
   readonly config: Readonly<Config>
@@ -95,7 +100,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     await registerBuiltinCa(caService, builtin.certificatePem)
-    const tls = await serverTls(config, dataDir, builtin, nodeName)
+    const tls = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
     const tokens = await AdminTokens.load(store, config.admin.token, now, config.admin.tokens)
 
     const trust = new TrustStore(store)
@@ -121,6 +126,15 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     trust.onChange(() => { listener.setCaPems(trust.activePems()) })
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
+    if (tls.generated) {
+      const stopRenewal = renewServerCertificate(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
+        const next = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
+        if (!next.created) return
+        listener.setServerCertificate(next.certificatePem, next.privateKeyPem)
+        log.info({ event: 'tls.renewed', certificate: join(dataDir, 'tls', 'server.pem') }, 'renewed the MQTTS server certificate; new handshakes use it')
+      }, log)
+      stack.push(stopRenewal)
+    }
 
     // the admin API runs in its own thread and calls the services here (admin/thread/)
     const adminThread = await AdminThread.start({
@@ -199,21 +213,40 @@ async function registerBuiltinCa (caService: CaService, certificatePem: string):
   }
 }
 
-async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certificatePem: string; privateKeyPem: string }, nodeName: string):
-  Promise<{ certificatePem: string; privateKeyPem: string }> {
+/**
+ * The MQTTS certificate: the configured files, or one issued by the built-in CA (`generated`),
+ * re-issued when it has SERVER_RENEW_WITHIN_DAYS days left (`created` says it was just issued).
+ */
+async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certificatePem: string; privateKeyPem: string }, nodeName: string, nowMs: number):
+  Promise<{ certificatePem: string; privateKeyPem: string; generated: boolean; created: boolean }> {
   const { certFile, keyFile } = config.mqtts
   if (certFile !== '' || keyFile !== '') {
     if (certFile === '' || keyFile === '') {
       throw new CertmqError('CONFIG_INVALID', 'config mqtts.certFile and mqtts.keyFile: set both or neither', {})
     }
-    return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile') }
+    return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile'), generated: false, created: false }
   }
   const names = [...new Set(['localhost', nodeName, hostname(), ...config.mqtts.serverNames])]
-  const server = await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'])
+  const server = await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'], nowMs)
   // The chain as devices have always received it (OpenSSL found the built-in CA among the trusted
   // CAs and sent it), now given explicitly: otherwise OpenSSL rebuilds and re-verifies the
   // server's own chain on every handshake, about 2% of a connect's CPU
-  return { certificatePem: pemChain(server.certificatePem, ca.certificatePem), privateKeyPem: server.privateKeyPem }
+  return { certificatePem: pemChain(server.certificatePem, ca.certificatePem), privateKeyPem: server.privateKeyPem, generated: true, created: server.created }
+}
+
+/**
+ * A broker that runs for a year must not end up serving an expired certificate: the generated
+ * one is checked every `everyMs` and renewed in place (new handshakes get it, live sessions stay).
+ * Returns the stop function. A failed renewal is logged and tried again at the next check.
+ */
+function renewServerCertificate (everyMs: number, renew: () => Promise<void>, log: Logger): () => void {
+  let running: Promise<void> | undefined
+  const timer = setInterval(() => {
+    running ??= renew()
+      .catch((err: unknown) => { log.error({ event: 'tls.renew_failed', err }, 'could not renew the MQTTS server certificate; trying again later') })
+      .finally(() => { running = undefined })
+  }, everyMs).unref()
+  return () => { clearInterval(timer) }
 }
 
 function readTlsFile (path: string, key: string): string {

@@ -22,8 +22,14 @@ export interface MqttsListenerOptions {
 export class MqttsListener {
   private readonly server: Server
   private listening = false
+  private certificatePem: string
+  private privateKeyPem: string
+  private caPems: string[]
 
   constructor (private readonly broker: Aedes, private readonly options: MqttsListenerOptions, private readonly log: Logger) {
+    this.certificatePem = options.certificatePem
+    this.privateKeyPem = options.privateKeyPem
+    this.caPems = options.caPems
     try {
       this.server = createServer({
         key: options.privateKeyPem,
@@ -47,10 +53,22 @@ export class MqttsListener {
 
   /** Replaces the CA hint list for new handshakes; live connections are untouched. */
   setCaPems (caPems: string[]): void {
+    this.caPems = caPems
+    this.applyContext()
+  }
+
+  /** Serves a new certificate (a renewal) from the next handshake on; live connections are untouched. */
+  setServerCertificate (certificatePem: string, privateKeyPem: string): void {
+    this.certificatePem = certificatePem
+    this.privateKeyPem = privateKeyPem
+    this.applyContext()
+  }
+
+  private applyContext (): void {
     this.server.setSecureContext({
-      key: this.options.privateKeyPem,
-      cert: this.options.certificatePem,
-      ca: caPems.length > 0 ? caPems : undefined
+      key: this.privateKeyPem,
+      cert: this.certificatePem,
+      ca: this.caPems.length > 0 ? this.caPems : undefined
     })
   }
 

@@ -171,6 +171,9 @@ export async function loadOrCreateBuiltinCa (dir: string, commonName: string):
   return { ...ca, created: true, certificatePath }
 }
 
+/** A generated server certificate is replaced once it has this many days left or fewer. */
+export const SERVER_RENEW_WITHIN_DAYS = 30
+
 /**
  * The broker's TLS certificate in `dir` (`server.pem`, `server.key`): reused while it is signed
  * by `ca`, covers every hostname and IP asked for, and has more than 30 days left; otherwise a
@@ -178,7 +181,7 @@ export async function loadOrCreateBuiltinCa (dir: string, commonName: string):
  * IP; a name that cannot be a DNS SAN (an odd os.hostname()) is left out rather than failing the
  * start. Throws TLS_SETUP_FAILED (files).
  */
-export async function loadOrCreateServerCertificate (dir: string, ca: CertificateAndKey, hostnames: string[], ips: string[]):
+export async function loadOrCreateServerCertificate (dir: string, ca: CertificateAndKey, hostnames: string[], ips: string[], nowMs = Date.now()):
   Promise<CertificateAndKey & { created: boolean }> {
   const certPath = join(dir, 'server.pem')
   const keyPath = join(dir, 'server.key')
@@ -189,7 +192,7 @@ export async function loadOrCreateServerCertificate (dir: string, ca: Certificat
   if (existing !== undefined) {
     const issuer = new X509Certificate(parseCertificatePem(ca.certificatePem, 'CA certificate').der)
     const cert = existing.x509
-    const fresh = Date.parse(cert.validTo) - Date.now() > 30 * DAY_MS
+    const fresh = Date.parse(cert.validTo) - nowMs > SERVER_RENEW_WITHIN_DAYS * DAY_MS
     const covers = dnsNames.every((name) => cert.checkHost(name, { subject: 'never' }) !== undefined) &&
       ipAddresses.every((ip) => cert.checkIP(ip) !== undefined)
     if (fresh && covers && isIssuedBy(cert, issuer)) return { ...existing.pair, created: false }

@@ -1,0 +1,79 @@
+/**
+ * The generated MQTTS certificate is renewed while the broker runs (docs/operations.md): a broker
+ * left running for a year must not serve an expired certificate. The broker's clock is moved
+ * forward so its certificate is within 30 days of expiry; a check every 100 ms renews it.
+ */
+import { X509Certificate } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { connect, type PeerCertificate } from 'node:tls'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/load.js'
+import { createLogger } from '../../src/log.js'
+import { startServer } from '../../src/server.js'
+import { LogSink } from '../helpers/log-sink.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const DAY_MS = 86_400_000
+const dirs: string[] = []
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+})
+
+/** The certificate the server presents to a new handshake, verified against the built-in CA. */
+async function served (port: number, caPem: string): Promise<{ fingerprint: string, validTo: string, authorized: boolean }> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: caPem, rejectUnauthorized: false }, () => {
+      const peer: PeerCertificate = socket.getPeerCertificate()
+      resolve({ fingerprint: peer.fingerprint256, validTo: peer.valid_to, authorized: socket.authorized })
+      socket.destroy()
+    })
+    socket.once('error', reject)
+  })
+}
+
+describe('the generated MQTTS certificate', () => {
+  it('is renewed in place once it is within 30 days of expiry, without a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-renewal-'))
+    dirs.push(dataDir)
+    const { config } = loadConfig({
+      cwd: dataDir,
+      env: {
+        CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
+        CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789'
+      }
+    })
+    let offsetMs = 0
+    const logs = new LogSink()
+    const server = await startServer(config, { logger: createLogger('info', logs), now: () => new Date(Date.now() + offsetMs), tlsRenewalCheckMs: 100 })
+    try {
+      const caPem = await readFile(server.caCertificatePath, 'utf8')
+      const first = await served(server.mqtts.port, caPem)
+      expect(first.authorized).toBe(true)
+      // checked several times while it is fresh: nothing happens
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      expect(logs.events('tls.renewed')).toHaveLength(0)
+      expect((await served(server.mqtts.port, caPem)).fingerprint).toBe(first.fingerprint)
+
+      // 340 days later it has under 30 days left
+      offsetMs = 340 * DAY_MS
+      await waitFor(() => logs.events('tls.renewed').length >= 1 ? true : undefined, { what: 'tls.renewed' })
+      // the new certificate is issued for a year of real time: with the clock back it is fresh,
+      // and once a renewal in flight has settled nothing more changes
+      offsetMs = 0
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const renewals = logs.events('tls.renewed').length
+      const second = await served(server.mqtts.port, caPem)
+      expect(second.fingerprint).not.toBe(first.fingerprint)
+      expect(second.authorized).toBe(true)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(logs.events('tls.renewed')).toHaveLength(renewals)
+      // and it is the one on disk, so a restart keeps it
+      const onDisk = new X509Certificate(await readFile(join(dataDir, 'tls', 'server.pem'), 'utf8'))
+      expect(onDisk.fingerprint256).toBe(second.fingerprint)
+    } finally {
+      await server.stop()
+    }
+  })
+})
