@@ -164,15 +164,21 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       log.info({ event: 'admin.token_replaced', source: 'admin.token' }, 'the configured admin token replaced the stored one; the old token no longer works')
     }
     if (tokens.generated !== undefined) printTokenBanner(options.console ?? process.stderr, tokens.generated, adminUrl)
+    // devices trust the server through the built-in CA only when it issued the server certificate;
+    // with mqtts.certFile they need that certificate's own issuer, which the operator has
+    const trustHint = tls.generated
+      ? { caCertificate: builtin.certificatePath, text: `CA certificate for devices at ${builtin.certificatePath}` }
+      : { serverCertificate: config.mqtts.certFile, text: `server certificate from ${config.mqtts.certFile} (devices trust its issuer)` }
+    const { text: trustText, ...trustFields } = trustHint
     log.info({
       event: 'server.started',
       node: nodeName,
       mqtts: `mqtts://${urlHost(mqtts)}:${mqtts.port}`,
       admin: adminUrl,
-      caCertificate: builtin.certificatePath,
+      ...trustFields,
       dataDir,
       ...options.startFacts
-    }, `certmq is up: MQTTS on ${urlHost(mqtts)}:${mqtts.port}, admin API on ${adminUrl}, CA certificate for devices at ${builtin.certificatePath}`)
+    }, `certmq is up: MQTTS on ${urlHost(mqtts)}:${mqtts.port}, admin API on ${adminUrl}, ${trustText}`)
 
     let stopping: Promise<void> | undefined
     return {

@@ -74,6 +74,29 @@ describe('the MQTTS listener', () => {
     expect(sent.map((c) => c.subject)).toEqual(['CN=localhost', new X509Certificate(certmq.serverCaPem).subject])
     expect(sent[0]!.checkIssued(sent[1]!)).toBe(true)
   })
+
+  it('serves the operator\'s own certificate (mqtts.certFile / keyFile), and its start-up line names it instead of the built-in CA', async () => {
+    const serverCa = await pki.ca('own-server-ca')
+    const own = await pki.leaf('own-server', serverCa, { cn: 'localhost', eku: 'serverAuth', san: ['DNS:localhost', 'IP:127.0.0.1'] })
+    const custom = await startCertmq({ CERTMQ_MQTTS_CERT_FILE: own.certPath, CERTMQ_MQTTS_KEY_FILE: own.keyPath })
+    try {
+      const ca = await custom.api<CaBody>('POST', '/api/v1/cas', { certificatePem: fleet.pem, registrationMode: 'auto' })
+      expect(ca.status).toBe(201)
+      const leaf = await pki.leaf('own-server-dev', fleet, { cn: 'own-server-dev' })
+      // the device verifies the server against the operator's CA, not the built-in one
+      const { code, client } = await connectDevice(custom.mqttsPort, serverCa.pem, creds(leaf))
+      await endClient(client)
+      expect(code).toBe(0)
+      const refused = await connectDevice(custom.mqttsPort, custom.serverCaPem, creds(leaf), { timeoutMs: 3000 })
+      expect(refused.code, 'the built-in CA did not issue this server certificate').toBe(-1)
+      const started = custom.logs.events('server.started')[0]!
+      expect(started['serverCertificate']).toBe(own.certPath)
+      expect(started['caCertificate']).toBeUndefined()
+      expect(started.msg).toContain(`server certificate from ${own.certPath}`)
+    } finally {
+      await custom.stop()
+    }
+  })
 })
 
 describe('§1.1–1.3 the CONNECT decision', () => {
