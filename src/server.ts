@@ -160,8 +160,9 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     warnAboutDevDefaults(config, log)
     // only now, with both listeners up, is the built-in token's hash stored (see AdminTokens.load)
-    if (await tokens.commit() === 'replaced') {
-      log.info({ event: 'admin.token_replaced', source: 'admin.token' }, 'the configured admin token replaced the stored one; the old token no longer works')
+    if (await tokens.commit() === 'retired') {
+      log.info({ event: 'admin.token_retired', source: 'admin.token' },
+        'the configured admin token retired the generated one, which no longer works; a start without admin.token generates a new one')
     }
     if (tokens.generated !== undefined) printTokenBanner(options.console ?? process.stderr, tokens.generated, adminUrl)
     // devices trust the server through the built-in CA only when it issued the server certificate;

@@ -29,15 +29,18 @@ export class AdminTokens {
     private readonly known: readonly KnownToken[],
     /** The token generated on this start, to show once; undefined otherwise. */
     readonly generated: string | undefined,
-    /** The built-in token's hash when it is not the stored one yet: written by commit(). */
-    private pending?: { hash: Buffer, store: RegistryStore, now: () => Date }
+    /** What commit() writes: the generated token's hash, or the removal of a stored one a configured token retires. */
+    private pending?: { store: RegistryStore, now: () => Date, storeHash?: Buffer }
   ) {}
 
   /**
-   * The tokens of this start. Nothing is written yet: a generated token, or a configured one that
-   * differs from the stored hash, is stored by commit(), once the start has succeeded. So a start
-   * that fails later (a port in use) does not keep the hash of a token nobody was shown, and the
-   * next start generates and shows one again.
+   * The tokens of this start. Nothing is written yet; commit() does that once the start has
+   * succeeded, so a start that fails later (a port in use) keeps no hash of a token nobody was
+   * shown, and the next start generates and shows one again.
+   *
+   * A configured token (admin.token, CERTMQ_ADMIN_TOKEN) is the admin token while it is set and
+   * is never stored; it retires a stored generated token, so starting with it once makes a lost
+   * or leaked generated token useless, and a later start without it generates a new one.
    */
   static async load (store: RegistryStore, configured: string, now: () => Date, named: readonly NamedTokenConfig[] = []):
     Promise<AdminTokens> {
@@ -47,32 +50,31 @@ export class AdminTokens {
     const builtin = (hash: Buffer): KnownToken => ({ hash, principal: Object.freeze({ name: BUILTIN_TOKEN_NAME, role: 'admin' }) })
     const stored = await store.getMeta(META_KEY)
     if (configured !== '') {
-      const hash = sha256(configured)
-      // a configured token replaces the stored one, so starting once with CERTMQ_ADMIN_TOKEN
-      // retires a lost or leaked generated token for good
-      const pending = stored === hash.toString('hex') ? undefined : { hash, store, now }
-      return new AdminTokens([builtin(hash), ...others], undefined, pending)
+      return new AdminTokens([builtin(sha256(configured)), ...others], undefined, stored === undefined ? undefined : { store, now })
     }
     if (stored !== undefined) return new AdminTokens([builtin(Buffer.from(stored, 'hex')), ...others], undefined)
     const token = `cmq_${randomBytes(32).toString('base64url')}`
     const hash = sha256(token)
-    return new AdminTokens([builtin(hash), ...others], token, { hash, store, now })
+    return new AdminTokens([builtin(hash), ...others], token, { store, now, storeHash: hash })
   }
 
   /**
-   * Stores the built-in token's hash when load() left it unstored: `generated` for a new token,
-   * `replaced` when a configured token took the place of a stored one, undefined when nothing
-   * changed. Call once the start has succeeded, before showing a generated token.
+   * Writes what load() left pending: the generated token's hash (`generated`), or the removal
+   * of the stored token a configured one retired (`retired`); undefined when there was nothing.
+   * Call once the start has succeeded, before showing a generated token.
    */
-  async commit (): Promise<'generated' | 'replaced' | undefined> {
+  async commit (): Promise<'generated' | 'retired' | undefined> {
     const pending = this.pending
     if (pending === undefined) return undefined
-    const replaced = this.generated === undefined && (await pending.store.getMeta(META_KEY)) !== undefined
-    await pending.store.setMeta(META_KEY, pending.hash.toString('hex'))
-    await pending.store.setMeta(`${META_KEY}.createdAt`, pending.now().toISOString())
     this.pending = undefined
-    if (this.generated !== undefined) return 'generated'
-    return replaced ? 'replaced' : undefined
+    if (pending.storeHash === undefined) {
+      await pending.store.deleteMeta([META_KEY, `${META_KEY}.createdAt`])
+      return 'retired'
+    }
+    // the hash last: a failure before it leaves no token stored, and the next start shows a new one
+    await pending.store.setMeta(`${META_KEY}.createdAt`, pending.now().toISOString())
+    await pending.store.setMeta(META_KEY, pending.storeHash.toString('hex'))
+    return 'generated'
   }
 
   /** The same tokens, rebuilt in another thread from share(). */

@@ -103,6 +103,8 @@ export interface RegistryStore {
   // ---- small metadata (admin token hash, schema version) -----------------------------------
   getMeta (key: string): Promise<string | undefined>
   setMeta (key: string, value: string): Promise<void>
+  /** Removes the keys (absent ones are fine), all or none. */
+  deleteMeta (keys: readonly string[]): Promise<void>
 }
 
 export interface CertificateCounts {

@@ -1,8 +1,7 @@
 /**
  * The built-in admin token across starts (docs/operations.md "The admin token"): a generated
- * token is stored only once a start has succeeded, and a configured token replaces the stored
- * one for good. A whole certmq in this process, every listener on port 0 unless a test needs a
- * busy one.
+ * token is stored only once a start has succeeded, and a configured token retires it. A whole
+ * certmq in this process, every listener on port 0 unless a test needs a busy one.
  */
 import { createServer, type Server } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -76,31 +75,34 @@ describe('the built-in admin token', () => {
     }
   })
 
-  it('is replaced for good by a configured token (starting once with CERTMQ_ADMIN_TOKEN retires a lost one)', async () => {
+  it('is retired by a configured token, which is never stored: the next start without one shows a new token', async () => {
     const dataDir = await freshDir()
     const first = await start(dataDir)
     const generated = first.server.generatedAdminToken!
     expect(generated).toMatch(/^cmq_/)
     await first.server.stop()
 
-    const replacement = 'replacement-token-0123456789'
-    const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: replacement })
+    const configured = 'configured-token-0123456789'
+    const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: configured })
     try {
-      expect(await status(second.server, replacement)).toBe(200)
+      expect(await status(second.server, configured)).toBe(200)
       expect(await status(second.server, generated)).toBe(401)
-      expect(second.logs.events('admin.token_replaced')).toHaveLength(1)
-      expect(second.logs.raw.join('\n')).not.toContain(replacement)
+      expect(second.logs.events('admin.token_retired')).toHaveLength(1)
+      expect(second.logs.raw.join('\n')).not.toContain(configured)
     } finally {
       await second.server.stop()
     }
 
-    // without the variable, the stored token is the replacement: the generated one stays retired
+    // without the variable: the lost token stays retired, the configured one was only valid while set
     const third = await start(dataDir)
     try {
-      expect(third.server.generatedAdminToken).toBeUndefined()
-      expect(await status(third.server, replacement)).toBe(200)
+      const renewed = third.server.generatedAdminToken
+      expect(renewed).toMatch(/^cmq_/)
+      expect(third.banner).toContain(renewed)
+      expect(await status(third.server, renewed!)).toBe(200)
       expect(await status(third.server, generated)).toBe(401)
-      expect(third.logs.events('admin.token_replaced')).toHaveLength(0)
+      expect(await status(third.server, configured)).toBe(401)
+      expect(third.logs.events('admin.token_retired')).toHaveLength(0)
     } finally {
       await third.server.stop()
     }

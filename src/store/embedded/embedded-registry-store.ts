@@ -390,6 +390,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.write(`write meta ${key}`, ({ meta }) => { meta.putSync(key, value) })
   }
 
+  async deleteMeta (keys: readonly string[]): Promise<void> {
+    this.write(`delete meta ${keys.join(', ')}`, ({ meta }) => { for (const key of keys) meta.removeSync(key) })
+  }
+
   /**
    * The `events` sub-database of this environment, for EmbeddedEventLog (one environment, one
    * writer process). Throws STORE_UNAVAILABLE while the store is closed.
