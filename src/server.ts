@@ -31,6 +31,7 @@ import { EmbeddedEventLog } from './store/embedded/embedded-event-log.js'
 import { AuditTrail } from './events/audit-trail.js'
 import { EventRetention } from './events/event-retention.js'
 import { ACTOR_SYSTEM } from './domain/event.js'
+import { MIN_TOKEN_LENGTH } from './domain/bearer-token.js'
 
 export interface StartOptions {
   logger?: Logger
@@ -269,6 +270,11 @@ function warnAboutDevDefaults (config: Readonly<Config>, log: Logger): void {
   if (!loopback.includes(config.admin.host)) {
     log.warn({ event: 'config.unsafe', key: 'admin.host', value: config.admin.host },
       'the admin API listens beyond localhost over plain HTTP: put it behind TLS or a private network')
+  }
+  if (config.admin.token !== '' && config.admin.token.length < MIN_TOKEN_LENGTH) {
+    // never the value: only that it is short
+    log.warn({ event: 'config.unsafe', key: 'admin.token', length: config.admin.token.length },
+      `the admin token is shorter than ${MIN_TOKEN_LENGTH} characters and easy to guess: use a long random one (openssl rand -base64 32)`)
   }
 }
 

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CertmqError } from '../errors.js'
 import { mayPerform, type Principal } from './principal.js'
+import { BEARER_HEADER } from '../domain/bearer-token.js'
 
 export interface BearerAuthOptions {
   authenticate (token: string): Principal | undefined
@@ -19,7 +20,7 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 export async function bearerAuth (app: FastifyInstance, options: BearerAuthOptions): Promise<void> {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization
-    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    const token = header === undefined ? undefined : BEARER_HEADER.exec(header)?.[1]
     if (token === undefined) {
       reply.header('www-authenticate', 'Bearer')
       throw new CertmqError('UNAUTHORIZED', header === undefined

@@ -5,17 +5,14 @@
  */
 import { createHash } from 'node:crypto'
 import { ACTOR_ADMIN, ACTOR_DEVICE, ACTOR_SYSTEM } from '../domain/event.js'
+import { isBearerToken, MIN_TOKEN_LENGTH, TOKEN_RULE } from '../domain/bearer-token.js'
 
 /** The name admin.token (or the generated token) goes by: the actor of its changes in events. */
 export const BUILTIN_TOKEN_NAME = ACTOR_ADMIN
 
-// what an RFC 6750 bearer token may contain (admin/bearer-auth.ts accepts exactly this)
-const TOKEN_TEXT = /^[A-Za-z0-9\-._~+/]{16,}=*$/
 
 type Entry = Record<string, unknown>
 
-/** What TOKEN_TEXT asks for, in words; a problem line says this and never the value (a secret). */
-const TOKEN_TEXT_RULE = 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + /'
 
 /** Event actors that are not tokens: a token with one of these names could pass for them. */
 const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
@@ -25,7 +22,8 @@ const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
  * hash): problem lines name them without the value found.
  */
 export function isSecretKey (key: string): boolean {
-  return /^admin\.token$|^admin\.tokens\.\d+\.tokenSha256$/.test(key)
+  // the list and each entry too: a problem with either prints the whole value, token included
+  return /^admin\.token$|^admin\.tokens(\.\d+(\.tokenSha256)?)?$/.test(key)
 }
 
 /**
@@ -39,9 +37,11 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
   const admin = data['admin'] as Entry | undefined
   const problems: string[] = []
   const token = admin?.['token']
-  if (typeof token === 'string' && token !== '' && !TOKEN_TEXT.test(token)) {
-    problems.push(`config admin.token (from ${tokenSource}): must be ${TOKEN_TEXT_RULE} (leave it empty to have one generated)`)
+  // a short token is warned about at start (server.ts), not refused: it works, and refusing it would stop a running deployment on upgrade
+  if (typeof token === 'string' && token !== '' && !isBearerToken(token)) {
+    problems.push(`config admin.token (from ${tokenSource}): may hold only A-Z a-z 0-9 - . _ ~ + / (and = at the end), what a bearer token can carry; leave it empty to have one generated`)
   }
+  const adminHash = typeof token === 'string' && token !== '' ? createHash('sha256').update(token, 'utf8').digest('hex') : undefined
   const tokens = admin?.['tokens']
   if (!Array.isArray(tokens)) return problems
   const names = new Map<string, number>()
@@ -74,9 +74,9 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
         problems.push(`config ${key}.tokenEnv (from ${source}): environment variable ${tokenEnv} is not set`)
         return
       }
-      if (!TOKEN_TEXT.test(token)) {
+      if (!isBearerToken(token) || token.length < MIN_TOKEN_LENGTH) {
         // never print the value: it is a secret
-        problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold ${TOKEN_TEXT_RULE}`)
+        problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold ${TOKEN_RULE}`)
         return
       }
       entry['tokenSha256'] = createHash('sha256').update(token, 'utf8').digest('hex')
@@ -84,7 +84,10 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
     const hash = entry['tokenSha256']
     if (typeof hash !== 'string') return
     const twin = hashes.get(hash)
-    if (twin !== undefined) {
+    if (hash === adminHash) {
+      // the same token would authenticate as `admin`, never as this name and role
+      problems.push(`config ${key} (from ${source}): the same token as admin.token; each name needs its own token`)
+    } else if (twin !== undefined) {
       problems.push(`config ${key} (from ${source}): the same token as admin.tokens.${twin}; each name needs its own token`)
     } else {
       hashes.set(hash, i)

@@ -107,4 +107,16 @@ describe('the built-in admin token', () => {
       await third.server.stop()
     }
   })
+
+  it('works when configured shorter than 16 characters, with a warning at start that does not show it', async () => {
+    const dataDir = await freshDir()
+    const { server, logs } = await start(dataDir, { CERTMQ_ADMIN_TOKEN: 'tiny-tok' })
+    try {
+      expect(await status(server, 'tiny-tok')).toBe(200)
+      expect(logs.events('config.unsafe')).toEqual([expect.objectContaining({ key: 'admin.token', length: 8 })])
+      expect(logs.raw.join('\n')).not.toContain('tiny-tok')
+    } finally {
+      await server.stop()
+    }
+  })
 })
