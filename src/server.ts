@@ -79,8 +79,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   try {
     // before anyone is admitted: devices this node showed connected when it last stopped without
     // recording their disconnects (kill -9, power loss) are not connected any more
-    const released = await store.markNodeDisconnected(nodeName)
-    if (released > 0) log.info({ event: 'clients.released', node: nodeName, certificates: released }, `${released} certificates showed clients of this node connected from before the restart; marked disconnected`)
+    const released = await store.releaseStaleClients(nodeName)
+    if (released > 0) log.info({ event: 'clients.released', node: nodeName, certificates: released }, `${released} certificates showed clients connected from before this start; marked disconnected`)
     const eventLog = new EmbeddedEventLog({
       table: () => store.eventTable(),
       now,
@@ -247,14 +247,18 @@ async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certi
  * one is checked every `everyMs` and renewed in place (new handshakes get it, live sessions stay).
  * Returns the stop function. A failed renewal is logged and tried again at the next check.
  */
-function renewServerCertificate (everyMs: number, renew: () => Promise<void>, log: Logger): () => void {
+function renewServerCertificate (everyMs: number, renew: () => Promise<void>, log: Logger): () => Promise<void> {
   let running: Promise<void> | undefined
   const timer = setInterval(() => {
     running ??= renew()
       .catch((err: unknown) => { log.error({ event: 'tls.renew_failed', err }, 'could not renew the MQTTS server certificate; trying again later') })
       .finally(() => { running = undefined })
   }, everyMs).unref()
-  return () => { clearInterval(timer) }
+  // stopping waits for a renewal under way, so nothing writes tls/ after stop()
+  return async () => {
+    clearInterval(timer)
+    await running
+  }
 }
 
 function readTlsFile (path: string, key: string): string {

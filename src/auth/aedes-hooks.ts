@@ -39,10 +39,18 @@ export interface AuthHooks extends Hooks {
 export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
   const outcomes = new WeakMap<Client, ConnectOutcome>()
   const { log } = deps
+  const recordDisconnect = (client: Client): void => {
+    const outcome = outcomes.get(client)
+    if (outcome?.ok !== true) return
+    deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString())
+      .catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') })
+  }
 
   return {
     preConnect (client, packet, callback) {
       const socket = client.conn as TLSSocket
+      // read now: Node keeps the peer address once read, so onClientReady still has it if the device is gone by then
+      const remoteAddress = socket.remoteAddress
       const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
       const fingerprint = leaf === undefined ? undefined : ConnectService.fingerprintOf(leaf)
       if (fingerprint !== undefined) {
@@ -77,7 +85,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
               caId: outcome.record.caId,
               clientId: outcome.clientId,
               autoRegistered: outcome.autoRegistered,
-              ...where(socket, servername, deps.nodeName, elapsedMs)
+              ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
             }, 'connection accepted')
           }
           deps.observer?.accepted(elapsedMs / 1000)
@@ -91,7 +99,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             serial: outcome.identity?.serialNumber,
             caId: outcome.identity?.caId,
             clientId: packet.clientId,
-            ...where(socket, servername, deps.nodeName, elapsedMs)
+            ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
           }, 'connection rejected')
           deps.observer?.rejected({
             reason: outcome.reason,
@@ -99,7 +107,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             serial: outcome.identity?.serialNumber,
             caId: outcome.identity?.caId,
             clientId: packet.clientId,
-            remoteAddress: socket.remoteAddress,
+            remoteAddress,
             node: deps.nodeName
           }, elapsedMs / 1000)
           if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
@@ -149,19 +157,17 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       deps.store.recordClientConnected(outcome.record.id, {
         clientId: client.id,
         connected: true,
-        remoteAddress: (client.conn as TLSSocket).remoteAddress ?? '',
+        remoteAddress: (client.conn as TLSSocket).remoteAddress ?? '', // cached since preConnect read it
         node: deps.nodeName,
         connectedAt: at,
         lastSeenAt: at
       }).catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the associated client') })
+      // a device that closed while aedes finished its CONNECT had its clientDisconnect before this
+      // clientReady: that disconnect found no entry, so record it after the connect
+      if (client.closed) recordDisconnect(client)
     },
 
-    onClientDisconnect (client) {
-      const outcome = outcomes.get(client)
-      if (outcome?.ok !== true) return
-      deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString())
-        .catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') })
-    }
+    onClientDisconnect: recordDisconnect
   }
 }
 
@@ -181,9 +187,9 @@ function presentedChain (leaf: X509Certificate): X509Certificate[] {
 }
 
 /** The fields every decision line carries: where the device came from and how long the decision took. */
-function where (socket: TLSSocket, servername: string | undefined, node: string, elapsedMs: number):
+function where (remoteAddress: string | undefined, servername: string | undefined, node: string, elapsedMs: number):
   { remoteAddress: string | undefined, servername: string | undefined, node: string, ms: number } {
-  return { remoteAddress: socket.remoteAddress, servername, node, ms: round(elapsedMs) }
+  return { remoteAddress, servername, node, ms: round(elapsedMs) }
 }
 
 function round (ms: number): number {

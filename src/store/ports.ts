@@ -94,11 +94,14 @@ export interface RegistryStore {
   /** Newest first. */
   getAssociatedClients (id: string): Promise<AssociatedClient[]>
   /**
-   * Marks every associated client of `node` still shown connected as disconnected: called when
-   * that node starts, before it admits anyone, since a node that stopped without recording its
-   * disconnects (kill -9, power loss) left them so. Returns how many certificates changed.
+   * Marks associated clients still shown connected by a node that stopped without recording its
+   * disconnects (kill -9, power loss) as disconnected: called when `node` starts, before it admits
+   * anyone. At least `node`'s entries; a store only this process writes (the embedded one) marks
+   * every entry, so a node renamed since (a container's new host name) leaves none behind. A
+   * store shared by several nodes must mark only `node`'s: node names are then unique. Returns
+   * how many certificates changed.
    */
-  markNodeDisconnected (node: string): Promise<number>
+  releaseStaleClients (node: string): Promise<number>
 
   // ---- small metadata (admin token hash, schema version) -----------------------------------
   getMeta (key: string): Promise<string | undefined>

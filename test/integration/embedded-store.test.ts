@@ -143,6 +143,14 @@ describe('EmbeddedRegistryStore on disk', () => {
     expect(await reopened.getAssociatedClients(cert.id)).toEqual([])
   })
 
+  it('releases the clients every node left connected, as this process is its only writer (a node renamed since leaves none behind)', async () => {
+    const { store, cert } = await storeWithCertificate()
+    await store.recordClientConnected(cert.id, makeClient('truck-1', 'old-hostname', instant(1)))
+    await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(2)))
+    expect(await store.releaseStaleClients('node-a')).toBe(1)
+    expect((await store.getAssociatedClients(cert.id)).map((c) => [c.node, c.connected])).toEqual([['node-a', false], ['old-hostname', false]])
+  })
+
   it('rebuilds its indexes on reopen, so CLIENT_ID_TAKEN, CA filters and CA_HAS_ACTIVE_CERTIFICATES still hold', async () => {
     const first = await openStore()
     const ca = makeCa()

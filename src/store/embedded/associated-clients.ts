@@ -28,13 +28,13 @@ export function withClientDisconnected (list: readonly AssociatedClient[], clien
 }
 
 /**
- * Marks every entry of `node` still shown connected as disconnected, keeping when it was last
- * seen (the node stopped without recording its disconnects, so nothing later is known). Returns
- * undefined when there is none, so the caller can skip the write.
+ * Marks every entry still shown connected as disconnected, keeping when it was last seen (its
+ * node stopped without recording the disconnect, so nothing later is known). Returns undefined
+ * when there is none, so the caller can skip the write.
  */
-export function withNodeDisconnected (list: readonly AssociatedClient[], node: string): AssociatedClient[] | undefined {
-  if (!list.some((entry) => entry.node === node && entry.connected)) return undefined
-  return list.map((entry) => (entry.node === node && entry.connected ? { ...entry, connected: false } : entry))
+export function withAllDisconnected (list: readonly AssociatedClient[]): AssociatedClient[] | undefined {
+  if (!list.some((entry) => entry.connected)) return undefined
+  return list.map((entry) => (entry.connected ? { ...entry, connected: false } : entry))
 }
 
 /** One queued associated-client change: a connect, or a disconnect of (clientId, node) at `at`. */

@@ -19,7 +19,7 @@ import type { AssociatedClient, CertificateRecord, CertStatus } from '../../doma
 import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
-import { applyClientChanges, withNodeDisconnected, type ClientChange } from './associated-clients.js'
+import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
@@ -326,12 +326,13 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.read(`read the clients of certificate ${shortId(id)}`, ({ clients }) => clients.get(id) ?? [])
   }
 
-  async markNodeDisconnected (node: string): Promise<number> {
+  /** This process is the only writer (process-lock.ts): every entry still shown connected is stale, whatever its node. */
+  async releaseStaleClients (node: string): Promise<number> {
     await this.flushClientWrites()
-    return this.write(`mark the clients of node ${node} disconnected`, ({ clients }) => {
+    return this.write(`mark the clients left connected before ${node} started disconnected`, ({ clients }) => {
       let changed = 0
       for (const { key, value } of clients.getRange()) {
-        const next = withNodeDisconnected(value, node)
+        const next = withAllDisconnected(value)
         if (next === undefined) continue
         clients.putSync(key, next)
         changed++

@@ -1,7 +1,7 @@
 /** Folding queued associated-client changes into a certificate's stored list (one write per flush). */
 import { describe, expect, it } from 'vitest'
 import type { AssociatedClient } from '../../../src/domain/certificate.js'
-import { applyClientChanges, withNodeDisconnected, type ClientChange } from '../../../src/store/embedded/associated-clients.js'
+import { applyClientChanges, withAllDisconnected, type ClientChange } from '../../../src/store/embedded/associated-clients.js'
 
 const at = (s: number): string => new Date(Date.UTC(2026, 10, 27, 12, 0, s)).toISOString()
 const client = (clientId: string, node: string, s: number, remoteAddress = '192.0.2.1'): AssociatedClient =>
@@ -37,13 +37,12 @@ describe('applyClientChanges', () => {
   })
 })
 
-describe('withNodeDisconnected', () => {
-  it('marks only the node\'s connected entries, in place, and says when there is nothing to write', () => {
+describe('withAllDisconnected', () => {
+  it('marks every connected entry, in place and keeping lastSeenAt, and says when there is nothing to write', () => {
     const stored = [client('truck-1', 'a', 3), client('truck-1', 'b', 2), { ...client('truck-2', 'a', 1), connected: false }]
-    expect(withNodeDisconnected(stored, 'a')?.map((e) => [e.clientId, e.node, e.connected, e.lastSeenAt])).toEqual([
-      ['truck-1', 'a', false, at(3)], ['truck-1', 'b', true, at(2)], ['truck-2', 'a', false, at(1)]
+    expect(withAllDisconnected(stored)?.map((e) => [e.clientId, e.node, e.connected, e.lastSeenAt])).toEqual([
+      ['truck-1', 'a', false, at(3)], ['truck-1', 'b', false, at(2)], ['truck-2', 'a', false, at(1)]
     ])
-    expect(withNodeDisconnected(stored, 'c')).toBeUndefined()
-    expect(withNodeDisconnected([stored[2]!], 'a')).toBeUndefined()
+    expect(withAllDisconnected([stored[2]!])).toBeUndefined()
   })
 })
