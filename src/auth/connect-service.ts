@@ -106,7 +106,8 @@ export class ConnectService {
     const ca = trusted?.record
     const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
     // RFC 5280 path validation: every certificate of the chain, not only the leaf, must be inside
-    // its validity window; a registered certificate was checked so when it was registered
+    // its validity window. A registered certificate is decided by its record (decideKnown): the
+    // leaf's own dates, its status and its CA as they are now
     const window = chainWindow(facts, found?.intermediates ?? [], ca)
     let verdict = decideCertificate({
       nowMs: this.deps.now().getTime(),

@@ -10,6 +10,8 @@ import type { Aedes } from 'aedes'
 import type { Logger } from '../log.js'
 import { CertmqError } from '../errors.js'
 
+const MIN_TLS_VERSION = 'TLSv1.2'
+
 export interface MqttsListenerOptions {
   host: string
   port: number
@@ -38,7 +40,7 @@ export class MqttsListener {
         requestCert: true,
         rejectUnauthorized: false,
         handshakeTimeout: options.handshakeTimeoutMs,
-        minVersion: 'TLSv1.2',
+        minVersion: MIN_TLS_VERSION,
         // MQTT packets are small and latency-bound: without this a CONNACK written while the
         // TLS session tickets are still unacknowledged waits for the client's delayed ACK (~40 ms)
         noDelay: true
@@ -68,7 +70,9 @@ export class MqttsListener {
     this.server.setSecureContext({
       key: this.privateKeyPem,
       cert: this.certificatePem,
-      ca: this.caPems.length > 0 ? this.caPems : undefined
+      ca: this.caPems.length > 0 ? this.caPems : undefined,
+      // a new context does not inherit the server's options: keep the listener's floor
+      minVersion: MIN_TLS_VERSION
     })
   }
 
