@@ -128,10 +128,13 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
     if (tls.generated) {
+      let serving = tls.certificatePem
       const stopRenewal = renewServerCertificate(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
         const next = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
-        if (!next.created) return
+        // compared with what is served, not `created`: a swap that failed after the files were written is tried again
+        if (next.certificatePem === serving) return
         listener.setServerCertificate(next.certificatePem, next.privateKeyPem)
+        serving = next.certificatePem
         log.info({ event: 'tls.renewed', certificate: join(dataDir, 'tls', 'server.pem') }, 'renewed the MQTTS server certificate; new handshakes use it')
       }, log)
       stack.push(stopRenewal)
@@ -276,8 +279,8 @@ function warnAboutDevDefaults (config: Readonly<Config>, log: Logger): void {
       'the admin API listens beyond localhost over plain HTTP: put it behind TLS or a private network')
   }
   if (config.admin.token !== '' && config.admin.token.length < MIN_TOKEN_LENGTH) {
-    // never the value: only that it is short
-    log.warn({ event: 'config.unsafe', key: 'admin.token', length: config.admin.token.length },
+    // never the value, nor its length: only that it is short
+    log.warn({ event: 'config.unsafe', key: 'admin.token' },
       `the admin token is shorter than ${MIN_TOKEN_LENGTH} characters and easy to guess: use a long random one (openssl rand -base64 32)`)
   }
 }

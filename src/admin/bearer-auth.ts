@@ -14,9 +14,6 @@ export interface BearerAuthOptions {
   authenticate (token: string): Principal | undefined
 }
 
-// RFC 6750 §2.1: "Bearer" 1*SP b64token
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
-
 export async function bearerAuth (app: FastifyInstance, options: BearerAuthOptions): Promise<void> {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization

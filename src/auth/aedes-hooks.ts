@@ -38,6 +38,8 @@ export interface AuthHooks extends Hooks {
 
 export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
   const outcomes = new WeakMap<Client, ConnectOutcome>()
+  /** The peer address of each admitted client as read at CONNECT: the socket may be gone by clientReady. */
+  const addresses = new WeakMap<Client, string>()
   const { log } = deps
   const recordDisconnect = (client: Client): void => {
     const outcome = outcomes.get(client)
@@ -49,7 +51,6 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
   return {
     preConnect (client, packet, callback) {
       const socket = client.conn as TLSSocket
-      // read now: Node keeps the peer address once read, so onClientReady still has it if the device is gone by then
       const remoteAddress = socket.remoteAddress
       const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
       const fingerprint = leaf === undefined ? undefined : ConnectService.fingerprintOf(leaf)
@@ -70,6 +71,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
           }
         }
         outcomes.set(client, outcome)
+        if (outcome.ok) addresses.set(client, remoteAddress ?? '')
         const elapsedMs = performance.now() - started
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
@@ -157,7 +159,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       deps.store.recordClientConnected(outcome.record.id, {
         clientId: client.id,
         connected: true,
-        remoteAddress: (client.conn as TLSSocket).remoteAddress ?? '', // cached since preConnect read it
+        remoteAddress: addresses.get(client) ?? '',
         node: deps.nodeName,
         connectedAt: at,
         lastSeenAt: at

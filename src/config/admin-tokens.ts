@@ -10,9 +10,14 @@ import { isBearerToken, MIN_TOKEN_LENGTH, TOKEN_RULE } from '../domain/bearer-to
 /** The name admin.token (or the generated token) goes by: the actor of its changes in events. */
 export const BUILTIN_TOKEN_NAME = ACTOR_ADMIN
 
-
 type Entry = Record<string, unknown>
 
+/**
+ * A conventional environment variable name (upper case, digits, underscore). The schema takes
+ * lower case too; a name outside this one is not repeated in a problem line, since a token pasted
+ * by mistake (certmq's own are mixed case) could fit the schema's pattern.
+ */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
 
 /** Event actors that are not tokens: a token with one of these names could pass for them. */
 const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
@@ -23,7 +28,7 @@ const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
  */
 export function isSecretKey (key: string): boolean {
   // the list and each entry too: a problem with either prints the whole value, token included
-  return /^admin\.token$|^admin\.tokens(\.\d+(\.tokenSha256)?)?$/.test(key)
+  return /^admin\.token$|^admin\.tokens(\.\d+(\.tokenSha256|\.tokenEnv)?)?$/.test(key)
 }
 
 /**
@@ -71,7 +76,9 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
     if (typeof tokenEnv === 'string') {
       const token = env[tokenEnv]
       if (token === undefined || token === '') {
-        problems.push(`config ${key}.tokenEnv (from ${source}): environment variable ${tokenEnv} is not set`)
+        // a token pasted here by mistake is not named back: only what can be a variable's name is
+        const named = ENV_NAME.test(tokenEnv) ? `environment variable ${tokenEnv}` : 'the environment variable it names (not a variable name; is it the token itself?)'
+        problems.push(`config ${key}.tokenEnv (from ${source}): ${named} is not set`)
         return
       }
       if (!isBearerToken(token) || token.length < MIN_TOKEN_LENGTH) {

@@ -8,13 +8,15 @@ const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*'
 /** `Authorization: Bearer <token>`; the token is group 1. */
 export const BEARER_HEADER = new RegExp(`^Bearer +(${B64TOKEN}) *$`, 'i')
 
+const BEARER_TOKEN = new RegExp(`^${B64TOKEN}$`)
+
 /** Whether `token` is one a bearer header can carry. */
 export function isBearerToken (token: string): boolean {
-  return new RegExp(`^${B64TOKEN}$`).test(token)
+  return BEARER_TOKEN.test(token)
 }
 
 /** Shortest token certmq takes from an operator without complaint (a generated one has 43+ characters). */
 export const MIN_TOKEN_LENGTH = 16
 
 /** The rule in words, for problem lines (which never print the token). */
-export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + /`
+export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (and = at the end)`

@@ -228,5 +228,15 @@ function describeReads (subject: StoreUnderTest): void {
       expect(await subject.store.getMeta('admin.tokenHash')).toBe('sha256:bbbb')
       expect(await subject.store.getMeta('schemaVersion')).toBe('1')
     })
+
+    it('deletes keys, absent ones included, and keeps the others', async () => {
+      await subject.store.setMeta('admin.tokenHash', 'sha256:cccc')
+      await subject.store.setMeta('admin.tokenHash.createdAt', instant(1))
+      await subject.store.setMeta('schemaVersion', '1')
+      await subject.store.deleteMeta(['admin.tokenHash', 'admin.tokenHash.createdAt', 'never-set'])
+      expect(await subject.store.getMeta('admin.tokenHash')).toBeUndefined()
+      expect(await subject.store.getMeta('admin.tokenHash.createdAt')).toBeUndefined()
+      expect(await subject.store.getMeta('schemaVersion')).toBe('1')
+    })
   })
 }

@@ -113,7 +113,8 @@ describe('the built-in admin token', () => {
     const { server, logs } = await start(dataDir, { CERTMQ_ADMIN_TOKEN: 'tiny-tok' })
     try {
       expect(await status(server, 'tiny-tok')).toBe(200)
-      expect(logs.events('config.unsafe')).toEqual([expect.objectContaining({ key: 'admin.token', length: 8 })])
+      expect(logs.events('config.unsafe')).toEqual([expect.objectContaining({ key: 'admin.token' })])
+      expect(logs.events('config.unsafe')[0]).not.toHaveProperty('length')
       expect(logs.raw.join('\n')).not.toContain('tiny-tok')
     } finally {
       await server.stop()

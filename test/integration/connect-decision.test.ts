@@ -2,6 +2,7 @@
  * ConnectService on a real embedded store: a registered certificate is decided synchronously
  * (no promise, so the CONNACK can leave in the turn that read the CONNECT) and always from the
  * committed state; unknown certificates and stores without a synchronous read answer later.
+ * Then the aedes hooks on top of it, fed a client as aedes hands it over.
  */
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -18,6 +19,11 @@ import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registr
 import { LocalRegistrationLimiter } from '../../src/store/local-limiter.js'
 import { LocalStatusBus } from '../../src/store/local-status-bus.js'
 import type { RegistryStore } from '../../src/store/ports.js'
+import type { Client } from 'aedes'
+import { createAuthHooks, type AuthHooks } from '../../src/auth/aedes-hooks.js'
+import { SessionRegistry } from '../../src/broker/sessions.js'
+import { createLogger } from '../../src/log.js'
+import { LogSink } from '../helpers/log-sink.js'
 
 let dir: string
 let store: EmbeddedRegistryStore
@@ -119,5 +125,63 @@ describe('ConnectService.authenticate', () => {
     const connect = await service(other)
     await other.close()
     expect(connect.authenticate(request(leaf))).toMatchObject({ ok: false, reason: 'store_unavailable' })
+  })
+})
+
+describe('the aedes hooks: associated clients of a device that leaves during its CONNECT', () => {
+  /** What the hooks read of an aedes client and its TLS socket. */
+  function clientFor (leaf: X509Certificate, id: string): Client & { closed: boolean } {
+    const socket = { getPeerX509Certificate: () => leaf, servername: 'localhost', remoteAddress: '192.0.2.7', once: () => socket }
+    return { id, conn: socket, closed: false } as unknown as Client & { closed: boolean }
+  }
+
+  async function hooks (): Promise<AuthHooks> {
+    const trust = new TrustStore(store)
+    await trust.refresh()
+    const logger = createLogger('silent', new LogSink())
+    return createAuthHooks({
+      connect: await service(),
+      sessions: new SessionRegistry(bus, trust, logger),
+      store,
+      nodeName: 'node-t',
+      log: logger,
+      now
+    })
+  }
+
+  async function admit (h: AuthHooks, client: Client): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      h.preConnect(client, { cmd: 'connect', clientId: client.id, clean: true } as Parameters<AuthHooks['preConnect']>[1], (err, ok) => {
+        if (err !== null || ok !== true) reject(err ?? new Error('refused')); else resolve()
+      })
+    })
+  }
+
+  it('records it disconnected when aedes reports the disconnect before the client is ready', async () => {
+    const h = await hooks()
+    const leaf = await device('leaves-early', true)
+    const client = clientFor(leaf, 'leaves-early')
+    await admit(h, client)
+    // the device closed while aedes was finishing its CONNECT: clientDisconnect, then clientReady
+    client.closed = true
+    h.onClientDisconnect(client)
+    h.onClientReady(client)
+    const id = ConnectService.fingerprintOf(leaf)
+    expect(await store.getAssociatedClients(id)).toEqual([
+      expect.objectContaining({ clientId: 'leaves-early', connected: false, remoteAddress: '192.0.2.7', node: 'node-t' })
+    ])
+  })
+
+  it('records a device that stays as connected, and its later disconnect', async () => {
+    const h = await hooks()
+    const leaf = await device('stays', true)
+    const client = clientFor(leaf, 'stays')
+    await admit(h, client)
+    h.onClientReady(client)
+    const id = ConnectService.fingerprintOf(leaf)
+    expect(await store.getAssociatedClients(id)).toEqual([expect.objectContaining({ clientId: 'stays', connected: true })])
+    client.closed = true
+    h.onClientDisconnect(client)
+    expect(await store.getAssociatedClients(id)).toEqual([expect.objectContaining({ clientId: 'stays', connected: false })])
   })
 })

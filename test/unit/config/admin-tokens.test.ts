@@ -76,6 +76,21 @@ describe('config admin.tokens', () => {
     expect(found.join('\n')).not.toContain('shortsecret')
   })
 
+  it('never names a token pasted where the name of its variable belongs', () => {
+    const pasted = 'cmq_Pasted-by-mistake_0123456789'
+    const found = problems([{ name: 'ci', tokenEnv: pasted }])
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^config admin\.tokens\.0\.tokenEnv \(from .*\): must match pattern .*, found \(value hidden\)$/),
+      expect.stringMatching(/^config admin\.tokens\.0\.tokenEnv \(from .*\): the environment variable it names \(not a variable name; is it the token itself\?\) is not set$/)
+    ]))
+    // a generated token (mixed case) that happens to fit the schema's name pattern is not named either
+    const fits = 'cmq_PastedByMistake0123456789abcdef'
+    expect(problems([{ name: 'ci', tokenEnv: fits }]).join('\n')).not.toContain(fits)
+    expect(found.join('\n')).not.toContain(pasted)
+    // a variable's name is named, as before
+    expect(problems([{ name: 'ci', tokenEnv: 'CI_TOKEN' }])).toEqual([expect.stringContaining('environment variable CI_TOKEN is not set')])
+  })
+
   it('refuses the reserved names admin, device and system, duplicate names and one token under two names', () => {
     const found = problems([
       { name: 'admin', tokenSha256: hashOf(3) },
