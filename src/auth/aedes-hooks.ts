@@ -37,12 +37,14 @@ export interface AuthHooks extends Hooks {
 }
 
 export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
-  const outcomes = new WeakMap<Client, ConnectOutcome>()
-  /** The peer address of each admitted client as read at CONNECT: the socket may be gone by clientReady. */
-  const addresses = new WeakMap<Client, string>()
+  /**
+   * Each client's decision, with its peer address as read at CONNECT (the socket may be gone by
+   * clientReady): one entry per client, since every WeakMap entry is more work for each full GC.
+   */
+  const decisions = new WeakMap<Client, { outcome: ConnectOutcome, remoteAddress: string }>()
   const { log } = deps
   const recordDisconnect = (client: Client): void => {
-    const outcome = outcomes.get(client)
+    const outcome = decisions.get(client)?.outcome
     if (outcome?.ok !== true) return
     deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString())
       .catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') })
@@ -70,8 +72,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
             outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
           }
         }
-        outcomes.set(client, outcome)
-        if (outcome.ok) addresses.set(client, remoteAddress ?? '')
+        decisions.set(client, { outcome, remoteAddress: remoteAddress ?? '' })
         const elapsedMs = performance.now() - started
         if (outcome.ok) {
           // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
@@ -122,7 +123,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
         if (answered) return
         answered = true
-        outcomes.set(client, { ok: false, reason: 'store_unavailable' })
+        decisions.set(client, { outcome: { ok: false, reason: 'store_unavailable' }, remoteAddress: remoteAddress ?? '' })
         callback(null, true)
       }
       try {
@@ -142,7 +143,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     },
 
     authenticate (client, _username, _password, done) {
-      const outcome = outcomes.get(client)
+      const outcome = decisions.get(client)?.outcome
       if (outcome?.ok === true) {
         done(null, true)
         return
@@ -153,13 +154,14 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     },
 
     onClientReady (client) {
-      const outcome = outcomes.get(client)
-      if (outcome?.ok !== true) return
+      const decision = decisions.get(client)
+      const outcome = decision?.outcome
+      if (decision === undefined || outcome?.ok !== true) return
       const at = deps.now().toISOString()
       deps.store.recordClientConnected(outcome.record.id, {
         clientId: client.id,
         connected: true,
-        remoteAddress: addresses.get(client) ?? '',
+        remoteAddress: decision.remoteAddress,
         node: deps.nodeName,
         connectedAt: at,
         lastSeenAt: at
