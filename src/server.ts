@@ -131,7 +131,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       let serving = tls.certificatePem
       const stopRenewal = renewServerCertificate(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
         const next = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
-        // compared with what is served, not `created`: a swap that failed after the files were written is tried again
+        // compared with what is served: a swap that failed after the new files were written is tried again
         if (next.certificatePem === serving) return
         listener.setServerCertificate(next.certificatePem, next.privateKeyPem)
         serving = next.certificatePem
@@ -226,23 +226,23 @@ async function registerBuiltinCa (caService: CaService, certificatePem: string):
 
 /**
  * The MQTTS certificate: the configured files, or one issued by the built-in CA (`generated`),
- * re-issued when it has SERVER_RENEW_WITHIN_DAYS days left (`created` says it was just issued).
+ * re-issued when it has 30 days left (loadOrCreateServerCertificate).
  */
 async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certificatePem: string; privateKeyPem: string }, nodeName: string, nowMs: number):
-  Promise<{ certificatePem: string; privateKeyPem: string; generated: boolean; created: boolean }> {
+  Promise<{ certificatePem: string; privateKeyPem: string; generated: boolean }> {
   const { certFile, keyFile } = config.mqtts
   if (certFile !== '' || keyFile !== '') {
     if (certFile === '' || keyFile === '') {
       throw new CertmqError('CONFIG_INVALID', 'config mqtts.certFile and mqtts.keyFile: set both or neither', {})
     }
-    return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile'), generated: false, created: false }
+    return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile'), generated: false }
   }
   const names = [...new Set(['localhost', nodeName, hostname(), ...config.mqtts.serverNames])]
   const server = await loadOrCreateServerCertificate(join(dataDir, 'tls'), ca, names, ['127.0.0.1', '::1'], nowMs)
   // The chain as devices have always received it (OpenSSL found the built-in CA among the trusted
   // CAs and sent it), now given explicitly: otherwise OpenSSL rebuilds and re-verifies the
   // server's own chain on every handshake, about 2% of a connect's CPU
-  return { certificatePem: pemChain(server.certificatePem, ca.certificatePem), privateKeyPem: server.privateKeyPem, generated: true, created: server.created }
+  return { certificatePem: pemChain(server.certificatePem, ca.certificatePem), privateKeyPem: server.privateKeyPem, generated: true }
 }
 
 /**

@@ -4,13 +4,11 @@
  * a TLS alert; the certificate decision is certmq's own (auth/). The CA list is only the
  * CertificateRequest hint and is swapped at run time without touching live connections.
  */
-import { createServer, type Server, type TLSSocket } from 'node:tls'
+import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Aedes } from 'aedes'
 import type { Logger } from '../log.js'
 import { CertmqError } from '../errors.js'
-
-const MIN_TLS_VERSION = 'TLSv1.2'
 
 export interface MqttsListenerOptions {
   host: string
@@ -24,23 +22,17 @@ export interface MqttsListenerOptions {
 export class MqttsListener {
   private readonly server: Server
   private listening = false
-  private certificatePem: string
-  private privateKeyPem: string
-  private caPems: string[]
+  /** What the TLS context is made of; a swap (new CA list, renewed certificate) changes one part. */
+  private context: { key: string, cert: string, ca: string[] }
 
   constructor (private readonly broker: Aedes, private readonly options: MqttsListenerOptions, private readonly log: Logger) {
-    this.certificatePem = options.certificatePem
-    this.privateKeyPem = options.privateKeyPem
-    this.caPems = options.caPems
+    this.context = { key: options.privateKeyPem, cert: options.certificatePem, ca: options.caPems }
     try {
       this.server = createServer({
-        key: options.privateKeyPem,
-        cert: options.certificatePem,
-        ca: options.caPems.length > 0 ? options.caPems : undefined,
+        ...this.contextOptions(),
         requestCert: true,
         rejectUnauthorized: false,
         handshakeTimeout: options.handshakeTimeoutMs,
-        minVersion: MIN_TLS_VERSION,
         // MQTT packets are small and latency-bound: without this a CONNACK written while the
         // TLS session tickets are still unacknowledged waits for the client's delayed ACK (~40 ms)
         noDelay: true
@@ -55,25 +47,20 @@ export class MqttsListener {
 
   /** Replaces the CA hint list for new handshakes; live connections are untouched. */
   setCaPems (caPems: string[]): void {
-    this.caPems = caPems
-    this.applyContext()
+    this.context = { ...this.context, ca: caPems }
+    this.server.setSecureContext(this.contextOptions())
   }
 
   /** Serves a new certificate (a renewal) from the next handshake on; live connections are untouched. */
   setServerCertificate (certificatePem: string, privateKeyPem: string): void {
-    this.certificatePem = certificatePem
-    this.privateKeyPem = privateKeyPem
-    this.applyContext()
+    this.context = { ...this.context, key: privateKeyPem, cert: certificatePem }
+    this.server.setSecureContext(this.contextOptions())
   }
 
-  private applyContext (): void {
-    this.server.setSecureContext({
-      key: this.privateKeyPem,
-      cert: this.certificatePem,
-      ca: this.caPems.length > 0 ? this.caPems : undefined,
-      // a new context does not inherit the server's options: keep the listener's floor
-      minVersion: MIN_TLS_VERSION
-    })
+  /** The secure-context options, the same at creation and at every swap (a new context inherits none of the old). */
+  private contextOptions (): SecureContextOptions {
+    const { key, cert, ca } = this.context
+    return { key, cert, ca: ca.length > 0 ? ca : undefined, minVersion: 'TLSv1.2' }
   }
 
   async listen (): Promise<AddressInfo> {

@@ -172,7 +172,7 @@ export async function loadOrCreateBuiltinCa (dir: string, commonName: string):
 }
 
 /** A generated server certificate is replaced once it has this many days left or fewer. */
-export const SERVER_RENEW_WITHIN_DAYS = 30
+const SERVER_RENEW_WITHIN_DAYS = 30
 
 /**
  * The broker's TLS certificate in `dir` (`server.pem`, `server.key`): reused while it is signed
