@@ -66,6 +66,27 @@ export function splitPemBlocks (text: string, where = 'PEM'): PemBlock[] {
  * Throws PEM_INVALID with `where` in the message and in `details`.
  */
 export function parseCertificatePem (pem: string, where: string): { der: Buffer, pem: string } {
+  const blocks = certificateBlocks(pem, where)
+  if (blocks.length > 1) {
+    throw new CertmqError('PEM_INVALID', `${where}: ${blocks.length} CERTIFICATE blocks found, expected exactly one`,
+      { where, blocks: blocks.length })
+  }
+  const der = (blocks[0] as PemBlock).der
+  checkedCertificate(der, where)
+  return { der, pem: derToPem(der, 'CERTIFICATE') }
+}
+
+/**
+ * Every certificate in `pem`, in order (a bundle of one or more CERTIFICATE blocks), each checked
+ * as parseCertificatePem checks one. Throws PEM_INVALID naming the block.
+ */
+export function parseCertificatesPem (pem: string, where: string): X509Certificate[] {
+  const blocks = certificateBlocks(pem, where)
+  return blocks.map((block, i) => checkedCertificate(block.der, blocks.length === 1 ? where : `${where} block ${i + 1}`))
+}
+
+/** The PEM blocks of `pem`, at least one, all CERTIFICATE. */
+function certificateBlocks (pem: string, where: string): PemBlock[] {
   if (typeof pem !== 'string') {
     throw new CertmqError('PEM_INVALID', `${where}: expected PEM text, got ${pem === null ? 'null' : typeof pem}`, { where })
   }
@@ -79,33 +100,19 @@ export function parseCertificatePem (pem: string, where: string): { der: Buffer,
         { where, block: i + 1, label: block.label })
     }
   })
-  if (blocks.length > 1) {
-    throw new CertmqError('PEM_INVALID', `${where}: ${blocks.length} CERTIFICATE blocks found, expected exactly one`,
-      { where, blocks: blocks.length })
-  }
-  const der = (blocks[0] as PemBlock).der
+  return blocks
+}
+
+/** The certificate a block's body holds; PEM_INVALID when it is not exactly one DER certificate. */
+function checkedCertificate (der: Buffer, where: string): X509Certificate {
   try {
     // node:crypto (OpenSSL) would ignore bytes after the certificate; the outer length must match
     if (derSequenceLength(der) !== der.length) throw new Error('DER length does not match the body')
-    // eslint-disable-next-line no-new
-    new X509Certificate(der)
+    return new X509Certificate(der)
   } catch (err) {
     throw new CertmqError('PEM_INVALID', `${where}: base64 body is not a DER certificate (${(err as Error).message})`,
       { where }, { cause: err })
   }
-  return { der, pem: derToPem(der, 'CERTIFICATE') }
-}
-
-/**
- * Every certificate in `pem`, in order (a chain: one or more CERTIFICATE blocks), each checked as
- * parseCertificatePem checks one. Throws PEM_INVALID naming the block.
- */
-export function parseCertificatesPem (pem: string, where: string): Array<{ der: Buffer, pem: string }> {
-  const blocks = splitPemBlocks(typeof pem === 'string' ? pem : '', where)
-  if (blocks.length === 0) {
-    throw new CertmqError('PEM_INVALID', `${where}: no PEM block found (expected -----BEGIN CERTIFICATE-----)`, { where })
-  }
-  return blocks.map((block, i) => parseCertificatePem(derToPem(block.der, block.label), blocks.length === 1 ? where : `${where} block ${i + 1}`))
 }
 
 /**

@@ -10,7 +10,7 @@ import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAc
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import { parseCertificatePem, parseCertificatesPem } from '../pki/pem.js'
 import { formatSerial, inspectCertificate } from '../pki/inspect.js'
-import { findIssuerChain } from '../pki/chain.js'
+import { findIssuerChain, TrustIndex } from '../pki/chain.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { validateClientId } from './client-id-format.js'
 import { ACTOR_ADMIN, type EventType } from '../domain/event.js'
@@ -63,12 +63,10 @@ export class CertificateService {
     if (ca.status !== 'active') {
       throw new CertmqError('CA_INACTIVE', `caId: CA ${ca.id} is inactive and takes no new certificates`, { caId: ca.id })
     }
-    const intermediates = input.chainPem === undefined || input.chainPem.trim() === ''
-      ? []
-      : parseCertificatesPem(input.chainPem, 'chainPem').map((block) => new X509Certificate(block.der))
+    const intermediates = input.chainPem === undefined || input.chainPem.trim() === '' ? [] : parseCertificatesPem(input.chainPem, 'chainPem')
     // the same walk as a CONNECT's: each intermediate a CA that issued the one below, up to this
     // CA, at most MAX_INTERMEDIATES of them; a bundle may hold more (the CA itself, other branches)
-    const chain = findIssuerChain(new X509Certificate(der), intermediates, new Map([[ca.id, new X509Certificate(ca.certificatePem)]]))
+    const chain = findIssuerChain(new X509Certificate(der), intermediates, new TrustIndex(new Map([[ca.id, new X509Certificate(ca.certificatePem)]])))
     if (chain === undefined) {
       throw new CertmqError('CERT_WRONG_ISSUER',
         `certificatePem: ${facts.subject} was not issued by CA ${ca.id} (${ca.subject})${intermediates.length === 0 ? '' : ' through the certificates in chainPem'}`,
