@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ACTOR_ADMIN, ACTOR_DEVICE, ACTOR_SYSTEM } from '../domain/event.js'
-import { isBearerToken, MIN_TOKEN_LENGTH, TOKEN_RULE } from '../domain/bearer-token.js'
+import { isBearerToken, MIN_TOKEN_LENGTH, TOKEN_CHARACTERS, TOKEN_RULE } from '../domain/bearer-token.js'
 
 /** The name admin.token (or the generated token) goes by: the actor of its changes in events. */
 export const BUILTIN_TOKEN_NAME = ACTOR_ADMIN
@@ -44,9 +44,9 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
   const token = admin?.['token']
   // a short token is warned about at start (server.ts), not refused: it works, and refusing it would stop a running deployment on upgrade
   if (typeof token === 'string' && token !== '' && !isBearerToken(token)) {
-    problems.push(`config admin.token (from ${tokenSource}): may hold only A-Z a-z 0-9 - . _ ~ + / (and = at the end), what a bearer token can carry; leave it empty to have one generated`)
+    problems.push(`config admin.token (from ${tokenSource}): may hold only ${TOKEN_CHARACTERS}, what a bearer token can carry; leave it empty to have one generated`)
   }
-  const adminHash = typeof token === 'string' && token !== '' ? createHash('sha256').update(token, 'utf8').digest('hex') : undefined
+  const adminHash = typeof token === 'string' && token !== '' ? sha256Hex(token) : undefined
   const tokens = admin?.['tokens']
   if (!Array.isArray(tokens)) return problems
   const names = new Map<string, number>()
@@ -86,7 +86,7 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
         problems.push(`config ${key}.tokenEnv (from ${source}): ${tokenEnv} must hold ${TOKEN_RULE}`)
         return
       }
-      entry['tokenSha256'] = createHash('sha256').update(token, 'utf8').digest('hex')
+      entry['tokenSha256'] = sha256Hex(token)
     }
     const hash = entry['tokenSha256']
     if (typeof hash !== 'string') return
@@ -101,4 +101,9 @@ export function resolveAdminTokens (data: Record<string, unknown>, env: NodeJS.P
     }
   })
   return problems
+}
+
+/** A token as the config keeps it (tokenSha256) and the admin API compares it. */
+function sha256Hex (token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex')
 }

@@ -18,5 +18,8 @@ export function isBearerToken (token: string): boolean {
 /** Shortest token certmq takes from an operator without complaint (a generated one has 43+ characters). */
 export const MIN_TOKEN_LENGTH = 16
 
-/** The rule in words, for problem lines (which never print the token). */
-export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (and = at the end)`
+/** The characters in words, for problem lines (which never print the token). */
+export const TOKEN_CHARACTERS = 'A-Z a-z 0-9 - . _ ~ + / (and = at the end)'
+
+/** The whole rule in words. */
+export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters of ${TOKEN_CHARACTERS}`
