@@ -79,9 +79,13 @@ export class MqttsListener {
     return this.listening
   }
 
+  /**
+   * Stops accepting connections. Live ones stay until the broker closes its clients (server.ts
+   * closes it next): waiting here for them to end would wait for every connected device to leave.
+   */
   async close (): Promise<void> {
     if (!this.listening) return
     this.listening = false
-    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+    this.server.close()
   }
 }

@@ -184,6 +184,34 @@ describe('durability', () => {
   })
 })
 
+describe('stopping', () => {
+  const token = 'stopping-token-0123456789'
+
+  it('stops on SIGTERM while a device is connected, and records it disconnected', async () => {
+    const dataDir = await freshDir()
+    const one = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
+    const caRes = await api(one, token, 'POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode: 'auto' })
+    expect(caRes.status).toBe(201)
+    const leaf = await pki.leaf('stays-connected', ca, { cn: 'stays-connected' })
+    const serverCaPem = await readFile(join(dataDir, 'ca', 'builtin-ca.pem'), 'utf8')
+    const device = await connectDevice(one.mqttsPort, serverCaPem, { certPem: leaf.pem, keyPem: leaf.keyPem })
+    expect(device.code).toBe(0)
+    const id = new X509Certificate(leaf.pem).fingerprint256.replaceAll(':', '').toLowerCase()
+    await waitFor(async () => {
+      const clients = (await api(one, token, 'GET', `/api/v1/certificates/${id}`)).body['associatedClients'] as Array<{ connected: boolean }> | undefined
+      return clients?.length === 1 && clients[0]!.connected ? true : undefined
+    }, { what: 'stays-connected shown connected' })
+    // the MQTTS listener used to wait for every connection to end before the broker closed them
+    expect(await stop(one)).toBe(0)
+    device.client?.end(true)
+
+    const two = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
+    const after = await api(two, token, 'GET', `/api/v1/certificates/${id}`)
+    expect(after.body['associatedClients']).toMatchObject([{ clientId: 'stays-connected', connected: false }])
+    expect(await stop(two)).toBe(0)
+  })
+})
+
 describe('bad configuration', () => {
   it('exits 78 naming the misspelt key and the file, and every other problem', async () => {
     const dir = await freshDir()
