@@ -115,7 +115,7 @@ process.stderr.write(`CA ${caRecord.id} registered, ${BUCKETS} templates ready i
 
 // ---- devices ------------------------------------------------------------------------------------
 // the store's lock again: a certmq started on this dir now would rebuild its indexes mid-seed
-const releaseLock = acquireProcessLock(registryDir)
+const { release: releaseLock } = acquireProcessLock(registryDir)
 const dbs = openDatabases(registryDir)
 const createdSpanMs = 365 * DAY_MS
 let pending: CertificateRecord[] = []

@@ -97,9 +97,9 @@ export interface RegistryStore {
    * Marks associated clients still shown connected by a node that stopped without recording its
    * disconnects (kill -9, power loss) as disconnected: called when `node` starts, before it admits
    * anyone. At least `node`'s entries; a store only this process writes (the embedded one) marks
-   * every entry, so a node renamed since (a container's new host name) leaves none behind. A
-   * store shared by several nodes must mark only `node`'s: node names are then unique. Returns
-   * how many certificates changed.
+   * every entry, so a node renamed since (a container's new host name) leaves none behind, and
+   * does so only when the previous process did not close it. A store shared by several nodes must
+   * mark only `node`'s: node names are then unique. Returns how many certificates changed.
    */
   releaseStaleClients (node: string): Promise<number>
 

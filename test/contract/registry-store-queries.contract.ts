@@ -194,23 +194,6 @@ function describeReads (subject: StoreUnderTest): void {
       expect(await subject.store.getAssociatedClients(unknown)).toEqual([])
     })
 
-    it('marks the clients a node left connected disconnected when it starts again, keeping their last-seen time', async () => {
-      const other = makeCertificate(ca)
-      await subject.store.insertCertificate(other)
-      await subject.store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
-      await subject.store.recordClientConnected(other.id, makeClient('truck-2', 'node-a', instant(3)))
-      await subject.store.recordClientConnected(other.id, makeClient('truck-3', 'node-a', instant(4)))
-      await subject.store.recordClientDisconnected(other.id, 'truck-3', 'node-a', instant(5))
-      expect(await subject.store.releaseStaleClients('node-a')).toBe(2)
-      expect(await subject.store.getAssociatedClients(cert.id)).toEqual([makeClient('truck-1', 'node-a', instant(1), { connected: false })])
-      expect(await subject.store.getAssociatedClients(other.id)).toEqual([
-        makeClient('truck-3', 'node-a', instant(4), { connected: false, lastSeenAt: instant(5) }),
-        makeClient('truck-2', 'node-a', instant(3), { connected: false })
-      ])
-      // nothing left to change
-      expect(await subject.store.releaseStaleClients('node-a')).toBe(0)
-    })
-
     it('forgets the clients of a deleted certificate', async () => {
       await subject.store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
       await subject.store.transitionCertificate(cert.id, ['active'], 'inactive', instant(2))

@@ -143,12 +143,49 @@ describe('EmbeddedRegistryStore on disk', () => {
     expect(await reopened.getAssociatedClients(cert.id)).toEqual([])
   })
 
-  it('releases the clients every node left connected, as this process is its only writer (a node renamed since leaves none behind)', async () => {
-    const { store, cert } = await storeWithCertificate()
-    await store.recordClientConnected(cert.id, makeClient('truck-1', 'old-hostname', instant(1)))
-    await store.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(2)))
+  /** Closes `store` and opens it again as after a crash: with the lock its process left behind. */
+  async function reopenAfterCrash (store: EmbeddedRegistryStore): Promise<EmbeddedRegistryStore> {
+    await store.close()
+    await writeFile(join(dir, 'registry', 'certmq.lock'), '2147483646\n')
+    return await openStore()
+  }
+
+  it('after a crash, marks the clients left connected disconnected, keeping their last-seen time', async () => {
+    const { store: first, cert } = await storeWithCertificate()
+    const ca = (await first.listCas())[0]!
+    const other = makeCertificate(ca)
+    await first.insertCertificate(other)
+    await first.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
+    await first.recordClientConnected(other.id, makeClient('truck-2', 'node-a', instant(3)))
+    await first.recordClientConnected(other.id, makeClient('truck-3', 'node-a', instant(4)))
+    await first.recordClientDisconnected(other.id, 'truck-3', 'node-a', instant(5))
+    const store = await reopenAfterCrash(first)
+    expect(await store.releaseStaleClients('node-a')).toBe(2)
+    expect(await store.getAssociatedClients(cert.id)).toEqual([makeClient('truck-1', 'node-a', instant(1), { connected: false })])
+    expect(await store.getAssociatedClients(other.id)).toEqual([
+      makeClient('truck-3', 'node-a', instant(4), { connected: false, lastSeenAt: instant(5) }),
+      makeClient('truck-2', 'node-a', instant(3), { connected: false })
+    ])
+    // nothing left to change
+    expect(await store.releaseStaleClients('node-a')).toBe(0)
+  })
+
+  it('after a crash, releases the clients every node left connected, as this process is its only writer (a node renamed since leaves none behind)', async () => {
+    const { store: first, cert } = await storeWithCertificate()
+    await first.recordClientConnected(cert.id, makeClient('truck-1', 'old-hostname', instant(1)))
+    await first.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(2)))
+    const store = await reopenAfterCrash(first)
     expect(await store.releaseStaleClients('node-a')).toBe(1)
     expect((await store.getAssociatedClients(cert.id)).map((c) => [c.node, c.connected])).toEqual([['node-a', false], ['old-hostname', false]])
+  })
+
+  it('after a clean close, changes nothing (a clean stop recorded every disconnect)', async () => {
+    const { store: first, cert } = await storeWithCertificate()
+    await first.recordClientConnected(cert.id, makeClient('truck-1', 'node-a', instant(1)))
+    await first.close()
+    const store = await openStore()
+    expect(await store.releaseStaleClients('node-a')).toBe(0)
+    expect(await store.getAssociatedClients(cert.id)).toEqual([makeClient('truck-1', 'node-a', instant(1))])
   })
 
   it('rebuilds its indexes on reopen, so CLIENT_ID_TAKEN, CA filters and CA_HAS_ACTIVE_CERTIFICATES still hold', async () => {

@@ -9,14 +9,20 @@ import { CertmqError } from '../../errors.js'
 
 export const LOCK_FILE = 'certmq.lock'
 
-export function acquireProcessLock (dir: string): () => void {
+/**
+ * Takes the lock. `tookOver` says a lock was left behind: the process that held the store before
+ * did not close it (kill -9, power loss), so what it would have written at close is missing.
+ */
+export function acquireProcessLock (dir: string): { release: () => void, tookOver: boolean } {
   const file = join(dir, LOCK_FILE)
+  let tookOver = false
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })
-      return () => {
+      const release = (): void => {
         try { unlinkSync(file) } catch { /* already gone */ }
       }
+      return { release, tookOver }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
@@ -29,6 +35,7 @@ export function acquireProcessLock (dir: string): () => void {
       }
       // stale (its process is gone) or our own: take it over
       try { unlinkSync(file) } catch { /* raced with its owner's cleanup */ }
+      tookOver = true
     }
   }
   throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: could not take ${LOCK_FILE}`, { path: dir })
