@@ -3,13 +3,12 @@
  * acknowledged registration, and a bad config file.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { X509Certificate } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
@@ -66,6 +65,19 @@ async function api (proc: Proc, token: string, method: string, path: string, bod
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   return { status: res.status, body: await res.json() as Record<string, unknown> }
+}
+
+/**
+ * Waits until the certificate shows its one associated client connected (or not): recorded once
+ * aedes calls the client ready, which may come just after the CONNACK, and committed in batches.
+ */
+async function shownAs (proc: Proc, token: string, certificatePem: string, connected: boolean): Promise<void> {
+  const id = fingerprintOf(certificatePem)
+  await waitFor(async () => {
+    const clients = (await api(proc, token, 'GET', `/api/v1/certificates/${id}`)).body['associatedClients'] as Array<{ connected: boolean }> | undefined
+    if (!(clients?.length === 1 && clients[0]!.connected === connected)) throw new Error(JSON.stringify(clients))
+    return true
+  }, { what: `certificate ${id.slice(0, 12)}… shown ${connected ? 'connected' : 'disconnected'}` })
 }
 
 async function stop (proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -142,12 +154,7 @@ describe('durability', () => {
     await endClient(client)
     // its disconnect is committed with the next batch of associated clients: wait for it, so only
     // the live device below is left shown connected at the kill
-    const autoId = new X509Certificate(autoLeaf.pem).fingerprint256.replaceAll(':', '').toLowerCase()
-    await waitFor(async () => {
-      const clients = (await api(one, token, 'GET', `/api/v1/certificates/${autoId}`)).body['associatedClients'] as Array<{ connected: boolean }> | undefined
-      if (!(clients?.length === 1 && !clients[0]!.connected)) throw new Error(JSON.stringify(clients))
-      return true
-    }, { what: 'durable-auto shown disconnected' })
+    await shownAs(one, token, autoLeaf.pem, false)
     const lastLeaf = await pki.leaf('durable-last', ca, { cn: 'durable-last' })
     const lastRes = await api(one, token, 'POST', '/api/v1/certificates', { caId: caRes.body['id'], certificatePem: lastLeaf.pem, activate: false })
     expect(lastRes.status).toBe(201)
@@ -155,13 +162,8 @@ describe('durability', () => {
     const liveLeaf = await pki.leaf('durable-live', ca, { cn: 'durable-live' })
     const live = await connectDevice(one.mqttsPort, serverCaPem, { certPem: liveLeaf.pem, keyPem: liveLeaf.keyPem })
     expect(live.code).toBe(0)
-    const liveId = new X509Certificate(liveLeaf.pem).fingerprint256.replaceAll(':', '').toLowerCase()
-    // recorded once aedes calls the client ready, which may come just after the CONNACK
-    await waitFor(async () => {
-      const shown = await api(one, token, 'GET', `/api/v1/certificates/${liveId}`)
-      const clients = shown.body['associatedClients'] as Array<{ connected: boolean }>
-      return clients.length === 1 && clients[0]!.connected ? true : undefined
-    }, { what: 'durable-live shown connected' })
+    const liveId = fingerprintOf(liveLeaf.pem)
+    await shownAs(one, token, liveLeaf.pem, true)
     expect(await stop(one, 'SIGKILL')).toBeNull()
     live.client?.end(true) // its broker is gone: nothing to wait for
 
@@ -196,11 +198,8 @@ describe('stopping', () => {
     const serverCaPem = await readFile(join(dataDir, 'ca', 'builtin-ca.pem'), 'utf8')
     const device = await connectDevice(one.mqttsPort, serverCaPem, { certPem: leaf.pem, keyPem: leaf.keyPem })
     expect(device.code).toBe(0)
-    const id = new X509Certificate(leaf.pem).fingerprint256.replaceAll(':', '').toLowerCase()
-    await waitFor(async () => {
-      const clients = (await api(one, token, 'GET', `/api/v1/certificates/${id}`)).body['associatedClients'] as Array<{ connected: boolean }> | undefined
-      return clients?.length === 1 && clients[0]!.connected ? true : undefined
-    }, { what: 'stays-connected shown connected' })
+    const id = fingerprintOf(leaf.pem)
+    await shownAs(one, token, leaf.pem, true)
     // the MQTTS listener used to wait for every connection to end before the broker closed them
     expect(await stop(one)).toBe(0)
     device.client?.end(true)
