@@ -121,10 +121,12 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       port: config.mqtts.port,
       certificatePem: tls.certificatePem,
       privateKeyPem: tls.privateKeyPem,
-      caPems: trust.activePems(),
+      // without advertiseCas the TLS context holds no CA at all: OpenSSL's verdict on the chain
+      // was never used (auth/ decides), and verifying it cost a signature check per handshake
+      caPems: config.mqtts.advertiseCas ? trust.activePems() : [],
       handshakeTimeoutMs: config.mqtts.handshakeTimeoutMs
     }, log.child({ module: 'mqtts' }))
-    trust.onChange(() => { listener.setCaPems(trust.activePems()) })
+    if (config.mqtts.advertiseCas) trust.onChange(() => { listener.setCaPems(trust.activePems()) })
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
     if (tls.generated) {

@@ -2,7 +2,9 @@
  * The MQTTS listener: TLS with a requested client certificate. Every handshake is allowed to
  * finish (rejectUnauthorized: false) so a refused device gets a CONNACK with a reason instead of
  * a TLS alert; the certificate decision is certmq's own (auth/). The CA list is only the
- * CertificateRequest hint and is swapped at run time without touching live connections.
+ * CertificateRequest hint (mqtts.advertiseCas) and is swapped at run time without touching live
+ * connections. Empty, the context trusts nothing: not even Node's bundled roots, so OpenSSL gives
+ * up on the chain at once instead of verifying a signature nobody reads.
  */
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
@@ -60,7 +62,8 @@ export class MqttsListener {
   /** The secure-context options, the same at creation and at every swap (a new context inherits none of the old). */
   private contextOptions (): SecureContextOptions {
     const { key, cert, ca } = this.context
-    return { key, cert, ca: ca.length > 0 ? ca : undefined, minVersion: 'TLSv1.2' }
+    // an empty array, not undefined: undefined would load Node's bundled root CAs
+    return { key, cert, ca, minVersion: 'TLSv1.2' }
   }
 
   async listen (): Promise<AddressInfo> {

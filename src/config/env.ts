@@ -19,6 +19,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_MQTTS_PORT', key: 'mqtts.port', type: 'integer' },
   { env: 'CERTMQ_MQTTS_CERT_FILE', key: 'mqtts.certFile', type: 'string' },
   { env: 'CERTMQ_MQTTS_KEY_FILE', key: 'mqtts.keyFile', type: 'string' },
+  { env: 'CERTMQ_MQTTS_ADVERTISE_CAS', key: 'mqtts.advertiseCas', type: 'boolean' },
   { env: 'CERTMQ_ADMIN_HOST', key: 'admin.host', type: 'string' },
   { env: 'CERTMQ_ADMIN_PORT', key: 'admin.port', type: 'integer' },
   { env: 'CERTMQ_ADMIN_TOKEN', key: 'admin.token', type: 'string' },

@@ -58,6 +58,10 @@ export const ConfigSchema = Type.Object({
       default: [],
       description: 'Extra DNS names for the generated server certificate (localhost, 127.0.0.1 and the host name are always in it)'
     }),
+    advertiseCas: Type.Boolean({
+      default: false,
+      description: 'Name the active CAs in the TLS CertificateRequest, for device TLS stacks that choose among several certificates by those names (some Java and .NET clients). Off: the request names none (RFC 8446/5246: send any certificate), so anyone who opens TLS does not learn the registered CAs\' names, the request stays small for constrained TLS stacks however many CAs are registered, and OpenSSL does not verify a chain certmq does not use (its registry decides; an unknown certificate\'s chain is checked by certmq itself)'
+    }),
     handshakeTimeoutMs: Type.Integer({ default: 10_000, minimum: 100, description: 'TLS handshake timeout' }),
     connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, description: 'Time a client has to send CONNECT after TLS' })
   }, { ...strict, default: {} }),

@@ -63,16 +63,55 @@ afterAll(async () => {
   await pki?.cleanup()
 })
 
+/** What `openssl s_client` prints of one handshake with the listener on `port`. */
+async function sClient (port: number, ...args: string[]): Promise<string> {
+  return await new Promise<string>((resolve, reject) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args],
+      { timeout: 10_000 }, (err, out) => { if (err !== null) reject(err); else resolve(out) })
+    child.stdin?.end() // s_client closes the connection at the end of its input
+  })
+}
+
+/** The CA names the server's CertificateRequest listed, as s_client prints them (one per line). */
+function acceptableCaNames (stdout: string): string[] {
+  if (stdout.includes('No client certificate CA names sent')) return []
+  const listed = /Acceptable client certificate CA names\n((?:.+\n)*?)(?:Requested Signature|Client Certificate Types|Shared Requested|Peer signing)/.exec(stdout)
+  if (listed === null) throw new Error(`s_client printed neither CA names nor their absence:\n${stdout}`)
+  return listed[1]!.trim().split('\n')
+}
+
 describe('the MQTTS listener', () => {
   it('presents its certificate followed by the built-in CA, and nothing more', async () => {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${certmq.mqttsPort}`, '-servername', 'localhost', '-showcerts'],
-        { timeout: 10_000 }, (err, out) => { if (err !== null) reject(err); else resolve(out) })
-      child.stdin?.end() // s_client closes the connection at the end of its input
-    })
+    const stdout = await sClient(certmq.mqttsPort, '-showcerts')
     const sent = [...stdout.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]))
     expect(sent.map((c) => c.subject)).toEqual(['CN=localhost', new X509Certificate(certmq.serverCaPem).subject])
     expect(sent[0]!.checkIssued(sent[1]!)).toBe(true)
+  })
+
+  it('names no CA in its CertificateRequest by default, and every registered CA with mqtts.advertiseCas, following registrations', async () => {
+    const leaf = await pki.leaf('hint-default', fleet, { cn: 'hint-default' })
+    expect(acceptableCaNames(await sClient(certmq.mqttsPort, '-cert', leaf.certPath, '-key', leaf.keyPath))).toEqual([])
+    // the device sends its certificate all the same and is decided by the registry
+    await registerCert(leaf, cas['fleet']!.id)
+    expect(await codeOf(leaf)).toBe(0)
+
+    const advertising = await startCertmq({ CERTMQ_MQTTS_ADVERTISE_CAS: 'true' })
+    try {
+      const named = async (): Promise<boolean> => acceptableCaNames(await sClient(advertising.mqttsPort)).some((name) => name.includes('CN = fleet'))
+      // the built-in CA is registered from the start; the fleet's is not yet
+      expect(acceptableCaNames(await sClient(advertising.mqttsPort))).toEqual([expect.stringContaining('certmq built-in CA')])
+      const ca = await advertising.api<CaBody>('POST', '/api/v1/cas', { certificatePem: fleet.pem, registrationMode: 'auto' })
+      expect(ca.status).toBe(201)
+      // a CA registered while running is named from the next handshake on; a deactivated one no more
+      await waitFor(named)
+      const { code, client } = await connectDevice(advertising.mqttsPort, advertising.serverCaPem, creds(leaf))
+      await endClient(client)
+      expect(code).toBe(0)
+      expect((await advertising.api('POST', `/api/v1/cas/${ca.body.id}/deactivate`)).status).toBe(200)
+      await waitFor(async () => !(await named()))
+    } finally {
+      await advertising.stop()
+    }
   })
 
   it('serves the operator\'s own certificate (mqtts.certFile / keyFile), and its start-up line names it instead of the built-in CA', async () => {
