@@ -1,7 +1,7 @@
 /**
  * Baseline for benchmarks: a plain Aedes 1.x broker behind the same TLS settings as certmq's
- * listener (client certificate requested, same server key and CA hint list, TCP_NODELAY) and no certificate
- * logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's built
+ * listener (client certificate requested, same server key and CA list: none unless certmq's
+ * mqtts.advertiseCas is on, TCP_NODELAY) and no certificate logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's built
  * output (dist/) that the benchmarks start. Prints `{"event":"listening","port":N}` on stdout.
  * Usage: node scripts/plain-aedes-tls.mjs <server.pem> <server.key> [ca.pem...]
  */
@@ -18,6 +18,7 @@ const broker = await Aedes.createBroker()
 const server = createServer({
   cert: readFileSync(certFile),
   key: readFileSync(keyFile),
+  // an empty list is an empty trust store (undefined would be Node's bundled roots)
   ca: caFiles.map((f) => readFileSync(f)),
   requestCert: true,
   rejectUnauthorized: false,

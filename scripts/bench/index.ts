@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '300' },
     revocations: { type: 'string', default: '100' },
     'no-mosquitto': { type: 'boolean', default: false },
+    // certmq with mqtts.advertiseCas, and plain Aedes with the same CA list in its TLS context
+    'advertise-cas': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     baseline: { type: 'string' },
     'node-args': { type: 'string', default: '' },
@@ -95,7 +97,8 @@ async function main (): Promise<void> {
   // --node-args "--flag …": node/V8 flags for certmq only (e.g. to try a GC setting against the baseline)
   const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
   const nodeArgs = [...flagList(args['node-args']), ...profile]
-  const certmq = await startCertmq(work, {}, nodeArgs)
+  const advertise: Record<string, string> = args['advertise-cas'] ? { CERTMQ_MQTTS_ADVERTISE_CAS: 'true' } : {}
+  const certmq = await startCertmq(work, advertise, nodeArgs)
   // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
   const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work)
   const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
@@ -108,9 +111,12 @@ async function main (): Promise<void> {
   const chainFile = join(work, 'server-chain.pem')
   await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
   const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
+  // plain Aedes has certmq's TLS context: as shipped it names no CA (mqtts.advertiseCas), so its
+  // OpenSSL verifies no chain either. Mosquitto needs its cafile for require_certificate
+  const plainTls = { ...tls, clientCaFiles: args['advertise-cas'] ? tls.clientCaFiles : [] }
   // --plain-node-args "--flag …": the same for plain Aedes, e.g. certmq's own V8 settings to compare at equal settings
   const plainArgs = [...flagList(args['plain-node-args']), ...profile]
-  const targets: Target[] = [...certmqs, await startPlainAedes(tls, plainArgs)]
+  const targets: Target[] = [...certmqs, await startPlainAedes(plainTls, plainArgs)]
   if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
   else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
   const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
@@ -121,6 +127,7 @@ async function main (): Promise<void> {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
     `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets (connect: ${CONNECT_REPS}); median (min–max).`,
     `Node flags: certmq ${nodeArgs.length === 0 ? 'none' : nodeArgs.join(' ')} (its own V8 settings: runtime.* in docs/config.md); plain aedes ${plainArgs.length === 0 ? 'none' : plainArgs.join(' ')}.`,
+    `TLS CA list (mqtts.advertiseCas): ${args['advertise-cas'] ? 'certmq and plain aedes name the fleet and built-in CAs, and their OpenSSL verifies each chain' : 'certmq and plain aedes name none (certmq as shipped); Mosquitto has them as its cafile'}.`,
     ''
   ]
   const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '-'
