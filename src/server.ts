@@ -116,17 +116,21 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     stack.push(async () => { await closeBroker(broker) })
     metrics.connect.countConnectionsWith(() => broker.connectedClients)
 
+    // without advertiseCas the TLS context holds no CA at all: OpenSSL's verdict on the chain
+    // was never used (auth/ decides), and reaching a trusted CA cost a signature check per handshake
+    const namedCas = (): string[] => config.mqtts.advertiseCas ? trust.activePems() : []
     const listener = new MqttsListener(broker, {
       host: config.mqtts.host,
       port: config.mqtts.port,
       certificatePem: tls.certificatePem,
       privateKeyPem: tls.privateKeyPem,
-      // without advertiseCas the TLS context holds no CA at all: OpenSSL's verdict on the chain
-      // was never used (auth/ decides), and verifying it cost a signature check per handshake
-      caPems: config.mqtts.advertiseCas ? trust.activePems() : [],
+      caPems: namedCas(),
       handshakeTimeoutMs: config.mqtts.handshakeTimeoutMs
     }, log.child({ module: 'mqtts' }))
-    if (config.mqtts.advertiseCas) trust.onChange(() => { listener.setCaPems(trust.activePems()) })
+    // swapped on every CA change even when it names none: the new context's ticket keys end the
+    // TLS sessions made before, so a device resumes into a full handshake and sends its chain
+    // again (a resumed session has the leaf only, and an unknown leaf needs its intermediates)
+    trust.onChange(() => { listener.setCaPems(namedCas()) })
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
     if (tls.generated) {

@@ -72,7 +72,7 @@ function flagList (value: string): string[] {
 }
 
 /** A certmq from another checkout, built there first; the bench's own server files are shared. */
-async function startBaseline (dir: string, work: string): Promise<Target> {
+async function startBaseline (dir: string, work: string, env: Record<string, string>): Promise<Target> {
   const root = resolve(dir)
   if (!existsSync(join(root, 'package.json'))) throw new Error(`--baseline: ${root} is not a certmq checkout`)
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
@@ -81,7 +81,7 @@ async function startBaseline (dir: string, work: string): Promise<Target> {
   // the same server certificate as certmq's, so the handshakes cost the same
   await cp(join(work, 'data', 'tls'), join(baseWork, 'data', 'tls'), { recursive: true })
   await cp(join(work, 'data', 'ca'), join(baseWork, 'data', 'ca'), { recursive: true })
-  return await startCertmq(baseWork, {}, [], root, 'certmq baseline')
+  return await startCertmq(baseWork, env, [], root, 'certmq baseline')
 }
 
 async function main (): Promise<void> {
@@ -100,7 +100,8 @@ async function main (): Promise<void> {
   const advertise: Record<string, string> = args['advertise-cas'] ? { CERTMQ_MQTTS_ADVERTISE_CAS: 'true' } : {}
   const certmq = await startCertmq(work, advertise, nodeArgs)
   // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
-  const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work)
+  // a baseline from before mqtts.advertiseCas (2026-11-28) names its CAs whatever this says
+  const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work, advertise)
   const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
   for (const target of certmqs) {
     log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)

@@ -3,8 +3,8 @@
  * finish (rejectUnauthorized: false) so a refused device gets a CONNACK with a reason instead of
  * a TLS alert; the certificate decision is certmq's own (auth/). The CA list is only the
  * CertificateRequest hint (mqtts.advertiseCas) and is swapped at run time without touching live
- * connections. Empty, the context trusts nothing: not even Node's bundled roots, so OpenSSL gives
- * up on the chain at once instead of verifying a signature nobody reads.
+ * connections. Empty, the context trusts nothing, not even Node's bundled roots: OpenSSL verifies
+ * no chain up to a trusted CA, a verdict nobody reads.
  */
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
@@ -47,7 +47,10 @@ export class MqttsListener {
     })
   }
 
-  /** Replaces the CA hint list for new handshakes; live connections are untouched. */
+  /**
+   * Replaces the CA hint list for new handshakes; live connections are untouched. A new context
+   * has new session-ticket keys: sessions made before are not resumed.
+   */
   setCaPems (caPems: string[]): void {
     this.context = { ...this.context, ca: caPems }
     this.server.setSecureContext(this.contextOptions())
