@@ -131,6 +131,27 @@ describe('EmbeddedRegistryStore on disk', () => {
     expect((await reopened.getAssociatedClients(cert.id)).map((c) => c.clientId)).toEqual(['truck-2', 'truck-1'])
   })
 
+  it('commits a batch larger than one transaction whole, and a later batch after it (a reconnect of 250 devices)', async () => {
+    const store = await openStore()
+    const ca = makeCa()
+    await store.insertCa(ca, 10)
+    const certs = Array.from({ length: 250 }, () => makeCertificate(ca))
+    for (const cert of certs) await store.insertCertificate(cert)
+    for (const [i, cert] of certs.entries()) await store.recordClientConnected(cert.id, makeClient(`dev-${i}`, 'node-a', instant(1)))
+    // the read flushes the 250 connects in several transactions; the disconnects queued while
+    // they commit form a second batch that must land after the whole first one. Queued in reverse,
+    // its first transaction holds the certificates of the first batch's last ones
+    const first = store.getAssociatedClients(certs[0]!.id) // takes the batch at once
+    const queued = [...certs.entries()].reverse().map(async ([i, cert]) => { await store.recordClientDisconnected(cert.id, `dev-${i}`, 'node-a', instant(2)) })
+    const second = store.getAssociatedClients(certs[0]!.id) // while the first batch's transactions are committing
+    await Promise.all(queued)
+    expect((await first).map((c) => c.clientId)).toEqual(['dev-0'])
+    expect((await second).map((c) => c.connected)).toEqual([false])
+    for (const [i, cert] of certs.entries()) {
+      expect(await store.getAssociatedClients(cert.id), `certificate ${i}`).toEqual([{ ...makeClient(`dev-${i}`, 'node-a', instant(1)), connected: false, lastSeenAt: instant(2) }])
+    }
+  })
+
   it('does not bring back the clients of a certificate deleted while their commit is queued', async () => {
     const { store, cert } = await storeWithCertificate()
     await store.transitionCertificate(cert.id, ['active'], 'inactive', instant(1))
