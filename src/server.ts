@@ -67,7 +67,12 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
   const metrics = new CertmqMetrics({ autoRegistrationPerSecond: config.autoRegistration.maxPerSecond })
-  const store = metrics.instrumentStore(new EmbeddedRegistryStore({ path: join(dataDir, 'registry') }), now)
+  const store = metrics.instrumentStore(new EmbeddedRegistryStore({
+    path: join(dataDir, 'registry'),
+    onClientFlushError: (err, certificates) => {
+      log.warn({ event: 'clients.write_failed', code: err.code, certificates, err }, `could not record the connects and disconnects of ${certificates} certificates`)
+    }
+  }), now)
   await store.open()
   const bus = new LocalStatusBus()
   const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)

@@ -152,6 +152,27 @@ describe('EmbeddedRegistryStore on disk', () => {
     }
   })
 
+  it('reports a failed associated-client commit with how many certificates it lost, and goes on', async () => {
+    const failures: Array<{ code: string, message: string, certificates: number }> = []
+    const store = new EmbeddedRegistryStore({
+      path: join(dir, 'registry'),
+      onClientFlushError: (err, certificates) => { failures.push({ code: err.code, message: err.message, certificates }) }
+    })
+    await store.open()
+    const ca = makeCa()
+    await store.insertCa(ca, 10)
+    const certs = [makeCertificate(ca), makeCertificate(ca)]
+    for (const cert of certs) await store.insertCertificate(cert)
+    for (const [i, cert] of certs.entries()) await store.recordClientConnected(cert.id, makeClient(`dev-${i}`, 'node-a', instant(1)))
+    // the environment fails under the store (here: closed behind its back)
+    await store.eventTable().root.close()
+    await expect(store.getAssociatedClients(certs[0]!.id)).rejects.toThrow()
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject({ code: 'STORE_UNAVAILABLE', certificates: 2 })
+    expect(failures[0]!.message).toContain('record the clients of 2 certificates')
+    await store.close().catch(() => {})
+  })
+
   it('does not bring back the clients of a certificate deleted while their commit is queued', async () => {
     const { store, cert } = await storeWithCertificate()
     await store.transitionCertificate(cert.id, ['active'], 'inactive', instant(1))

@@ -27,6 +27,11 @@ import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 export interface EmbeddedRegistryStoreOptions {
   /** Directory of the LMDB environment; created (mode 0700) when missing. */
   path: string
+  /**
+   * A transaction of associated-client changes failed: the connects and disconnects of
+   * `certificates` certificates were not recorded. Nobody waits on them, so this is the only sign.
+   */
+  onClientFlushError?: (err: CertmqError, certificates: number) => void
 }
 
 /**
@@ -61,8 +66,11 @@ export class EmbeddedRegistryStore implements RegistryStore {
   /** The process before this one did not close the store (its lock was left behind). */
   private openedAfterCrash = false
 
+  private readonly onClientFlushError: ((err: CertmqError, certificates: number) => void) | undefined
+
   constructor (options: EmbeddedRegistryStoreOptions) {
     this.path = options.path
+    this.onClientFlushError = options.onClientFlushError
   }
 
   async open (): Promise<void> {
@@ -372,7 +380,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
    * commit on LMDB's write thread, and the event loop runs between them (a synchronous commit of
    * 200 changes took 2–10 ms). Batches commit in the order they were taken, so a disconnect never
    * lands before its connect. Settles once committed, never rejects: this is an audit trail, and
-   * a transaction that fails keeps what it wrote before the failure; the others still commit.
+   * a transaction that fails is reported to onClientFlushError; the others still commit.
    */
   private async flushClientWrites (): Promise<void> {
     if (this.clientFlushTimer !== undefined) clearTimeout(this.clientFlushTimer)
@@ -399,7 +407,9 @@ export class EmbeddedRegistryStore implements RegistryStore {
               if (next !== stored) clients.putSync(id, next)
             }
           })
-        })().catch(() => {})
+        })().catch((err: unknown) => {
+          this.onClientFlushError?.(this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
+        })
       }
     })()
     this.clientFlush = flush
