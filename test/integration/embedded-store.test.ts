@@ -152,25 +152,38 @@ describe('EmbeddedRegistryStore on disk', () => {
     }
   })
 
-  it('reports a failed associated-client commit with how many certificates it lost, and goes on', async () => {
-    const failures: Array<{ code: string, message: string, certificates: number }> = []
-    const store = new EmbeddedRegistryStore({
-      path: join(dir, 'registry'),
-      onClientFlushError: (err, certificates) => { failures.push({ code: err.code, message: err.message, certificates }) }
-    })
+  /** A store with two certificates, each with a queued connect, whose environment then fails under it (closed behind its back). */
+  async function storeFailingUnderQueuedClients (onClientFlushError: (err: { code: string, message: string }, certificates: number) => void): Promise<{ store: EmbeddedRegistryStore, certs: Array<ReturnType<typeof makeCertificate>> }> {
+    const store = new EmbeddedRegistryStore({ path: join(dir, 'registry'), onClientFlushError })
     await store.open()
     const ca = makeCa()
     await store.insertCa(ca, 10)
     const certs = [makeCertificate(ca), makeCertificate(ca)]
     for (const cert of certs) await store.insertCertificate(cert)
     for (const [i, cert] of certs.entries()) await store.recordClientConnected(cert.id, makeClient(`dev-${i}`, 'node-a', instant(1)))
-    // the environment fails under the store (here: closed behind its back)
     await store.eventTable().root.close()
+    return { store, certs }
+  }
+
+  it('reports a failed associated-client commit with the store code and how many certificates it held', async () => {
+    const failures: Array<{ code: string, message: string, certificates: number }> = []
+    const { store, certs } = await storeFailingUnderQueuedClients((err, certificates) => { failures.push({ code: err.code, message: err.message, certificates }) })
+    try {
+      await expect(store.getAssociatedClients(certs[0]!.id)).rejects.toThrow()
+      expect(failures).toHaveLength(1)
+      expect(failures[0]).toMatchObject({ code: 'STORE_UNAVAILABLE', certificates: 2 })
+      expect(failures[0]!.message).toContain('record the clients of 2 certificates')
+    } finally {
+      await store.close().catch(() => {})
+    }
+  })
+
+  it('still closes when the failure report itself throws', async () => {
+    let reported = 0
+    const { store, certs } = await storeFailingUnderQueuedClients(() => { reported++; throw new Error('a broken logger') })
     await expect(store.getAssociatedClients(certs[0]!.id)).rejects.toThrow()
-    expect(failures).toHaveLength(1)
-    expect(failures[0]).toMatchObject({ code: 'STORE_UNAVAILABLE', certificates: 2 })
-    expect(failures[0]!.message).toContain('record the clients of 2 certificates')
-    await store.close().catch(() => {})
+    expect(reported).toBe(1)
+    await expect(store.close()).resolves.toBeUndefined()
   })
 
   it('does not bring back the clients of a certificate deleted while their commit is queued', async () => {

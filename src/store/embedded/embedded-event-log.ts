@@ -40,7 +40,7 @@ const SCAN_SLICE = 2000
 /**
  * Events one commit writes; the rest follow on the next turns. The transaction's puts run on the
  * broker's thread (encoding and B-tree inserts, about 10 µs an event; the fsync after them is
- * 1–3 ms): 1000 events hold the event loop about 10 ms, where 5000 held it 45–55 ms.
+ * 1–3 ms): 1000 events hold the event loop about 10–13 ms, where 5000 held it 45–55 ms.
  */
 const TIMER_BATCH = 1000
 

@@ -28,8 +28,9 @@ export interface EmbeddedRegistryStoreOptions {
   /** Directory of the LMDB environment; created (mode 0700) when missing. */
   path: string
   /**
-   * A transaction of associated-client changes failed: the connects and disconnects of
-   * `certificates` certificates were not recorded. Nobody waits on them, so this is the only sign.
+   * A transaction of associated-client changes failed: the connects and disconnects of up to
+   * `certificates` certificates were not recorded (lmdb keeps the puts made before a callback
+   * throws; a failed commit keeps none). Nobody waits on them, so this is the only sign.
    */
   onClientFlushError?: (err: CertmqError, certificates: number) => void
 }
@@ -380,7 +381,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
    * commit on LMDB's write thread, and the event loop runs between them (a synchronous commit of
    * 200 changes took 2–10 ms). Batches commit in the order they were taken, so a disconnect never
    * lands before its connect. Settles once committed, never rejects: this is an audit trail, and
-   * a transaction that fails is reported to onClientFlushError; the others still commit.
+   * a transaction that fails keeps what it wrote before the failure and is reported to
+   * onClientFlushError; the others still commit.
    */
   private async flushClientWrites (): Promise<void> {
     if (this.clientFlushTimer !== undefined) clearTimeout(this.clientFlushTimer)
@@ -408,7 +410,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
             }
           })
         })().catch((err: unknown) => {
-          this.onClientFlushError?.(this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
+          // the report must not break the chain: a throw here would reject every later flush and close()
+          try {
+            this.onClientFlushError?.(this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
+          } catch { /* nothing left to tell */ }
         })
       }
     })()
