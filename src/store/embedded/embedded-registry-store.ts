@@ -67,7 +67,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
   /** The process before this one did not close the store (its lock was left behind). */
   private openedAfterCrash = false
 
-  private readonly onClientFlushError: ((err: CertmqError, certificates: number) => void) | undefined
+  private readonly onClientFlushError: EmbeddedRegistryStoreOptions['onClientFlushError']
 
   constructor (options: EmbeddedRegistryStoreOptions) {
     this.path = options.path
