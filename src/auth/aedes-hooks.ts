@@ -42,23 +42,38 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
    * clientReady): one entry per client, since every WeakMap entry is more work for each full GC.
    */
   const decisions = new WeakMap<Client, { outcome: ConnectOutcome, remoteAddress: string }>()
-  const { log } = deps
+  const { log, store } = deps
+  // resolved once: the store may be a Proxy (metrics/store-metrics.ts), whose trap would run on every call
+  const recordConnected = store.recordClientConnected.bind(store)
+  const recordDisconnected = store.recordClientDisconnected.bind(store)
+  // one handler each, not a closure per connect and disconnect
+  const connectNotRecorded = (err: unknown): void => { log.warn({ event: 'store.failed', err }, 'could not record the associated client') }
+  const disconnectNotRecorded = (err: unknown): void => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') }
+  /**
+   * Made here, not inside preConnect: a closure there would share preConnect's context (the leaf
+   * certificate, the packet, the callbacks) and keep it alive as long as the connection lasts.
+   * 'close' is emitted once, so `on` serves and spares the wrapper `once` allocates.
+   */
+  const untrackOnClose = (socket: TLSSocket, client: Client): void => {
+    socket.on('close', () => { deps.sessions.untrack(client) })
+  }
   const recordDisconnect = (client: Client): void => {
     const outcome = decisions.get(client)?.outcome
     if (outcome?.ok !== true) return
-    deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString())
-      .catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') })
+    recordDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString()).catch(disconnectNotRecorded)
   }
 
   return {
     preConnect (client, packet, callback) {
       const socket = client.conn as TLSSocket
+      // read while the CONNECT is decided: a device that leaves at once (a stolen certificate
+      // tried and dropped) is closed by clientReady, and a closed socket has no address left
       const remoteAddress = socket.remoteAddress
       const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
       const fingerprint = leaf === undefined ? undefined : ConnectService.fingerprintOf(leaf)
       if (fingerprint !== undefined) {
         deps.sessions.track(client, fingerprint)
-        socket.once('close', () => { deps.sessions.untrack(client) })
+        untrackOnClose(socket, client)
       }
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
@@ -158,14 +173,14 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const outcome = decision?.outcome
       if (decision === undefined || outcome?.ok !== true) return
       const at = deps.now().toISOString()
-      deps.store.recordClientConnected(outcome.record.id, {
+      recordConnected(outcome.record.id, {
         clientId: client.id,
         connected: true,
         remoteAddress: decision.remoteAddress,
         node: deps.nodeName,
         connectedAt: at,
         lastSeenAt: at
-      }).catch((err: unknown) => { log.warn({ event: 'store.failed', err }, 'could not record the associated client') })
+      }).catch(connectNotRecorded)
       // a device that closed while aedes finished its CONNECT had its clientDisconnect before this
       // clientReady: that disconnect found no entry, so record it after the connect
       if (client.closed) recordDisconnect(client)

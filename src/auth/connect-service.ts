@@ -4,6 +4,7 @@
  * automatic registration the decision asks for (rate limited, deduplicated) and resolves the
  * client ID. Knows nothing of aedes or sockets: aedes-hooks.ts feeds it.
  */
+import * as nodeCrypto from 'node:crypto'
 import type { X509Certificate } from 'node:crypto'
 import { CertmqError, isCertmqError } from '../errors.js'
 import type { CaRecord } from '../domain/ca.js'
@@ -53,13 +54,20 @@ export class ConnectService {
   /** First connects of the same new certificate share one registration attempt (per node). */
   private readonly registering = new Map<string, Promise<CertificateRecord | RejectReason>>()
 
-  constructor (private readonly deps: ConnectServiceDeps) {}
+  /** The store's synchronous read, resolved once: the store may be a Proxy (metrics/store-metrics.ts). */
+  private readonly readNow: ((id: string) => CertificateRecord | undefined) | undefined
+
+  constructor (private readonly deps: ConnectServiceDeps) {
+    this.readNow = deps.store.getCertificateNow?.bind(deps.store)
+  }
 
   /**
-   * The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. OpenSSL's
-   * digest of the certificate it already holds: no copy of the DER and no hash object per CONNECT.
+   * The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. crypto.hash
+   * (Node 20.12) is a one-shot digest straight to lowercase hex, about half the cost of OpenSSL's
+   * colon-separated `fingerprint256` reformatted in JavaScript, which stays for older Node 20.
    */
   static fingerprintOf (leaf: X509Certificate): string {
+    if (typeof nodeCrypto.hash === 'function') return nodeCrypto.hash('sha256', leaf.raw, 'hex')
     return leaf.fingerprint256.replaceAll(':', '').toLowerCase()
   }
 
@@ -74,11 +82,11 @@ export class ConnectService {
     const { leaf } = request
     if (leaf === undefined) return { ok: false, reason: 'no_certificate' }
     const id = fingerprint ?? ConnectService.fingerprintOf(leaf)
-    const { store } = this.deps
-    if (store.getCertificateNow !== undefined) {
+    const { readNow } = this
+    if (readNow !== undefined) {
       let record: CertificateRecord | undefined
       try {
-        record = store.getCertificateNow(id)
+        record = readNow(id)
       } catch (err) {
         return unavailable(id, err)
       }

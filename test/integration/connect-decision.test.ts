@@ -131,7 +131,7 @@ describe('ConnectService.authenticate', () => {
 describe('the aedes hooks: associated clients of a device that leaves during its CONNECT', () => {
   /** What the hooks read of an aedes client and its TLS socket. */
   function clientFor (leaf: X509Certificate, id: string): Client & { closed: boolean } {
-    const socket = { getPeerX509Certificate: () => leaf, servername: 'localhost', remoteAddress: '192.0.2.7', once: () => socket }
+    const socket = { getPeerX509Certificate: () => leaf, servername: 'localhost', remoteAddress: '192.0.2.7', on: () => socket }
     return { id, conn: socket, closed: false } as unknown as Client & { closed: boolean }
   }
 
