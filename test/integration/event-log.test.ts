@@ -110,6 +110,30 @@ describe('appending', () => {
     expect(store.eventTable().events.get(event.id)).toEqual(event)
   })
 
+  it('reports a failed timer commit and goes on with the next batch, even when the report itself throws', async () => {
+    let failing = false
+    const reports: number[] = []
+    log = openLog({
+      flushMs: 10,
+      table: () => {
+        if (failing) throw new Error('disk gone')
+        return store.eventTable()
+      },
+      onFlushError: (_err, dropped) => {
+        reports.push(dropped)
+        throw new Error('the report is broken too')
+      }
+    })
+    failing = true
+    log.append(change(1))
+    // a throw out of the timer would be an uncaught exception: the process (here, the test run) dies
+    await waitFor(() => reports.length > 0, { what: 'the failure report' })
+    failing = false
+    const later = log.append(change(2))
+    await waitFor(() => store.eventTable().events.doesExist(later.id), { what: 'the next batch' })
+    expect(reports).toEqual([1])
+  })
+
   it('commits a backlog larger than one timer batch in slices until all of it is on disk', async () => {
     log = openLog({ flushMs: 10 })
     for (let i = 0; i < 12_000; i++) log.append(change(i))

@@ -205,19 +205,26 @@ export class EmbeddedEventLog implements EventLog {
   private commitFromTimer (): void {
     const pending = this.queue.size
     if (this.dropped > 0) {
-      this.options.onFlushError?.(new Error(`event queue full (${this.maxQueued}): events dropped`), this.dropped)
+      this.report(new Error(`event queue full (${this.maxQueued}): events dropped`), this.dropped)
       this.dropped = 0
     }
     try {
       this.commit(TIMER_BATCH)
     } catch (err) {
       // audit data nobody is waiting for: report and drop, so a failing store cannot grow memory
-      this.options.onFlushError?.(err, Math.min(pending, TIMER_BATCH))
+      this.report(err, Math.min(pending, TIMER_BATCH))
     }
     // a backlog (a flood of distinct devices) goes in slices, letting connections in between
     if (this.queue.size > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => { this.commitFromTimer() }, 0).unref()
     }
+  }
+
+  /** Tells onFlushError; a report that throws must not escape the timer, which would end the process. */
+  private report (err: unknown, dropped: number): void {
+    try {
+      this.options.onFlushError?.(err, dropped)
+    } catch { /* nothing left to tell */ }
   }
 
   /**
