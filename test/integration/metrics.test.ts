@@ -7,6 +7,7 @@ import { OpenSslPki, type OpenSslCa, type OpenSslLeaf } from '../helpers/openssl
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 import { connectDevice, endClient, type DeviceCredentials } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { parseExposition } from '../helpers/prometheus.js'
 
 interface Registered { id: string }
 
@@ -21,13 +22,7 @@ async function scrape (): Promise<Map<string, number>> {
   const res = await fetch(`${certmq.adminUrl}/metrics`)
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
-  const samples = new Map<string, number>()
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    const at = line.lastIndexOf(' ')
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
-  }
-  return samples
+  return parseExposition(await res.text())
 }
 
 async function value (sample: string): Promise<number> {

@@ -2,16 +2,10 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { ConnectMetrics, DECISION_BUCKETS, PENDING_DECISIONS } from '../../../src/metrics/connect-metrics.js'
+import { parseExposition } from '../../helpers/prometheus.js'
 
-/** The samples of the text exposition, by name with labels: what Prometheus would read. */
 async function scrape (registry: Registry): Promise<Map<string, number>> {
-  const samples = new Map<string, number>()
-  for (const line of (await registry.metrics()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    const at = line.lastIndexOf(' ')
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
-  }
-  return samples
+  return parseExposition(await registry.metrics())
 }
 
 describe('ConnectMetrics', () => {

@@ -1,0 +1,10 @@
+/** The samples of a Prometheus text exposition, keyed by name with labels (`name{label="v"}`), as a scraper reads them. */
+export function parseExposition (text: string): Map<string, number> {
+  const samples = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return samples
+}
