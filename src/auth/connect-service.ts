@@ -50,6 +50,18 @@ export interface ConnectServiceDeps {
   registrations?: RegistrationObserver
 }
 
+/**
+ * crypto.hash, a one-shot digest (Node 20.12). Read through the namespace, since the engines allow
+ * Node 20.10, where a named import of it would fail to load the module; @types/node declares it
+ * on every Node 20, so the compiler would not catch that.
+ */
+const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined
+
+/** The registry id from OpenSSL's colon-separated upper-case SHA-256 fingerprint: Node 20 before 20.12. */
+export function fingerprintFromColonHex (leaf: X509Certificate): string {
+  return leaf.fingerprint256.replaceAll(':', '').toLowerCase()
+}
+
 export class ConnectService {
   /** First connects of the same new certificate share one registration attempt (per node). */
   private readonly registering = new Map<string, Promise<CertificateRecord | RejectReason>>()
@@ -63,12 +75,11 @@ export class ConnectService {
 
   /**
    * The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. crypto.hash
-   * (Node 20.12) is a one-shot digest straight to lowercase hex, about half the cost of OpenSSL's
-   * colon-separated `fingerprint256` reformatted in JavaScript, which stays for older Node 20.
+   * goes straight to lowercase hex, about half the cost of `fingerprint256` reformatted in
+   * JavaScript (3–4 µs against 8 in a loop on the bench VM).
    */
   static fingerprintOf (leaf: X509Certificate): string {
-    if (typeof nodeCrypto.hash === 'function') return nodeCrypto.hash('sha256', leaf.raw, 'hex')
-    return leaf.fingerprint256.replaceAll(':', '').toLowerCase()
+    return oneShotHash === undefined ? fingerprintFromColonHex(leaf) : oneShotHash('sha256', leaf.raw, 'hex')
   }
 
   /**

@@ -5,6 +5,7 @@
  * Then the aedes hooks on top of it, fed a client as aedes hands it over.
  */
 import { createHash, X509Certificate } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -129,19 +130,22 @@ describe('ConnectService.authenticate', () => {
 })
 
 describe('the aedes hooks: associated clients of a device that leaves during its CONNECT', () => {
-  /** What the hooks read of an aedes client and its TLS socket. */
-  function clientFor (leaf: X509Certificate, id: string): Client & { closed: boolean } {
-    const socket = { getPeerX509Certificate: () => leaf, servername: 'localhost', remoteAddress: '192.0.2.7', on: () => socket }
-    return { id, conn: socket, closed: false } as unknown as Client & { closed: boolean }
+  /** What the hooks read of an aedes client and its TLS socket (an emitter, for its 'close'). */
+  function clientFor (leaf: X509Certificate, id: string): Client & { closed: boolean, conn: EventEmitter } {
+    const socket = Object.assign(new EventEmitter(), { getPeerX509Certificate: () => leaf, servername: 'localhost', remoteAddress: '192.0.2.7' })
+    return { id, conn: socket, closed: false } as unknown as Client & { closed: boolean, conn: EventEmitter }
   }
+
+  let sessions: SessionRegistry
 
   async function hooks (): Promise<AuthHooks> {
     const trust = new TrustStore(store)
     await trust.refresh()
     const logger = createLogger('silent', new LogSink())
+    sessions = new SessionRegistry(bus, trust, logger)
     return createAuthHooks({
       connect: await service(),
-      sessions: new SessionRegistry(bus, trust, logger),
+      sessions,
       store,
       nodeName: 'node-t',
       log: logger,
@@ -180,7 +184,12 @@ describe('the aedes hooks: associated clients of a device that leaves during its
     h.onClientReady(client)
     const id = ConnectService.fingerprintOf(leaf)
     expect(await store.getAssociatedClients(id)).toEqual([expect.objectContaining({ clientId: 'stays', connected: true })])
+    // tracked while connected, so a revocation finds it; forgotten once its socket closes
+    expect(sessions.fingerprintOf(client)).toBe(id)
     client.closed = true
+    client.conn.emit('close')
+    expect(sessions.fingerprintOf(client)).toBeUndefined()
+    expect(sessions.size).toBe(0)
     h.onClientDisconnect(client)
     expect(await store.getAssociatedClients(id)).toEqual([expect.objectContaining({ clientId: 'stays', connected: false })])
   })
