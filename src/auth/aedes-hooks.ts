@@ -42,10 +42,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
    * clientReady): one entry per client, since every WeakMap entry is more work for each full GC.
    */
   const decisions = new WeakMap<Client, { outcome: ConnectOutcome, remoteAddress: string }>()
-  const { log, store } = deps
-  // resolved once: the store may be a Proxy (metrics/store-metrics.ts), whose trap would run on every call
-  const recordConnected = store.recordClientConnected.bind(store)
-  const recordDisconnected = store.recordClientDisconnected.bind(store)
+  const { log } = deps
   // one handler each, not a closure per connect and disconnect
   const connectNotRecorded = (err: unknown): void => { log.warn({ event: 'store.failed', err }, 'could not record the associated client') }
   const disconnectNotRecorded = (err: unknown): void => { log.warn({ event: 'store.failed', err }, 'could not record the disconnect') }
@@ -60,7 +57,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
   const recordDisconnect = (client: Client): void => {
     const outcome = decisions.get(client)?.outcome
     if (outcome?.ok !== true) return
-    recordDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString()).catch(disconnectNotRecorded)
+    deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString()).catch(disconnectNotRecorded)
   }
 
   return {
@@ -173,7 +170,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const outcome = decision?.outcome
       if (decision === undefined || outcome?.ok !== true) return
       const at = deps.now().toISOString()
-      recordConnected(outcome.record.id, {
+      deps.store.recordClientConnected(outcome.record.id, {
         clientId: client.id,
         connected: true,
         remoteAddress: decision.remoteAddress,

@@ -66,12 +66,7 @@ export class ConnectService {
   /** First connects of the same new certificate share one registration attempt (per node). */
   private readonly registering = new Map<string, Promise<CertificateRecord | RejectReason>>()
 
-  /** The store's synchronous read, resolved once: the store may be a Proxy (metrics/store-metrics.ts). */
-  private readonly readNow: ((id: string) => CertificateRecord | undefined) | undefined
-
-  constructor (private readonly deps: ConnectServiceDeps) {
-    this.readNow = deps.store.getCertificateNow?.bind(deps.store)
-  }
+  constructor (private readonly deps: ConnectServiceDeps) {}
 
   /**
    * The certificate id (SHA-256 of the DER, lowercase hex) as the registry keys it. crypto.hash
@@ -93,11 +88,11 @@ export class ConnectService {
     const { leaf } = request
     if (leaf === undefined) return { ok: false, reason: 'no_certificate' }
     const id = fingerprint ?? ConnectService.fingerprintOf(leaf)
-    const { readNow } = this
-    if (readNow !== undefined) {
+    const { store } = this.deps
+    if (store.getCertificateNow !== undefined) {
       let record: CertificateRecord | undefined
       try {
-        record = readNow(id)
+        record = store.getCertificateNow(id)
       } catch (err) {
         return unavailable(id, err)
       }

@@ -1,7 +1,10 @@
 /**
  * Store operation latency: a decorator around any RegistryStore that times every method
- * returning a promise, labelled by method name (`operation`). A Proxy rather than a class that
- * repeats the port, so a method added to the port later is timed without touching this file.
+ * returning a promise, labelled by method name (`operation`). It finds the methods on the store
+ * itself, so a method added to the port later is timed without touching this file. The wrapper is
+ * built once, an object whose own properties are the store's methods bound to the store, rather
+ * than a Proxy: a Proxy's trap would run on every read of a method, and the CONNECT path reads
+ * the store's on every CONNECT.
  */
 import { Histogram, type Registry } from 'prom-client'
 
@@ -13,7 +16,7 @@ export const STORE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.000
  * answer synchronously from local state on the CONNECT path: timing them would measure next to
  * nothing and cost a closure and a promise per CONNECT.
  */
-const UNTIMED = new Set<PropertyKey>(['recordClientConnected', 'recordClientDisconnected', 'getCertificateNow'])
+const UNTIMED = new Set<string>(['recordClientConnected', 'recordClientDisconnected', 'getCertificateNow'])
 
 export function instrumentStore<T extends object> (store: T, registry: Registry): T {
   const histogram = new Histogram({
@@ -23,30 +26,37 @@ export function instrumentStore<T extends object> (store: T, registry: Registry)
     buckets: STORE_BUCKETS,
     registers: [registry]
   })
-  const wrapped = new Map<PropertyKey, unknown>()
-  return new Proxy(store, {
-    get (target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function' || typeof property !== 'string') return value
-      let timed = wrapped.get(property)
-      if (timed === undefined && UNTIMED.has(property)) {
-        // called on the store itself, so its own calls inside do not come through this trap
-        timed = (value as (...args: unknown[]) => unknown).bind(target)
-        wrapped.set(property, timed)
-      } else if (timed === undefined) {
-        const child = histogram.labels(property)
-        const method = value as (...args: unknown[]) => unknown
-        timed = function (this: unknown, ...args: unknown[]): unknown {
-          const started = performance.now()
-          const result = method.apply(this === receiver ? target : this, args)
-          if (!(result instanceof Promise)) return result
-          const observe = (): void => { child.observe((performance.now() - started) / 1000) }
-          result.then(observe, observe)
-          return result
-        }
-        wrapped.set(property, timed)
-      }
-      return timed
+  // the store as prototype: its other properties read through; every method runs on the store
+  // itself, so its own calls inside are not timed twice and its state stays on it
+  const wrapper: Record<string, unknown> = Object.create(store)
+  for (const name of methodNames(store)) {
+    const method = (store as Record<string, unknown>)[name] as (...args: unknown[]) => unknown
+    if (UNTIMED.has(name)) {
+      wrapper[name] = method.bind(store)
+      continue
     }
-  })
+    const child = histogram.labels(name)
+    wrapper[name] = (...args: unknown[]): unknown => {
+      const started = performance.now()
+      const result = method.apply(store, args)
+      if (!(result instanceof Promise)) return result
+      const observe = (): void => { child.observe((performance.now() - started) / 1000) }
+      result.then(observe, observe)
+      return result
+    }
+  }
+  return wrapper as T
+}
+
+/** The names of the functions on `object` and its prototypes, Object.prototype's and constructors aside. */
+function methodNames (object: object): Set<string> {
+  const names = new Set<string>()
+  for (let o: object | null = object; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === 'constructor') continue
+      const descriptor = Object.getOwnPropertyDescriptor(o, name)
+      if (typeof descriptor?.value === 'function') names.add(name)
+    }
+  }
+  return names
 }

@@ -7,6 +7,9 @@ class Shelf {
   private readonly items = new Map<string, string>([['a', 'apple']])
   async get (key: string): Promise<string | undefined> { return this.items.get(key) }
   async fail (): Promise<never> { throw new Error('backend down') }
+  async put (key: string, value: string): Promise<void> { this.items.set(key, value); this.writes++ }
+  async getTwice (key: string): Promise<string | undefined> { await this.get(key); return await this.get(key) }
+  writes = 0
   size (): number { return this.items.size }
 }
 
@@ -30,6 +33,21 @@ describe('instrumentStore', () => {
     const shelf = instrumentStore(new Shelf(), registry)
     await expect(shelf.fail()).rejects.toThrow('backend down')
     expect(await countOf(registry, 'fail')).toBe(1)
+  })
+
+  it('runs every method on the store itself: the state it writes stays there, and its calls to its own methods are not timed', async () => {
+    const registry = new Registry()
+    const store = new Shelf()
+    const shelf = instrumentStore(store, registry)
+    await shelf.put('b', 'banana')
+    expect(await store.get('b')).toBe('banana')
+    expect(store.writes).toBe(1)
+    expect(shelf.writes).toBe(1)
+    expect(Object.hasOwn(shelf, 'writes')).toBe(false)
+    expect(await shelf.getTwice('b')).toBe('banana')
+    expect(await countOf(registry, 'getTwice')).toBe(1)
+    expect(await countOf(registry, 'get')).toBeUndefined()
+    expect(shelf).toBeInstanceOf(Shelf)
   })
 
   it('passes properties and synchronous methods through untimed', async () => {
