@@ -19,6 +19,7 @@ import { checkLimit } from '../../domain/query-compile.js'
 import type { EventLog } from '../ports.js'
 import type { EventTable } from './databases.js'
 import { decodeEventCursor, encodeEventCursor, rangeOf, targetKey, targetRange, type IdRange } from './event-page.js'
+import { reportQuietly } from './report-quietly.js'
 
 export interface EmbeddedEventLogOptions {
   /** The environment's events table; throws STORE_UNAVAILABLE while the store is closed (build the log after opening it). */
@@ -205,26 +206,19 @@ export class EmbeddedEventLog implements EventLog {
   private commitFromTimer (): void {
     const pending = this.queue.size
     if (this.dropped > 0) {
-      this.report(new Error(`event queue full (${this.maxQueued}): events dropped`), this.dropped)
+      reportQuietly(this.options.onFlushError, new Error(`event queue full (${this.maxQueued}): events dropped`), this.dropped)
       this.dropped = 0
     }
     try {
       this.commit(TIMER_BATCH)
     } catch (err) {
       // audit data nobody is waiting for: report and drop, so a failing store cannot grow memory
-      this.report(err, Math.min(pending, TIMER_BATCH))
+      reportQuietly(this.options.onFlushError, err, Math.min(pending, TIMER_BATCH))
     }
     // a backlog (a flood of distinct devices) goes in slices, letting connections in between
     if (this.queue.size > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => { this.commitFromTimer() }, 0).unref()
     }
-  }
-
-  /** Tells onFlushError; a report that throws must not escape the timer, which would end the process. */
-  private report (err: unknown, dropped: number): void {
-    try {
-      this.options.onFlushError?.(err, dropped)
-    } catch { /* nothing left to tell */ }
   }
 
   /**

@@ -23,6 +23,7 @@ import { applyClientChanges, withAllDisconnected, type ClientChange } from './as
 import { CertificateProjection } from './certificate-projection.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
+import { reportQuietly } from './report-quietly.js'
 
 export interface EmbeddedRegistryStoreOptions {
   /** Directory of the LMDB environment; created (mode 0700) when missing. */
@@ -410,10 +411,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
             }
           })
         })().catch((err: unknown) => {
-          // the report must not break the chain: a throw here would reject every later flush and close()
-          try {
-            this.onClientFlushError?.(this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
-          } catch { /* nothing left to tell */ }
+          reportQuietly(this.onClientFlushError, this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
         })
       }
     })()
