@@ -1,24 +1,67 @@
 /** 1. connect: N registered devices at a fixed offered rate; connects/s, latency, broker CPU per connect. */
-import type { Device } from './driver.js'
+import type { Device, Wave } from './driver.js'
 import { closeAll, connectWave } from './driver.js'
 import { cpuMs, percentile, sleep } from './lib.js'
 import type { Target } from './targets.js'
 
 export interface ConnectRound { connectsPerSec: number, p50: number, p99: number, cpuMsPerConnect: number, failures: number }
 
-export async function connectRound (target: Target, devices: Device[], concurrency: number, rate: number): Promise<ConnectRound> {
+/** What one target's blocks add up to. */
+interface Tally { latencies: number[], cpuMs: number, seconds: number, connects: number, failures: number }
+
+const emptyTally = (): Tally => ({ latencies: [], cpuMs: 0, seconds: 0, connects: 0, failures: 0 })
+
+function roundOf (tally: Tally): ConnectRound {
+  return {
+    connectsPerSec: tally.connects / tally.seconds,
+    p50: percentile(tally.latencies, 50),
+    p99: percentile(tally.latencies, 99),
+    cpuMsPerConnect: tally.cpuMs / tally.connects,
+    failures: tally.failures
+  }
+}
+
+/** Connects `devices` to `target`, adds what it measured to `tally`, closes them and leaves the broker `pauseMs` to release them. */
+async function block (target: Target, devices: Device[], concurrency: number, rate: number, tally: Tally, pauseMs: number): Promise<void> {
   const pairs = devices.map((device) => ({ device, clientId: device.cn }))
   const cpuBefore = await cpuMs(target.pid)
-  const wave = await connectWave(target.port, pairs, concurrency, rate)
-  const cpu = (await cpuMs(target.pid)) - cpuBefore
+  const wave: Wave = await connectWave(target.port, pairs, concurrency, rate)
+  tally.cpuMs += (await cpuMs(target.pid)) - cpuBefore
   await closeAll(wave.connections)
-  await sleep(1000) // let the broker release them before the next round
-  const refused = [...wave.refused.values()].reduce((a, b) => a + b, 0)
-  return {
-    connectsPerSec: devices.length / wave.seconds,
-    p50: percentile(wave.latencies, 50),
-    p99: percentile(wave.latencies, 99),
-    cpuMsPerConnect: cpu / devices.length,
-    failures: wave.failures + refused
+  await sleep(pauseMs)
+  tally.latencies.push(...wave.latencies)
+  tally.seconds += wave.seconds
+  tally.connects += devices.length
+  tally.failures += wave.failures + [...wave.refused.values()].reduce((a, b) => a + b, 0)
+}
+
+export async function connectRound (target: Target, devices: Device[], concurrency: number, rate: number): Promise<ConnectRound> {
+  const tally = emptyTally()
+  await block(target, devices, concurrency, rate, tally, 1000)
+  return roundOf(tally)
+}
+
+/**
+ * One round per target, interleaved: the devices in blocks of `blockSize`, each block connected
+ * to every target in turn, the order rotating from block to block. A target's CPU speed on a
+ * small VM drifts by ±15% within seconds to minutes; taken round after round, that drift lands
+ * on one target's round and not the other's, and a 5% difference between two builds drowns in
+ * it. Interleaved, every target sees the same drift. Each block is closed, and the broker given
+ * a moment to release it, before the next target's block starts, so no broker works while another
+ * is measured. The CPU of a round is the sum over its blocks (/proc counts in 10 ms ticks, whose
+ * rounding errors average out over the blocks).
+ */
+export async function interleavedRounds (targets: readonly Target[], devices: Device[], concurrency: number, rate: number, blockSize: number):
+  Promise<Map<string, ConnectRound>> {
+  const tallies = new Map(targets.map((t) => [t.name, emptyTally()]))
+  // long enough for a broker to process the closes of a block: about 0.1 ms each, far less than this
+  const pauseMs = 100 + blockSize
+  for (let from = 0, b = 0; from < devices.length; from += blockSize, b++) {
+    const slice = devices.slice(from, from + blockSize)
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + b) % targets.length]!
+      await block(target, slice, concurrency, rate, tallies.get(target.name)!, pauseMs)
+    }
   }
+  return new Map([...tallies].map(([name, tally]) => [name, roundOf(tally)]))
 }

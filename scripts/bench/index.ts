@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { burst, type BurstResult } from './burst.js'
-import { connectRound, type ConnectRound } from './connect.js'
+import { connectRound, interleavedRounds, type ConnectRound } from './connect.js'
 import { makeFleet, registerFleet } from './driver.js'
 import { median, PIN, ROOT, spread } from './lib.js'
 import { pemChain } from '../../src/pki/pem.js'
@@ -38,6 +38,10 @@ const { values: args } = parseArgs({
     // a light-load round: latency of the CONNECT path itself, not of the queue behind a busy core
     'light-rate': { type: 'string', default: '50' },
     'light-devices': { type: 'string', default: '300' },
+    // the paced and light-load rounds interleave their targets in blocks of this many devices
+    // (connect.ts interleavedRounds); 0: each target's whole round in one go
+    block: { type: 'string', default: '200' },
+    'light-block': { type: 'string', default: '10' },
     devices: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
     rate: { type: 'string', default: '200' },
@@ -165,14 +169,26 @@ async function main (): Promise<void> {
         into.get(target.name)!.push(r)
         log(`  connect ${kind}rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
       }
+      const interleaved = async (kind: string, into: Map<string, ConnectRound[]>, rep: number, count: number, rate: number, blockSize: number): Promise<void> => {
+        if (blockSize <= 0) {
+          for (const target of order(rep)) await measure(kind, into, target, rep, count, rate)
+          return
+        }
+        const byTarget = await interleavedRounds(order(rep), devices.slice(0, count), Number(args.concurrency), rate, blockSize)
+        for (const target of order(rep)) {
+          const r = byTarget.get(target.name)!
+          into.get(target.name)!.push(r)
+          log(`  connect ${kind}rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
+        }
+      }
       for (let rep = 0; rep < CONNECT_REPS; rep++) {
         for (const target of order(rep)) {
           await connectRound(target, devices.slice(0, Number(args.warmup)), Number(args.concurrency), 0) // warm-up, not counted
-          await measure('', rounds, target, rep, devices.length, Number(args.rate))
-          // the most a broker can take: the same devices with no pacing
-          await measure('unpaced ', unpaced, target, rep, devices.length, 0)
-          await measure('light ', light, target, rep, Number(args['light-devices']), Number(args['light-rate']))
         }
+        await interleaved('', rounds, rep, devices.length, Number(args.rate), Number(args.block))
+        // the most a broker can take: the same devices with no pacing, a whole round per target
+        for (const target of order(rep)) await measure('unpaced ', unpaced, target, rep, devices.length, 0)
+        await interleaved('light ', light, rep, Number(args['light-devices']), Number(args['light-rate']), Number(args['light-block']))
       }
       const paired = (of: Map<string, ConnectRound[]>, a: string, b: string, pick: (r: ConnectRound) => number): string => {
         const [xs, ys] = [of.get(a), of.get(b)]
@@ -184,7 +200,7 @@ async function main (): Promise<void> {
       const p50 = (r: ConnectRound): number => r.p50
       const p99 = (r: ConnectRound): number => r.p99
       report.push('## 1. Connect', '',
-        `${DEVICES} registered devices (EC P-256), concurrency ${args.concurrency}; per repetition and target ${args.warmup} uncounted warm-up connects, a round offered ${args.rate} connects/s, an unpaced round ("max connects/s"), and a light-load round (${args['light-devices']} devices at ${args['light-rate']}/s: the latency of the CONNECT path rather than of the queue behind a busy core). ${CONNECT_REPS} repetitions.`, '',
+        `${DEVICES} registered devices (EC P-256), concurrency ${args.concurrency}; per repetition and target ${args.warmup} uncounted warm-up connects, a round offered ${args.rate} connects/s, an unpaced round ("max connects/s"), and a light-load round (${args['light-devices']} devices at ${args['light-rate']}/s: the latency of the CONNECT path rather than of the queue behind a busy core). ${CONNECT_REPS} repetitions. ${Number(args.block) > 0 || Number(args['light-block']) > 0 ? `The paced and light-load rounds interleave the targets in blocks of ${args.block} and ${args['light-block']} devices (0: a whole round per target), so a drift of the VM's speed reaches every target alike; the unpaced round is a whole round per target.` : 'Each round is a whole round per target.'}`, '',
         '| target | connects/s | CONNECT→CONNACK p50 ms | p99 ms | broker CPU ms/connect | max connects/s (unpaced) | unpaced CPU ms/connect | light-load p50 ms | light-load p99 ms | failures |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...targets.map((t) => {
