@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     'light-devices': { type: 'string', default: '300' },
     // the paced and light-load rounds interleave their targets in blocks of this many devices
     // (connect.ts interleavedRounds); 0: each target's whole round in one go
-    block: { type: 'string', default: '200' },
+    block: { type: 'string', default: '50' },
     'light-block': { type: 'string', default: '10' },
     devices: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
