@@ -79,7 +79,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const answer = (outcome: ConnectOutcome): void => {
         if (outcome.ok) {
           const { record } = outcome
-          const late = deps.sessions.admit(client, { caId: record.caId, serialNumber: record.serialNumber, issuer: record.issuer, viaSerial: record.viaSerial, servername })
+          const late = deps.sessions.admit(client, record, servername)
           if (late !== undefined) {
             outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
           }

@@ -11,13 +11,14 @@ import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
 import { formatSerial } from '../pki/inspect.js'
 import type { RegistryStore } from '../store/ports.js'
 
-/** What an admitted session keeps for rechecks when its CA changes. */
+/**
+ * What an admitted session is rechecked by when its CA changes: its certificate as registered.
+ * A CertificateRecord is one, so a session keeps its record rather than a copy of these fields.
+ */
 export interface SessionIdentity {
   caId: string
   serialNumber: string
   issuer: string
-  /** Normalized TLS server name; undefined when none was sent. */
-  servername: string | undefined
   /** CertificateRecord.viaSerial: the intermediate the certificate chains through, if any. */
   viaSerial?: string | undefined
 }
@@ -84,14 +85,15 @@ export class TrustStore {
   }
 
   /**
-   * Why a session admitted under its CA may not stay, as the CA stands now: `ca_deleted`,
+   * Why a session admitted under its CA may not stay, as the CA stands now (`servername`: the
+   * normalized TLS server name it connected with, undefined when none): `ca_deleted`,
    * `ca_inactive`, `ca_host_mismatch` (re-bound to other hosts) or `revoked` (on a CRL imported
    * since); undefined when it may stay.
    */
-  sessionVerdict (session: SessionIdentity): RejectReason | 'ca_deleted' | undefined {
-    const ca = this.cas.get(session.caId)
+  sessionVerdict (identity: SessionIdentity, servername: string | undefined): RejectReason | 'ca_deleted' | undefined {
+    const ca = this.cas.get(identity.caId)
     if (ca === undefined) return 'ca_deleted'
-    return recheckSession(ca.record, session.servername, TrustStore.onCrl(ca, session))
+    return recheckSession(ca.record, servername, TrustStore.onCrl(ca, identity))
   }
 
   /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */

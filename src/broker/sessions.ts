@@ -11,13 +11,19 @@ import type { RejectReason } from '../domain/connect/reasons.js'
 
 interface Tracked {
   fingerprint: string
-  /** Set once admitted. */
-  session: SessionIdentity | undefined
+  /** Set once admitted: the certificate as registered, which CA changes are rechecked by. */
+  identity: SessionIdentity | undefined
+  /** The normalized TLS server name the session connected with (CA host bindings). */
+  servername: string | undefined
 }
 
 export class SessionRegistry {
   private readonly byClient = new Map<Client, Tracked>()
-  private readonly byFingerprint = new Map<string, Set<Client>>()
+  /**
+   * The clients of each certificate: almost always one, held as itself; a Set only from the
+   * second on. A Set per connection would be one more object kept as long as the connection.
+   */
+  private readonly byFingerprint = new Map<string, Client | Set<Client>>()
   private readonly unsubscribe: () => void
 
   constructor (bus: StatusBus, private readonly trust: TrustStore, private readonly log: Logger) {
@@ -26,20 +32,24 @@ export class SessionRegistry {
   }
 
   track (client: Client, fingerprint: string): void {
-    this.byClient.set(client, { fingerprint, session: undefined })
-    let set = this.byFingerprint.get(fingerprint)
-    if (set === undefined) this.byFingerprint.set(fingerprint, set = new Set())
-    set.add(client)
+    this.byClient.set(client, { fingerprint, identity: undefined, servername: undefined })
+    const held = this.byFingerprint.get(fingerprint)
+    if (held === undefined) this.byFingerprint.set(fingerprint, client)
+    else if (held instanceof Set) held.add(client)
+    else if (held !== client) this.byFingerprint.set(fingerprint, new Set([held, client]))
   }
 
   /**
    * Called once the client is admitted. Returns why it must be refused after all when its CA
    * changed while the decision was in flight (deactivated, deleted, re-bound, a CRL imported).
    */
-  admit (client: Client, session: SessionIdentity): RejectReason | undefined {
+  admit (client: Client, identity: SessionIdentity, servername: string | undefined): RejectReason | undefined {
     const tracked = this.byClient.get(client)
-    if (tracked !== undefined) tracked.session = session
-    const verdict = this.trust.sessionVerdict(session)
+    if (tracked !== undefined) {
+      tracked.identity = identity
+      tracked.servername = servername
+    }
+    const verdict = this.trust.sessionVerdict(identity, servername)
     return verdict === 'ca_deleted' ? 'unknown_ca' : verdict
   }
 
@@ -47,9 +57,21 @@ export class SessionRegistry {
     const tracked = this.byClient.get(client)
     if (tracked === undefined) return
     this.byClient.delete(client)
-    const set = this.byFingerprint.get(tracked.fingerprint)
-    set?.delete(client)
-    if (set?.size === 0) this.byFingerprint.delete(tracked.fingerprint)
+    const held = this.byFingerprint.get(tracked.fingerprint)
+    if (held === client) {
+      this.byFingerprint.delete(tracked.fingerprint)
+    } else if (held instanceof Set) {
+      held.delete(client)
+      // back to the client itself when one is left, as track() would have held it
+      if (held.size === 1) this.byFingerprint.set(tracked.fingerprint, held.values().next().value!)
+    }
+  }
+
+  /** The clients tracked under `fingerprint`, as a copy the caller may drop them from. */
+  private clientsOf (fingerprint: string): Client[] {
+    const held = this.byFingerprint.get(fingerprint)
+    if (held === undefined) return []
+    return held instanceof Set ? [...held] : [held]
   }
 
   fingerprintOf (client: Client): string | undefined {
@@ -66,7 +88,7 @@ export class SessionRegistry {
 
   private onStatus (event: StatusEvent): void {
     if (event.kind === 'certificate' && event.status !== 'active') {
-      for (const client of [...(this.byFingerprint.get(event.id) ?? [])]) {
+      for (const client of this.clientsOf(event.id)) {
         this.drop(client, event.id, event.status === 'deleted' ? 'deleted' : event.status)
       }
     } else if (event.kind !== 'certificate') {
@@ -83,8 +105,8 @@ export class SessionRegistry {
    */
   private sweepCas (): void {
     for (const [client, tracked] of [...this.byClient]) {
-      if (tracked.session === undefined) continue
-      const verdict = this.trust.sessionVerdict(tracked.session)
+      if (tracked.identity === undefined) continue
+      const verdict = this.trust.sessionVerdict(tracked.identity, tracked.servername)
       if (verdict !== undefined) this.drop(client, tracked.fingerprint, verdict)
     }
   }
