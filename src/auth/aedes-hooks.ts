@@ -4,7 +4,6 @@
  * preConnect, where the resolved client ID can still be written into the packet, and announced
  * in authenticate, where an error with `returnCode` becomes the CONNACK code.
  */
-import type { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 import type { Client } from 'aedes'
 import type { AedesOptions } from 'aedes'
@@ -28,6 +27,8 @@ export interface AuthHookDeps {
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
+type ConnectPacket = Parameters<Hooks['preConnect']>[1]
+type PreConnectCallback = Parameters<Hooks['preConnect']>[2]
 
 export interface AuthHooks extends Hooks {
   /** aedes 'clientReady': the CONNACK went out; record the associated client. */
@@ -60,6 +61,75 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString()).catch(disconnectNotRecorded)
   }
 
+  /**
+   * Acts on a decision: the CA recheck, the decision kept for authenticate(), the client ID
+   * written into the packet, aedes told to go on; then the log line and the observer. A plain
+   * function of its arguments: preConnect makes no closure on the usual, synchronous path.
+   */
+  const settle = (client: Client, packet: ConnectPacket, callback: PreConnectCallback, decided: ConnectOutcome,
+    fingerprint: string | undefined, remoteAddress: string | undefined, servername: string | undefined, started: number): void => {
+    let outcome = decided
+    if (outcome.ok) {
+      const { record } = outcome
+      const late = deps.sessions.admit(client, record, servername)
+      if (late !== undefined) {
+        outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
+      }
+    }
+    decisions.set(client, { outcome, remoteAddress: remoteAddress ?? '' })
+    // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
+    if (outcome.ok && (packet.clientId === '' || packet.clientId === undefined)) packet.clientId = outcome.clientId
+    if (!outcome.ok && fingerprint !== undefined) deps.sessions.untrack(client)
+    // aedes goes on in a setImmediate: what follows still runs before the CONNACK leaves
+    callback(null, true)
+    const elapsedMs = performance.now() - started
+    if (outcome.ok) {
+      // debug: a fleet reconnecting would write a line per device; /metrics counts them and the
+      // certificate's associated clients record them. Refusals stay at info, with their reason.
+      // Guarded, so the line's object is not even built when debug is off
+      if (log.isLevelEnabled('debug')) {
+        log.debug({
+          event: 'connect.accepted',
+          fingerprint: outcome.record.id,
+          serial: outcome.record.serialNumber,
+          caId: outcome.record.caId,
+          clientId: outcome.clientId,
+          autoRegistered: outcome.autoRegistered,
+          ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
+        }, 'connection accepted')
+      }
+      deps.observer?.accepted(elapsedMs / 1000)
+      return
+    }
+    log.info({
+      event: 'connect.rejected',
+      reason: outcome.reason,
+      returnCode: connackCodeFor(outcome.reason),
+      fingerprint: outcome.identity?.fingerprint,
+      serial: outcome.identity?.serialNumber,
+      caId: outcome.identity?.caId,
+      clientId: packet.clientId,
+      ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
+    }, 'connection rejected')
+    deps.observer?.rejected({
+      reason: outcome.reason,
+      fingerprint: outcome.identity?.fingerprint ?? fingerprint,
+      serial: outcome.identity?.serialNumber,
+      caId: outcome.identity?.caId,
+      clientId: packet.clientId,
+      remoteAddress,
+      node: deps.nodeName
+    }, elapsedMs / 1000)
+    if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
+  }
+  /** A bug in the code above (authenticate() answers every registry failure itself): refuse, unless aedes was already told. */
+  const fail = (client: Client, callback: PreConnectCallback, remoteAddress: string | undefined, err: unknown): void => {
+    log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
+    if (decisions.has(client)) return
+    decisions.set(client, { outcome: { ok: false, reason: 'store_unavailable' }, remoteAddress: remoteAddress ?? '' })
+    callback(null, true)
+  }
+
   return {
     preConnect (client, packet, callback) {
       const socket = client.conn as TLSSocket
@@ -75,82 +145,24 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
-      let answered = false
-      const answer = (outcome: ConnectOutcome): void => {
-        if (outcome.ok) {
-          const { record } = outcome
-          const late = deps.sessions.admit(client, record, servername)
-          if (late !== undefined) {
-            outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
-          }
-        }
-        decisions.set(client, { outcome, remoteAddress: remoteAddress ?? '' })
-        const elapsedMs = performance.now() - started
-        if (outcome.ok) {
-          // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
-          if (packet.clientId === '' || packet.clientId === undefined) packet.clientId = outcome.clientId
-          // debug: a fleet reconnecting would write a line per device; /metrics counts them and the
-          // certificate's associated clients record them. Refusals stay at info, with their reason.
-          // Guarded, so the line's object is not even built when debug is off
-          if (log.isLevelEnabled('debug')) {
-            log.debug({
-              event: 'connect.accepted',
-              fingerprint: outcome.record.id,
-              serial: outcome.record.serialNumber,
-              caId: outcome.record.caId,
-              clientId: outcome.clientId,
-              autoRegistered: outcome.autoRegistered,
-              ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
-            }, 'connection accepted')
-          }
-          deps.observer?.accepted(elapsedMs / 1000)
-        } else {
-          if (fingerprint !== undefined) deps.sessions.untrack(client)
-          log.info({
-            event: 'connect.rejected',
-            reason: outcome.reason,
-            returnCode: connackCodeFor(outcome.reason),
-            fingerprint: outcome.identity?.fingerprint,
-            serial: outcome.identity?.serialNumber,
-            caId: outcome.identity?.caId,
-            clientId: packet.clientId,
-            ...where(remoteAddress, servername, deps.nodeName, elapsedMs)
-          }, 'connection rejected')
-          deps.observer?.rejected({
-            reason: outcome.reason,
-            fingerprint: outcome.identity?.fingerprint ?? fingerprint,
-            serial: outcome.identity?.serialNumber,
-            caId: outcome.identity?.caId,
-            clientId: packet.clientId,
-            remoteAddress,
-            node: deps.nodeName
-          }, elapsedMs / 1000)
-          if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
-        }
-        answered = true
-        callback(null, true)
+      let outcome: ConnectOutcome | Promise<ConnectOutcome>
+      try {
+        outcome = deps.connect.authenticate({ leaf, packetClientId: packet.clientId ?? '', clean: packet.clean !== false, servername }, fingerprint)
+      } catch (err) {
+        fail(client, callback, remoteAddress, err)
+        return
       }
-      const fail = (err: unknown): void => {
-        // authenticate() answers every registry failure itself; this is a bug in the code above
-        log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
-        if (answered) return
-        answered = true
-        decisions.set(client, { outcome: { ok: false, reason: 'store_unavailable' }, remoteAddress: remoteAddress ?? '' })
-        callback(null, true)
+      // a registered certificate is usually decided at once: the CONNACK follows in this turn
+      if (outcome instanceof Promise) {
+        outcome
+          .then((decided) => { settle(client, packet, callback, decided, fingerprint, remoteAddress, servername, started) })
+          .catch((err: unknown) => { fail(client, callback, remoteAddress, err) })
+        return
       }
       try {
-        const outcome = deps.connect.authenticate({
-          leaf,
-          presented: () => (leaf === undefined ? [] : presentedChain(leaf)),
-          packetClientId: packet.clientId ?? '',
-          clean: packet.clean !== false,
-          servername
-        }, fingerprint)
-        // a registered certificate is usually decided at once: the CONNACK follows in this turn
-        if (outcome instanceof Promise) outcome.then(answer).catch(fail)
-        else answer(outcome)
+        settle(client, packet, callback, outcome, fingerprint, remoteAddress, servername, started)
       } catch (err) {
-        fail(err)
+        fail(client, callback, remoteAddress, err)
       }
     },
 
@@ -185,21 +197,6 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
 
     onClientDisconnect: recordDisconnect
   }
-}
-
-/**
- * The certificates the client sent after its leaf, in order. Read through the leaf's
- * `issuerCertificate` links: once getPeerX509Certificate() has run, Node's
- * getPeerCertificate(true) no longer links the sent chain (seen on Node 20.20).
- */
-function presentedChain (leaf: X509Certificate): X509Certificate[] {
-  const chain: X509Certificate[] = []
-  let issuer = leaf.issuerCertificate
-  while (issuer !== undefined && chain.length < 8 && !chain.some((c) => c.fingerprint256 === issuer!.fingerprint256)) {
-    chain.push(issuer)
-    issuer = issuer.issuerCertificate
-  }
-  return chain
 }
 
 /** The fields every decision line carries: where the device came from and how long the decision took. */

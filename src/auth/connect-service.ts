@@ -14,16 +14,19 @@ import type { RejectReason } from '../domain/connect/reasons.js'
 import { checkRegistration } from '../domain/connect/checks/registration.js'
 import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
+import { presentedChain } from '../pki/chain.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import { TrustStore, type TrustedCa } from './trust-store.js'
 import type { RegistrationObserver } from './connect-observer.js'
 
 export interface ConnectRequest {
-  /** The client's leaf certificate; undefined when none was presented. */
+  /**
+   * The client's leaf certificate, from TLSSocket.getPeerX509Certificate(): the intermediates it
+   * sent are linked from it (pki/chain.ts presentedChain), read only for unknown certificates.
+   * Undefined when none was presented.
+   */
   leaf: X509Certificate | undefined
-  /** Further certificates the client sent (intermediates), leaf excluded; asked only for unknown certificates. */
-  presented: () => X509Certificate[]
   packetClientId: string
   clean: boolean
   /** The TLS server name (SNI) the device sent, normalized; undefined when none. */
@@ -115,7 +118,7 @@ export class ConnectService {
 
   /** A certificate the registry does not hold: chain to a registered CA, deny list, automatic registration. */
   private async decideUnknown (request: ConnectRequest, leaf: X509Certificate, id: string): Promise<ConnectOutcome> {
-    const found = this.deps.trust.findCa(leaf, request.presented())
+    const found = this.deps.trust.findCa(leaf, presentedChain(leaf))
     const trusted = found?.ca
     const ca = trusted?.record
     const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }

@@ -8,6 +8,22 @@ import type { X509Certificate } from 'node:crypto'
 export const MAX_INTERMEDIATES = 5
 
 /**
+ * The certificates a TLS client sent after its leaf, in order, read through the leaf's
+ * `issuerCertificate` links (a peer certificate from TLSSocket.getPeerX509Certificate()). Once
+ * that has run, Node's getPeerCertificate(true) no longer links the sent chain (seen on Node
+ * 20.20). Stops at a repeat and after 8.
+ */
+export function presentedChain (leaf: X509Certificate): X509Certificate[] {
+  const chain: X509Certificate[] = []
+  let issuer = leaf.issuerCertificate
+  while (issuer !== undefined && chain.length < 8 && !chain.some((c) => c.fingerprint256 === issuer!.fingerprint256)) {
+    chain.push(issuer)
+    issuer = issuer.issuerCertificate
+  }
+  return chain
+}
+
+/**
  * True when `issuer` issued `child`: names and key identifiers match, the issuer's keyUsage (if
  * any) allows keyCertSign (OpenSSL X509_check_issued), and the signature verifies with the
  * issuer's key. False on any error; never throws.

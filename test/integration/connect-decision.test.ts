@@ -49,7 +49,7 @@ async function service (over: RegistryStore = store): Promise<ConnectService> {
 }
 
 const request = (leaf: X509Certificate): Parameters<ConnectService['authenticate']>[0] =>
-  ({ leaf, presented: () => [], packetClientId: '', clean: true })
+  ({ leaf, packetClientId: '', clean: true })
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'certmq-connect-'))
