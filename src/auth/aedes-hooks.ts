@@ -76,10 +76,11 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
       }
     }
-    decisions.set(client, { outcome, remoteAddress: remoteAddress ?? '' })
     // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
     if (outcome.ok && (packet.clientId === '' || packet.clientId === undefined)) packet.clientId = outcome.clientId
     if (!outcome.ok && fingerprint !== undefined) deps.sessions.untrack(client)
+    // the decision is kept right before aedes is told: fail() reads a kept decision as "told"
+    decisions.set(client, { outcome, remoteAddress: remoteAddress ?? '' })
     // aedes goes on in a setImmediate: what follows still runs before the CONNACK leaves
     callback(null, true)
     const elapsedMs = performance.now() - started
@@ -122,7 +123,21 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     }, elapsedMs / 1000)
     if (outcome.cause !== undefined) log.warn({ event: 'store.failed', err: outcome.cause }, 'registry lookup failed during CONNECT')
   }
-  /** A bug in the code above (authenticate() answers every registry failure itself): refuse, unless aedes was already told. */
+  /**
+   * A decision that waits on the store (an unknown certificate, or a store with no synchronous
+   * read). Outside preConnect, so its callbacks do not make preConnect's variables a heap context
+   * on every CONNECT.
+   */
+  const settleLater = (decision: Promise<ConnectOutcome>, client: Client, packet: ConnectPacket, callback: PreConnectCallback,
+    fingerprint: string | undefined, remoteAddress: string | undefined, servername: string | undefined, started: number): void => {
+    decision
+      .then((decided) => { settle(client, packet, callback, decided, fingerprint, remoteAddress, servername, started) })
+      .catch((err: unknown) => { fail(client, callback, remoteAddress, err) })
+  }
+  /**
+   * A bug in the code above (authenticate() answers every registry failure itself): refuse,
+   * unless aedes was already told (settle keeps the decision right before telling it).
+   */
   const fail = (client: Client, callback: PreConnectCallback, remoteAddress: string | undefined, err: unknown): void => {
     log.error({ event: 'connect.failed', err }, 'CONNECT decision failed')
     if (decisions.has(client)) return
@@ -152,11 +167,10 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         fail(client, callback, remoteAddress, err)
         return
       }
-      // a registered certificate is usually decided at once: the CONNACK follows in this turn
+      // a registered certificate is usually decided at once, and aedes sends the CONNACK in the
+      // next check phase of the event loop, with no wait on the store
       if (outcome instanceof Promise) {
-        outcome
-          .then((decided) => { settle(client, packet, callback, decided, fingerprint, remoteAddress, servername, started) })
-          .catch((err: unknown) => { fail(client, callback, remoteAddress, err) })
+        settleLater(outcome, client, packet, callback, fingerprint, remoteAddress, servername, started)
         return
       }
       try {
