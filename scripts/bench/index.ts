@@ -38,8 +38,8 @@ const { values: args } = parseArgs({
     // a light-load round: latency of the CONNECT path itself, not of the queue behind a busy core
     'light-rate': { type: 'string', default: '50' },
     'light-devices': { type: 'string', default: '300' },
-    // the paced and light-load rounds interleave their targets in blocks of this many devices
-    // (connect.ts interleavedRounds); 0: each target's whole round in one go
+    // the paced, unpaced and light-load rounds interleave their targets in blocks of this many
+    // devices (connect.ts interleavedRounds); 0: each target's whole round in one go
     block: { type: 'string', default: '50' },
     'unpaced-block': { type: 'string', default: '200' },
     'light-block': { type: 'string', default: '10' },
@@ -159,9 +159,10 @@ async function main (): Promise<void> {
     }
 
     if (wants('connect')) {
-      // paced and unpaced rounds per repetition, targets in turn: the CPU of a small VM drifts
-      // by ±15% within minutes, so ratios are taken between rounds of the same repetition
-      // (paired, seconds apart) and their median reported, rather than a ratio of medians
+      // paced, unpaced and light-load rounds per repetition, the targets interleaved in blocks:
+      // the CPU of a small VM drifts by ±15% within seconds to minutes, so ratios are taken
+      // between rounds of the same repetition and their median reported, rather than a ratio of
+      // medians
       const rounds = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const unpaced = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const light = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
