@@ -21,23 +21,24 @@ function roundOf (tally: Tally): ConnectRound {
   }
 }
 
-/** Connects `devices` to `target`, adds what it measured to `tally`, closes them and leaves the broker `pauseMs` to release them. */
-async function block (target: Target, devices: Device[], concurrency: number, rate: number, tally: Tally, pauseMs: number): Promise<void> {
-  const pairs = devices.map((device) => ({ device, clientId: device.cn }))
-  const cpuBefore = await cpuMs(target.pid)
-  const wave: Wave = await connectWave(target.port, pairs, concurrency, rate)
-  tally.cpuMs += (await cpuMs(target.pid)) - cpuBefore
-  await closeAll(wave.connections)
-  await sleep(pauseMs)
+/** Connects `devices` to `target` and adds latencies, time and failures to `tally`; the caller counts CPU and closes the wave. */
+async function connectBlock (target: Target, devices: Device[], concurrency: number, rate: number, tally: Tally): Promise<Wave> {
+  const wave = await connectWave(target.port, devices.map((device) => ({ device, clientId: device.cn })), concurrency, rate)
   tally.latencies.push(...wave.latencies)
   tally.seconds += wave.seconds
   tally.connects += devices.length
   tally.failures += wave.failures + [...wave.refused.values()].reduce((a, b) => a + b, 0)
+  return wave
 }
 
+/** A whole round on one target; CPU counted while the connects run, not while they close. */
 export async function connectRound (target: Target, devices: Device[], concurrency: number, rate: number): Promise<ConnectRound> {
   const tally = emptyTally()
-  await block(target, devices, concurrency, rate, tally, 1000)
+  const cpuBefore = await cpuMs(target.pid)
+  const wave = await connectBlock(target, devices, concurrency, rate, tally)
+  tally.cpuMs = (await cpuMs(target.pid)) - cpuBefore
+  await closeAll(wave.connections)
+  await sleep(1000) // let the broker release them before the next round
   return roundOf(tally)
 }
 
@@ -65,7 +66,9 @@ export async function interleavedRounds (targets: readonly Target[], devices: De
     const slice = devices.slice(from, from + blockSize)
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(i + b) % targets.length]!
-      await block(target, slice, concurrency, rate, tallies.get(target.name)!, pauseMs)
+      const wave = await connectBlock(target, slice, concurrency, rate, tallies.get(target.name)!)
+      await closeAll(wave.connections)
+      await sleep(pauseMs)
     }
   }
   for (const target of targets) tallies.get(target.name)!.cpuMs = (await cpuMs(target.pid)) - cpuBefore.get(target.name)!

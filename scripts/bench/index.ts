@@ -166,22 +166,19 @@ async function main (): Promise<void> {
       const rounds = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const unpaced = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
       const light = new Map<string, ConnectRound[]>(targets.map((t) => [t.name, []]))
-      const measure = async (kind: string, into: Map<string, ConnectRound[]>, target: Target, rep: number, count: number, rate: number): Promise<void> => {
-        const r = await connectRound(target, devices.slice(0, count), Number(args.concurrency), rate)
+      const keep = (kind: string, into: Map<string, ConnectRound[]>, target: Target, rep: number, r: ConnectRound): void => {
         into.get(target.name)!.push(r)
         log(`  connect ${kind}rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
       }
+      /** One round of every target: interleaved in blocks of `blockSize`, or (0) a whole round per target. */
       const interleaved = async (kind: string, into: Map<string, ConnectRound[]>, rep: number, count: number, rate: number, blockSize: number): Promise<void> => {
+        const slice = devices.slice(0, count)
         if (blockSize <= 0) {
-          for (const target of order(rep)) await measure(kind, into, target, rep, count, rate)
+          for (const target of order(rep)) keep(kind, into, target, rep, await connectRound(target, slice, Number(args.concurrency), rate))
           return
         }
-        const byTarget = await interleavedRounds(order(rep), devices.slice(0, count), Number(args.concurrency), rate, blockSize)
-        for (const target of order(rep)) {
-          const r = byTarget.get(target.name)!
-          into.get(target.name)!.push(r)
-          log(`  connect ${kind}rep ${rep + 1} ${target.name}: ${r.connectsPerSec.toFixed(0)}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.cpuMsPerConnect.toFixed(2)} CPU ms/connect, ${r.failures} failures`)
-        }
+        const byTarget = await interleavedRounds(order(rep), slice, Number(args.concurrency), rate, blockSize)
+        for (const target of order(rep)) keep(kind, into, target, rep, byTarget.get(target.name)!)
       }
       for (let rep = 0; rep < CONNECT_REPS; rep++) {
         for (const target of order(rep)) {

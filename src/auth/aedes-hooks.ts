@@ -70,11 +70,8 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     fingerprint: string | undefined, remoteAddress: string | undefined, servername: string | undefined, started: number): void => {
     let outcome = decided
     if (outcome.ok) {
-      const { record } = outcome
-      const late = deps.sessions.admit(client, record, servername)
-      if (late !== undefined) {
-        outcome = { ok: false, reason: late, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
-      }
+      const late = deps.sessions.admit(client, outcome.record, servername)
+      if (late !== undefined) outcome = ConnectService.refusal(late, outcome.record)
     }
     // PRODUCT §1.4: an empty client ID takes the registered Client ID, else the CN
     if (outcome.ok && (packet.clientId === '' || packet.clientId === undefined)) packet.clientId = outcome.clientId
@@ -160,21 +157,12 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const started = performance.now()
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
-      let outcome: ConnectOutcome | Promise<ConnectOutcome>
       try {
-        outcome = deps.connect.authenticate({ leaf, packetClientId: packet.clientId ?? '', clean: packet.clean !== false, servername }, fingerprint)
-      } catch (err) {
-        fail(client, callback, remoteAddress, err)
-        return
-      }
-      // a registered certificate is usually decided at once, and aedes sends the CONNACK in the
-      // next check phase of the event loop, with no wait on the store
-      if (outcome instanceof Promise) {
-        settleLater(outcome, client, packet, callback, fingerprint, remoteAddress, servername, started)
-        return
-      }
-      try {
-        settle(client, packet, callback, outcome, fingerprint, remoteAddress, servername, started)
+        const outcome = deps.connect.authenticate({ leaf, packetClientId: packet.clientId ?? '', clean: packet.clean !== false, servername }, fingerprint)
+        // a registered certificate is usually decided at once, and aedes sends the CONNACK in the
+        // next check phase of the event loop, with no wait on the store
+        if (outcome instanceof Promise) settleLater(outcome, client, packet, callback, fingerprint, remoteAddress, servername, started)
+        else settle(client, packet, callback, outcome, fingerprint, remoteAddress, servername, started)
       } catch (err) {
         fail(client, callback, remoteAddress, err)
       }

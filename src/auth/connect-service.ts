@@ -158,6 +158,11 @@ export class ConnectService {
     return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', record.id, record.serialNumber, trusted?.record)
   }
 
+  /** A refusal of a registered certificate, naming it as the log line and the event log show it. */
+  static refusal (reason: RejectReason, record: CertificateRecord): ConnectOutcome {
+    return { ok: false, reason, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
+  }
+
   private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome {
     const resolved = resolveClientId({
       packetClientId: request.packetClientId,
@@ -167,7 +172,7 @@ export class ConnectService {
       strict: this.deps.strictClientId
     })
     if (!resolved.ok) {
-      return { ok: false, reason: resolved.reason, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
+      return ConnectService.refusal(resolved.reason, record)
     }
     return { ok: true, clientId: resolved.clientId, record, autoRegistered }
   }

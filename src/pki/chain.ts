@@ -7,16 +7,19 @@ import type { X509Certificate } from 'node:crypto'
 /** Most intermediates walked between a leaf and a trusted CA. */
 export const MAX_INTERMEDIATES = 5
 
+/** Most certificates read from what a client sent after its leaf (intermediates, maybe the root too). */
+const MAX_PRESENTED = 8
+
 /**
  * The certificates a TLS client sent after its leaf, in order, read through the leaf's
  * `issuerCertificate` links (a peer certificate from TLSSocket.getPeerX509Certificate()). Once
  * that has run, Node's getPeerCertificate(true) no longer links the sent chain (seen on Node
- * 20.20). Stops at a repeat and after 8.
+ * 20.20). Stops at a repeat and after MAX_PRESENTED.
  */
 export function presentedChain (leaf: X509Certificate): X509Certificate[] {
   const chain: X509Certificate[] = []
   let issuer = leaf.issuerCertificate
-  while (issuer !== undefined && chain.length < 8 && !chain.some((c) => c.fingerprint256 === issuer!.fingerprint256)) {
+  while (issuer !== undefined && chain.length < MAX_PRESENTED && !chain.some((c) => c.fingerprint256 === issuer!.fingerprint256)) {
     chain.push(issuer)
     issuer = issuer.issuerCertificate
   }
