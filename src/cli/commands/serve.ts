@@ -2,6 +2,7 @@
 import { loadConfigInThread } from '../../config/load-in-thread.js'
 import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
+import { describeOpensslConfig } from '../openssl-config.js'
 import { startServer } from '../../server.js'
 
 export const EXIT_CONFIG_INVALID = 78
@@ -21,7 +22,7 @@ export async function serve (opts: { config?: string }): Promise<number> {
   const heapGrowth = describeHeapGrowth(applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent))
   let server
   try {
-    server = await startServer(loaded.config, { startFacts: { heapGrowth } })
+    server = await startServer(loaded.config, { startFacts: { heapGrowth, opensslConfig: describeOpensslConfig() } })
   } catch (err) {
     if (isCertmqError(err)) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`)
