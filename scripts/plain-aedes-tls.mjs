@@ -1,8 +1,9 @@
 /**
  * Baseline for benchmarks: a plain Aedes 1.x broker behind the same TLS settings as certmq's
  * listener (client certificate requested, same server key and CA list: none unless certmq's
- * mqtts.advertiseCas is on, TCP_NODELAY) and no certificate logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's built
- * output (dist/) that the benchmarks start. Prints `{"event":"listening","port":N}` on stdout.
+ * mqtts.advertiseCas is on, TCP_NODELAY; the bench starts node with certmq's bin/openssl.cnf) and no
+ * certificate logic at all. Plain JavaScript on purpose: it runs without a loader, like certmq's
+ * built output (dist/) that the benchmarks start. Prints `{"event":"listening","port":N}` on stdout.
  * Usage: node scripts/plain-aedes-tls.mjs <server.pem> <server.key> [ca.pem...]
  */
 import { readFileSync } from 'node:fs'

@@ -1,11 +1,11 @@
 /**
  * The brokers the suite measures, each started here on free ports, pinned to CPU 0 when
- * possible: certmq (the built bin/certmq.js, as `npm start` runs it), a plain Aedes TLS server
+ * possible: certmq (the built bin/certmq.js in node started as bin/certmq starts it), a plain Aedes TLS server
  * with no certificate logic, and Mosquitto when installed (`require_certificate true`,
  * `use_identity_as_username true`). All use the same server certificate.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { existsSync, openSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from 'node:net'
@@ -45,11 +45,22 @@ async function waitForPort (port: number, child: ChildProcess, name: string): Pr
   throw new Error(`${name} did not listen on ${port}`)
 }
 
+/**
+ * node's arguments for `certmq serve` from the checkout at `root`, as its `certmq` command
+ * (bin/certmq) starts it: with the checkout's bin/openssl.cnf when it has one (one TLS session
+ * ticket per handshake; a baseline from before 2026-11-29 has none), `nodeArgs` besides. Not
+ * bin/certmq itself, since NODE_OPTIONS, its one way to take node flags, refuses most V8 flags.
+ */
+export function certmqServeArgs (root: string, nodeArgs: string[]): string[] {
+  const opensslConfig = join(root, 'bin/openssl.cnf')
+  return [...(existsSync(opensslConfig) ? [`--openssl-config=${opensslConfig}`] : []), ...nodeArgs, join(root, 'bin/certmq.js'), 'serve']
+}
+
 /** certmq as built in `root` (this checkout by default), with its own data dir and log under `work`. */
 export async function startCertmq (work: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = [],
   root = ROOT, name: 'certmq' | 'certmq baseline' = 'certmq'): Promise<Target> {
   const [port, adminPort] = [await freePort(), await freePort()]
-  const [command, args] = pinned(process.execPath, [...nodeArgs, join(root, 'bin/certmq.js'), 'serve'])
+  const [command, args] = pinned(process.execPath, certmqServeArgs(root, nodeArgs))
   const child = spawn(command, args, {
     cwd: work,
     env: {
@@ -79,9 +90,14 @@ export async function startCertmq (work: string, extraEnv: Record<string, string
 /** Server certificate and key files, and the CA files whose certificates clients present. */
 export interface TlsFiles { certFile: string, keyFile: string, clientCaFiles: string[] }
 
-/** `nodeArgs`: node flags for the plain Aedes process too (e.g. --cpu-prof, to compare profiles). */
+/**
+ * Plain Aedes with certmq's TLS settings, its OpenSSL ones (bin/openssl.cnf) included, so that the
+ * ratio is the cost of certmq's certificate logic. `nodeArgs`: node flags for it too (e.g.
+ * --cpu-prof, to compare profiles; a later --openssl-config replaces certmq's).
+ */
 export async function startPlainAedes (tls: TlsFiles, nodeArgs: string[] = []): Promise<Target> {
-  const [command, args] = pinned(process.execPath, [...nodeArgs, join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
+  const [command, args] = pinned(process.execPath, [`--openssl-config=${join(ROOT, 'bin/openssl.cnf')}`, ...nodeArgs,
+    join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = ''
