@@ -53,7 +53,9 @@ async function waitForPort (port: number, child: ChildProcess, name: string): Pr
  */
 export function certmqServeArgs (root: string, nodeArgs: string[]): string[] {
   const opensslConfig = join(root, 'bin/openssl.cnf')
-  return [...(existsSync(opensslConfig) ? [`--openssl-config=${opensslConfig}`] : []), ...nodeArgs, join(root, 'bin/certmq.js'), 'serve']
+  // as bin/certmq: an OPENSSL_CONF of the caller's stays in charge
+  const ours = existsSync(opensslConfig) && (process.env['OPENSSL_CONF'] ?? '') === ''
+  return [...(ours ? [`--openssl-config=${opensslConfig}`] : []), ...nodeArgs, join(root, 'bin/certmq.js'), 'serve']
 }
 
 /** certmq as built in `root` (this checkout by default), with its own data dir and log under `work`. */

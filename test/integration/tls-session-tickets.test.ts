@@ -25,7 +25,8 @@ let pkgBin: string
 const children: ChildProcess[] = []
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'certmq-tickets-'))
+  // a space in the install path, which the wrapper must quote
+  work = await mkdtemp(join(tmpdir(), 'certmq tickets-'))
   pkgBin = join(work, 'pkg', 'bin')
   await mkdir(pkgBin, { recursive: true })
   await copyFile(join(REPO_ROOT, 'bin', 'certmq'), join(pkgBin, 'certmq'))
@@ -51,7 +52,7 @@ async function serve (name: string, env: Record<string, string>): Promise<{ star
   const child = spawn(command, ['serve'], {
     cwd: dataDir,
     env: {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OPENSSL_CONF')),
       NODE_OPTIONS: `--import ${TSX_IMPORT} ${env['NODE_OPTIONS'] ?? ''}`.trim(),
       ...(env['OPENSSL_CONF'] === undefined ? {} : { OPENSSL_CONF: env['OPENSSL_CONF'] }),
       CERTMQ_DATA_DIR: dataDir,
@@ -84,6 +85,7 @@ async function handshake (port: number, session?: Buffer): Promise<{ tickets: nu
   socket.once('secureConnect', () => { resumed = socket.isSessionReused(); socket.write(CONNECT) })
   socket.resume()
   // tickets come right after the handshake, before the CONNACK; certmq closes after refusing
+  socket.setTimeout(10_000, () => { socket.destroy(new Error('certmq did not close the connection within 10 s of the CONNECT')) })
   await new Promise<void>((resolve, reject) => {
     socket.once('close', () => { resolve() })
     socket.once('error', reject)
@@ -91,26 +93,40 @@ async function handshake (port: number, session?: Buffer): Promise<{ tickets: nu
   return { tickets, session: last, resumed }
 }
 
-/** What bin/certmq runs: a stand-in `node` first on PATH prints its arguments, one per line. */
-async function wrapperArgs (env: Record<string, string>): Promise<string[]> {
-  const fake = join(work, 'fake-node')
+/**
+ * What bin/certmq runs: a stand-in `node` first on PATH prints its arguments, one per line, and
+ * answers the wrapper's question whether node uses the system's OpenSSL with `shared`.
+ */
+async function wrapperArgs (env: Record<string, string>, args = ['serve', '--config', 'a b.json'], shared = 'false'): Promise<string[]> {
+  const fake = join(work, 'fake node')
   await mkdir(fake, { recursive: true })
-  await writeFile(join(fake, 'node'), '#!/bin/sh\nfor a in "$@"; do printf \'%s\\n\' "$a"; done\n', { mode: 0o755 })
-  const { stdout } = await promisify(execFile)(command, ['serve', '--config', 'a b.json'], { env: { PATH: `${fake}:${process.env['PATH'] ?? ''}`, ...env } })
+  await writeFile(join(fake, 'node'), [
+    '#!/bin/sh',
+    `if [ "$1" = -p ]; then echo ${shared}; exit 0; fi`,
+    'for a in "$@"; do printf \'%s\\n\' "$a"; done',
+    ''
+  ].join('\n'), { mode: 0o755 })
+  const { stdout } = await promisify(execFile)(command, args, { env: { PATH: `${fake}:${process.env['PATH'] ?? ''}`, ...env } })
   return stdout.split('\n').filter((l) => l !== '')
 }
 
 describe('bin/certmq', () => {
-  it('runs bin/certmq.js, found through the symlink npm makes, with bin/openssl.cnf and the arguments as given', async () => {
+  it('runs `serve` with bin/openssl.cnf, found through the symlink npm makes, with the arguments as given', async () => {
     const ours = [`--openssl-config=${join(pkgBin, 'openssl.cnf')}`, join(pkgBin, 'certmq.js'), 'serve', '--config', 'a b.json']
     expect(await wrapperArgs({})).toEqual(ours)
     expect(await wrapperArgs({ NODE_OPTIONS: '--max-old-space-size=512' })).toEqual(ours)
   })
 
-  it('adds nothing when the operator gave OpenSSL a configuration: OPENSSL_CONF, or a flag in NODE_OPTIONS', async () => {
+  it('adds nothing for other commands, nor when node uses the system\'s OpenSSL, whose configuration it would replace', async () => {
+    expect(await wrapperArgs({}, ['cert', 'list'])).toEqual([join(pkgBin, 'certmq.js'), 'cert', 'list'])
+    expect(await wrapperArgs({}, ['serve'], 'true')).toEqual([join(pkgBin, 'certmq.js'), 'serve'])
+  })
+
+  it('adds nothing when the operator gave OpenSSL a configuration: OPENSSL_CONF, or a flag in NODE_OPTIONS in any spelling', async () => {
     const theirs = [join(pkgBin, 'certmq.js'), 'serve', '--config', 'a b.json']
     expect(await wrapperArgs({ OPENSSL_CONF: '/etc/ssl/fips.cnf' })).toEqual(theirs)
     expect(await wrapperArgs({ NODE_OPTIONS: '--openssl-config=/etc/ssl/x.cnf' })).toEqual(theirs)
+    expect(await wrapperArgs({ NODE_OPTIONS: '"--openssl_config=/etc/ssl/x.cnf"' })).toEqual(theirs)
     expect(await wrapperArgs({ NODE_OPTIONS: '--max-old-space-size=512 --openssl-shared-config' })).toEqual(theirs)
   })
 })
@@ -121,7 +137,7 @@ describe('TLS session tickets of the certmq command', () => {
     expect(started['opensslConfig']).toBe(`${join(pkgBin, 'openssl.cnf')} (--openssl-config)`)
     const full = await handshake(port)
     expect(full).toMatchObject({ tickets: 1, resumed: false })
-    // a resumed handshake gets no new ticket (OpenSSL's defaults alike): the device keeps its one
+    // a resumed handshake gets no new ticket (with OpenSSL's defaults too, below): the device keeps its one
     const resumed = await handshake(port, full.session)
     expect(resumed).toMatchObject({ tickets: 0, resumed: true })
     expect(await handshake(port, full.session)).toMatchObject({ resumed: true })
@@ -132,7 +148,9 @@ describe('TLS session tickets of the certmq command', () => {
     await writeFile(empty, '# nothing: OpenSSL defaults\n')
     const { started, port } = await serve('env', { OPENSSL_CONF: empty })
     expect(started['opensslConfig']).toBe(`${empty} (OPENSSL_CONF)`)
-    // OpenSSL's default is two tickets per TLS 1.3 handshake
-    expect((await handshake(port)).tickets).toBe(2)
+    // OpenSSL's default is two tickets per TLS 1.3 handshake, and none on a resumed one
+    const full = await handshake(port)
+    expect(full.tickets).toBe(2)
+    expect(await handshake(port, full.session)).toMatchObject({ tickets: 0, resumed: true })
   }, 60_000)
 })
