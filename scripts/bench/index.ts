@@ -23,7 +23,7 @@ import { pemChain } from '../../src/pki/pem.js'
 import { idleMemory, type MemoryResult } from './memory.js'
 import { revocation, type RevocationResult } from './revocation.js'
 import { reconnectStorm, type StormResult } from './storm.js'
-import { mosquittoInstalled, startCertmq, startMosquitto, startPlainAedes, type Target } from './targets.js'
+import { mosquittoInstalled, opensslArgs, startCertmq, startMosquitto, startPlainAedes, type Target } from './targets.js'
 import { throughput, type ThroughputResult } from './throughput.js'
 
 const ALL = ['connect', 'memory', 'throughput', 'burst', 'revocation', 'storm'] as const
@@ -133,7 +133,7 @@ async function main (): Promise<void> {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
     `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets (connect: ${CONNECT_REPS}); median (min–max).`,
     `Node flags: certmq ${nodeArgs.length === 0 ? 'none' : nodeArgs.join(' ')} (its own V8 settings: runtime.* in docs/config.md); plain aedes ${plainArgs.length === 0 ? 'none' : plainArgs.join(' ')}.`,
-    `OpenSSL: certmq and plain aedes with bin/openssl.cnf, as bin/certmq starts certmq (one TLS 1.3 session ticket per handshake; a --baseline with its own, if it has one)${plainArgs.some((a) => a.startsWith('--openssl-config')) ? ', plain aedes with the file its flags name' : ''}; Mosquitto with OpenSSL's defaults (two).`,
+    `OpenSSL: certmq and plain aedes ${opensslArgs(ROOT).length > 0 ? 'with bin/openssl.cnf, as bin/certmq starts certmq (one TLS 1.3 session ticket per handshake; a --baseline with its own, if it has one)' : 'with the OPENSSL_CONF of this shell'}${plainArgs.some((a) => a.startsWith('--openssl-config')) ? ', plain aedes with the file its flags name' : ''}; Mosquitto with OpenSSL's defaults (two).`,
     `TLS CA list (mqtts.advertiseCas): ${args['advertise-cas'] ? 'certmq and plain aedes name the fleet and built-in CAs, and their OpenSSL verifies each chain' : 'certmq and plain aedes name none (certmq as shipped); Mosquitto has them as its cafile'}.`,
     ''
   ]

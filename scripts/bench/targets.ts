@@ -46,23 +46,21 @@ async function waitForPort (port: number, child: ChildProcess, name: string): Pr
 }
 
 /**
- * node's arguments for `certmq serve` from the checkout at `root`, as its `certmq` command
- * (bin/certmq) starts it: with the checkout's bin/openssl.cnf when it has one (one TLS session
- * ticket per handshake; a baseline from before 2026-11-29 has none), `nodeArgs` besides. Not
- * bin/certmq itself, since NODE_OPTIONS, its one way to take node flags, refuses most V8 flags.
+ * node's OpenSSL flag as bin/certmq gives it: the checkout's bin/openssl.cnf (one TLS session
+ * ticket per handshake) when it has one (a baseline from before 2026-11-29 has none), and none
+ * when the caller's OPENSSL_CONF is in charge. The bench starts node itself rather than
+ * bin/certmq, since NODE_OPTIONS, bin/certmq's one way to take node flags, refuses most V8 flags.
  */
-export function certmqServeArgs (root: string, nodeArgs: string[]): string[] {
-  const opensslConfig = join(root, 'bin/openssl.cnf')
-  // as bin/certmq: an OPENSSL_CONF of the caller's stays in charge
-  const ours = existsSync(opensslConfig) && (process.env['OPENSSL_CONF'] ?? '') === ''
-  return [...(ours ? [`--openssl-config=${opensslConfig}`] : []), ...nodeArgs, join(root, 'bin/certmq.js'), 'serve']
+export function opensslArgs (root: string): string[] {
+  const file = join(root, 'bin/openssl.cnf')
+  return existsSync(file) && (process.env['OPENSSL_CONF'] ?? '') === '' ? [`--openssl-config=${file}`] : []
 }
 
 /** certmq as built in `root` (this checkout by default), with its own data dir and log under `work`. */
 export async function startCertmq (work: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = [],
   root = ROOT, name: 'certmq' | 'certmq baseline' = 'certmq'): Promise<Target> {
   const [port, adminPort] = [await freePort(), await freePort()]
-  const [command, args] = pinned(process.execPath, certmqServeArgs(root, nodeArgs))
+  const [command, args] = pinned(process.execPath, [...opensslArgs(root), ...nodeArgs, join(root, 'bin/certmq.js'), 'serve'])
   const child = spawn(command, args, {
     cwd: work,
     env: {
@@ -98,7 +96,7 @@ export interface TlsFiles { certFile: string, keyFile: string, clientCaFiles: st
  * --cpu-prof, to compare profiles; a later --openssl-config replaces certmq's).
  */
 export async function startPlainAedes (tls: TlsFiles, nodeArgs: string[] = []): Promise<Target> {
-  const [command, args] = pinned(process.execPath, [`--openssl-config=${join(ROOT, 'bin/openssl.cnf')}`, ...nodeArgs,
+  const [command, args] = pinned(process.execPath, [...opensslArgs(ROOT), ...nodeArgs,
     join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
