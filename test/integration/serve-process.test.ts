@@ -2,7 +2,7 @@
  * `certmq serve` as a real process: first start with no edits, restart, kill -9 right after an
  * acknowledged registration, and a bad config file.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,51 +12,10 @@ import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
+import { serve, type ServeProcess } from '../helpers/serve-process.js'
 
 
-interface Proc {
-  child: ChildProcess
-  stdout: string[]
-  stderr: () => string
-  adminUrl: string
-  mqttsPort: number
-  /** The server.started log line. */
-  started: Record<string, unknown>
-  exited: Promise<number | null>
-}
-
-async function serve (dataDir: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve'], {
-    cwd: dataDir,
-    env: { ...process.env, CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const stdout: string[] = []
-  let stderr = ''
-  let partial = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n')
-    partial = lines.pop() ?? ''
-    stdout.push(...lines.filter((l) => l.trim() !== ''))
-  })
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const exited = new Promise<number | null>((resolve) => { child.once('exit', (code) => { resolve(code) }) })
-  let exitCode: number | null | undefined
-  void exited.then((code) => { exitCode = code })
-  const started = await waitFor(() => {
-    if (exitCode !== undefined) throw new Error(`certmq exited with ${exitCode}: ${stderr}`)
-    return stdout.map((l) => JSON.parse(l) as Record<string, unknown> & { event?: string; admin?: string; mqtts?: string }).find((l) => l.event === 'server.started')
-  }, { timeoutMs: 30_000, what: 'server.started' })
-  return {
-    child,
-    stdout,
-    stderr: () => stderr,
-    adminUrl: started.admin!,
-    mqttsPort: Number(new URL(started.mqtts!.replace('mqtts:', 'http:')).port),
-    started,
-    exited
-  }
-}
+type Proc = ServeProcess
 
 async function api (proc: Proc, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${proc.adminUrl}${path}`, {

@@ -5,7 +5,7 @@
  * bin/certmq.js that runs the TypeScript source (the built dist/ may be older than it), and
  * started through a symlink as npm installs the command.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { connect, type TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../helpers/wait-for.js'
+import { serve } from '../helpers/serve-process.js'
 import { MAIN_TS, REPO_ROOT, TSX_IMPORT } from '../helpers/tsx.js'
 
 /** MQTT 3.1.1 CONNECT, client ID "t", clean session: certmq answers a device without a certificate with CONNACK 5 and closes. */
@@ -46,33 +46,13 @@ afterAll(async () => {
 })
 
 /** `certmq serve` through the symlinked command; resolves with its server.started line and MQTTS port. */
-async function serve (name: string, env: Record<string, string>): Promise<{ started: Record<string, unknown>, port: number }> {
+async function serveThroughCommand (name: string, env: { OPENSSL_CONF?: string }): Promise<{ started: Record<string, unknown>, port: number }> {
   const dataDir = join(work, name)
   await mkdir(dataDir)
-  const child = spawn(command, ['serve'], {
-    cwd: dataDir,
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OPENSSL_CONF')),
-      NODE_OPTIONS: `--import ${TSX_IMPORT} ${env['NODE_OPTIONS'] ?? ''}`.trim(),
-      ...(env['OPENSSL_CONF'] === undefined ? {} : { OPENSSL_CONF: env['OPENSSL_CONF'] }),
-      CERTMQ_DATA_DIR: dataDir,
-      CERTMQ_MQTTS_HOST: '127.0.0.1',
-      CERTMQ_MQTTS_PORT: '0',
-      CERTMQ_ADMIN_PORT: '0'
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const started = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`certmq exited with ${child.exitCode}: ${stderr}`)
-    return stdout.split('\n').filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'server.started')
-  }, { timeoutMs: 30_000, what: `${name}: server.started` })
-  return { started, port: Number(new URL(String(started['mqtts']).replace('mqtts:', 'http:')).port) }
+  // the runner's own OPENSSL_CONF would decide for the wrapper: only the test's counts
+  const proc = await serve(dataDir, { OPENSSL_CONF: env.OPENSSL_CONF, NODE_OPTIONS: `--import ${TSX_IMPORT}` }, [command, 'serve'])
+  children.push(proc.child)
+  return { started: proc.started, port: proc.mqttsPort }
 }
 
 /** One TLS 1.3 connection that sends a CONNECT and reads to the end: the tickets it got, its session, whether it resumed one. */
@@ -133,7 +113,7 @@ describe('bin/certmq', () => {
 
 describe('TLS session tickets of the certmq command', () => {
   it('starts node with bin/openssl.cnf: one ticket per full handshake, which the device resumes with, and says so at start', async () => {
-    const { started, port } = await serve('ours', {})
+    const { started, port } = await serveThroughCommand('ours', {})
     expect(started['opensslConfig']).toBe(`${join(pkgBin, 'openssl.cnf')} (--openssl-config)`)
     const full = await handshake(port)
     expect(full).toMatchObject({ tickets: 1, resumed: false })
@@ -146,7 +126,7 @@ describe('TLS session tickets of the certmq command', () => {
   it('leaves an OpenSSL configuration of the operator\'s in charge: OPENSSL_CONF', async () => {
     const empty = join(work, 'empty.cnf')
     await writeFile(empty, '# nothing: OpenSSL defaults\n')
-    const { started, port } = await serve('env', { OPENSSL_CONF: empty })
+    const { started, port } = await serveThroughCommand('env', { OPENSSL_CONF: empty })
     expect(started['opensslConfig']).toBe(`${empty} (OPENSSL_CONF)`)
     // OpenSSL's default is two tickets per TLS 1.3 handshake, and none on a resumed one
     const full = await handshake(port)
