@@ -48,6 +48,42 @@ export function median (xs: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/**
+ * A distribution-free interval for the median of `xs`: the k-th smallest and the k-th largest
+ * value, with k as large as still covers the true median with at least `confidence` (each value
+ * falls below the median with probability 1/2, so the count below is binomial). Undefined when
+ * even min–max would cover it with less (fewer than 6 values at 95%).
+ */
+export function medianInterval (xs: number[], confidence = 0.95): [number, number] | undefined {
+  const n = xs.length
+  const sorted = [...xs].sort((a, b) => a - b)
+  // P(Bin(n, 1/2) <= j) for j = 0, 1, …: the chance that the interval's lower end is above the median
+  let tail = 0
+  let choose = 1
+  let best: number | undefined
+  for (let k = 1; 2 * k <= n + 1; k++) {
+    tail += choose / 2 ** n
+    choose = choose * (n - (k - 1)) / k
+    if (1 - 2 * tail < confidence) break
+    best = k
+  }
+  return best === undefined ? undefined : [sorted[best - 1]!, sorted[n - best]!]
+}
+
+export type Verdict = 'met' | 'missed' | 'undecided' | 'too few repetitions'
+
+/**
+ * Whether a goal on a ratio is met: met when the median's whole interval (medianInterval) is on
+ * the goal's side, missed when it is all on the other side, undecided when it straddles the goal.
+ */
+export function goalVerdict (ratios: number[], goal: { atMost: number } | { atLeast: number }, confidence = 0.95): Verdict {
+  const interval = medianInterval(ratios, confidence)
+  if (interval === undefined) return 'too few repetitions'
+  const [low, high] = interval
+  if ('atMost' in goal) return high <= goal.atMost ? 'met' : low > goal.atMost ? 'missed' : 'undecided'
+  return low >= goal.atLeast ? 'met' : high < goal.atLeast ? 'missed' : 'undecided'
+}
+
 /** "median (min–max)" of a measurement over repetitions. */
 export function spread (xs: number[], digits = 2): string {
   if (xs.length === 0) return '-'
