@@ -48,40 +48,53 @@ export function median (xs: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** An interval for a median, and the chance it covers the true median (at least the one asked for). */
+export interface MedianInterval { low: number, high: number, coverage: number }
+
 /**
  * A distribution-free interval for the median of `xs`: the k-th smallest and the k-th largest
- * value, with k as large as still covers the true median with at least `confidence` (each value
- * falls below the median with probability 1/2, so the count below is binomial). Undefined when
- * even min–max would cover it with less (fewer than 6 values at 95%).
+ * value, with k as large as still covers the true median with at least `confidence`. It assumes
+ * the values are independent draws with one median (each falls below it with probability 1/2, so
+ * the count below is binomial), nothing about their spread. Undefined when even min–max would
+ * cover it with less (fewer than 6 values at 95%).
  */
-export function medianInterval (xs: number[], confidence = 0.95): [number, number] | undefined {
+export function medianInterval (xs: readonly number[], confidence = 0.95): MedianInterval | undefined {
   const n = xs.length
+  // 2 ** n overflows past 1023; repetitions are counted in tens
+  if (n > 1000) throw new RangeError(`medianInterval: ${n} values; at most 1000`)
   const sorted = [...xs].sort((a, b) => a - b)
-  // P(Bin(n, 1/2) <= j) for j = 0, 1, …: the chance that the interval's lower end is above the median
+  // tail: P(Bin(n, 1/2) <= k - 1), the chance that x(k) lies above the median (and, alike, that
+  // x(n + 1 - k) lies below it); choose: C(n, k - 1) when added
   let tail = 0
   let choose = 1
-  let best: number | undefined
+  let best: MedianInterval | undefined
   for (let k = 1; 2 * k <= n + 1; k++) {
     tail += choose / 2 ** n
     choose = choose * (n - (k - 1)) / k
-    if (1 - 2 * tail < confidence) break
-    best = k
+    const coverage = 1 - 2 * tail
+    if (coverage < confidence) break
+    best = { low: sorted[k - 1]!, high: sorted[n - k]!, coverage }
   }
-  return best === undefined ? undefined : [sorted[best - 1]!, sorted[n - best]!]
+  return best
 }
 
 export type Verdict = 'met' | 'missed' | 'undecided' | 'too few repetitions'
 
+export interface GoalJudgement { verdict: Verdict, median: number, interval: MedianInterval | undefined }
+
 /**
- * Whether a goal on a ratio is met: met when the median's whole interval (medianInterval) is on
- * the goal's side, missed when it is all on the other side, undecided when it straddles the goal.
+ * Whether a goal on a ratio is met, judged on the ratios of one run's repetitions: met when the
+ * median's whole interval (medianInterval) is on the goal's side, missed when all of it is on the
+ * other, undecided when it straddles the goal or touches it from the other side. It speaks for
+ * the conditions of that run only: a VM that changes speed between runs changes the median too.
  */
-export function goalVerdict (ratios: number[], goal: { atMost: number } | { atLeast: number }, confidence = 0.95): Verdict {
+export function judgeGoal (ratios: readonly number[], goal: { atMost: number } | { atLeast: number }, confidence = 0.95): GoalJudgement {
   const interval = medianInterval(ratios, confidence)
-  if (interval === undefined) return 'too few repetitions'
-  const [low, high] = interval
-  if ('atMost' in goal) return high <= goal.atMost ? 'met' : low > goal.atMost ? 'missed' : 'undecided'
-  return low >= goal.atLeast ? 'met' : high < goal.atLeast ? 'missed' : 'undecided'
+  const judged = (verdict: Verdict): GoalJudgement => ({ verdict, median: median([...ratios]), interval })
+  if (interval === undefined) return judged('too few repetitions')
+  const { low, high } = interval
+  if ('atMost' in goal) return judged(high <= goal.atMost ? 'met' : low > goal.atMost ? 'missed' : 'undecided')
+  return judged(low >= goal.atLeast ? 'met' : high < goal.atLeast ? 'missed' : 'undecided')
 }
 
 /** "median (min–max)" of a measurement over repetitions. */
