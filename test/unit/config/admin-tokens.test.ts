@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config/load.js'
 import { CertmqError } from '../../../src/errors.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
+
+const tempDir = tempDirs('certmq-config-')
 
 const HASH = hashOf(0)
 function hashOf (n: number): string {
@@ -12,7 +14,7 @@ function hashOf (n: number): string {
 }
 
 function withTokens (tokens: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'certmq-config-'))
+  const dir = tempDir()
   writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { tokens } }))
   return dir
 }
@@ -30,7 +32,7 @@ function problems (tokens: unknown, env: Record<string, string> = {}): string[] 
 
 describe('config admin.tokens', () => {
   it('defaults to no named tokens', () => {
-    expect(loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'certmq-config-')), env: {} }).config.admin.tokens).toEqual([])
+    expect(loadConfig({ cwd: tempDir(), env: {} }).config.admin.tokens).toEqual([])
   })
 
   it('keeps a tokenSha256 entry and defaults its role to viewer (least privilege)', () => {
@@ -118,7 +120,7 @@ describe('config admin.tokens', () => {
 })
 
 describe('config admin.token', () => {
-  const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'certmq-config-'))
+  const emptyDir = (): string => tempDir()
 
   it('takes a token the admin API can read', () => {
     const token = 'A-Za-z0-9._~+/token-1234='

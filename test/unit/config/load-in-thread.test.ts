@@ -1,17 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config/load.js'
 import { loadConfigInThread } from '../../../src/config/load-in-thread.js'
 import { CertmqError } from '../../../src/errors.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
 
-const dirs: string[] = []
-afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+const tempDir = tempDirs('certmq-config-thread-')
 
 function dirWith (config: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'certmq-config-thread-'))
-  dirs.push(dir)
+  const dir = tempDir()
   writeFileSync(join(dir, 'broker.config.json'), JSON.stringify(config))
   return dir
 }

@@ -1,12 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config/load.js'
 import { CertmqError } from '../../../src/errors.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
+
+const tempDir = tempDirs('certmq-config-')
 
 function dirWith (config?: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'certmq-config-'))
+  const dir = tempDir()
   if (config !== undefined) writeFileSync(join(dir, 'broker.config.json'), typeof config === 'string' ? config : JSON.stringify(config))
   return dir
 }
