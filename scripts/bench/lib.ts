@@ -41,7 +41,7 @@ export function percentile (values: number[], p: number): number {
 }
 
 /** The middle value; with an even count, the mean of the two middle values (not the lower one). */
-export function median (xs: number[]): number {
+export function median (xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN
   const sorted = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
@@ -90,7 +90,7 @@ export interface GoalJudgement { verdict: Verdict, median: number, interval: Med
  */
 export function judgeGoal (ratios: readonly number[], goal: { atMost: number } | { atLeast: number }, confidence = 0.95): GoalJudgement {
   const interval = medianInterval(ratios, confidence)
-  const judged = (verdict: Verdict): GoalJudgement => ({ verdict, median: median([...ratios]), interval })
+  const judged = (verdict: Verdict): GoalJudgement => ({ verdict, median: median(ratios), interval })
   if (interval === undefined) return judged('too few repetitions')
   const { low, high } = interval
   if ('atMost' in goal) return judged(high <= goal.atMost ? 'met' : low > goal.atMost ? 'missed' : 'undecided')

@@ -14,10 +14,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
 import { serve, type ServeProcess } from '../helpers/serve-process.js'
 
-
-type Proc = ServeProcess
-
-async function api (proc: Proc, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api (proc: ServeProcess, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${proc.adminUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -30,7 +27,7 @@ async function api (proc: Proc, token: string, method: string, path: string, bod
  * Waits until the certificate shows its one associated client connected (or not): recorded once
  * aedes calls the client ready, which may come just after the CONNACK, and committed in batches.
  */
-async function shownAs (proc: Proc, token: string, certificatePem: string, connected: boolean): Promise<void> {
+async function shownAs (proc: ServeProcess, token: string, certificatePem: string, connected: boolean): Promise<void> {
   const id = fingerprintOf(certificatePem)
   await waitFor(async () => {
     const clients = (await api(proc, token, 'GET', `/api/v1/certificates/${id}`)).body['associatedClients'] as Array<{ connected: boolean }> | undefined
@@ -39,7 +36,7 @@ async function shownAs (proc: Proc, token: string, certificatePem: string, conne
   }, { what: `certificate ${id.slice(0, 12)}… shown ${connected ? 'connected' : 'disconnected'}` })
 }
 
-async function stop (proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+async function stop (proc: ServeProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   proc.child.kill(signal)
   return await proc.exited
 }

@@ -120,18 +120,16 @@ describe('config admin.tokens', () => {
 })
 
 describe('config admin.token', () => {
-  const emptyDir = (): string => tempDir()
-
   it('takes a token the admin API can read', () => {
     const token = 'A-Za-z0-9._~+/token-1234='
-    expect(loadConfig({ cwd: emptyDir(), env: { CERTMQ_ADMIN_TOKEN: token } }).config.admin.token).toBe(token)
+    expect(loadConfig({ cwd: tempDir(), env: { CERTMQ_ADMIN_TOKEN: token } }).config.admin.token).toBe(token)
   })
 
   it('refuses one the admin API could never accept (a character a bearer token cannot hold), naming its source and not its value', () => {
     for (const bad of ['has spaces in it 0123456789', 'dollar$sign-0123456789', 'quote"0123456789']) {
       let found: string[] = []
       try {
-        loadConfig({ cwd: emptyDir(), env: { CERTMQ_ADMIN_TOKEN: bad } })
+        loadConfig({ cwd: tempDir(), env: { CERTMQ_ADMIN_TOKEN: bad } })
       } catch (err) {
         found = (err as CertmqError).details['problems'] as string[]
       }
@@ -139,11 +137,11 @@ describe('config admin.token', () => {
       expect(found.join('\n')).not.toContain(bad)
     }
     // short works (the start warns about it): refusing it would stop a running deployment on upgrade
-    expect(loadConfig({ cwd: emptyDir(), env: { CERTMQ_ADMIN_TOKEN: 'short' } }).config.admin.token).toBe('short')
+    expect(loadConfig({ cwd: tempDir(), env: { CERTMQ_ADMIN_TOKEN: 'short' } }).config.admin.token).toBe('short')
   })
 
   it('refuses a named token equal to admin.token: it would authenticate as admin, never under its own name', () => {
-    const dir = emptyDir()
+    const dir = tempDir()
     const token = 'shared-by-mistake-0123456789'
     writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { tokens: [{ name: 'grafana', tokenEnv: 'GRAFANA_TOKEN' }] } }))
     let found: string[] = []
@@ -159,7 +157,7 @@ describe('config admin.token', () => {
   it('hides the value of any key under admin.tokens, also when the problem is the entry or the list', () => {
     const pasted = 'cmq_pasted-by-mistake-0123456789'
     for (const tokens of [pasted, [pasted], [{ tokenSha256: pasted }]]) {
-      const dir = emptyDir()
+      const dir = tempDir()
       writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { tokens } }))
       let found: string[] = []
       try {
@@ -173,7 +171,7 @@ describe('config admin.token', () => {
   })
 
   it('names the config file when the bad token is written there', () => {
-    const dir = emptyDir()
+    const dir = tempDir()
     writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { token: 'a bad token! 0123456789' } }))
     let found: string[] = []
     try {
