@@ -41,6 +41,9 @@ export class AdminTokens {
    * A configured token (admin.token, CERTMQ_ADMIN_TOKEN) is the admin token while it is set and
    * is never stored; it retires a stored generated token, so starting with it once makes a lost
    * or leaked generated token useless, and a later start without it generates a new one.
+   * Unless it is that generated token: the banner and README say to export it as
+   * CERTMQ_ADMIN_TOKEN for the CLI, and the broker reads the same variable, so a restart from that
+   * shell is no replacement and keeps the stored hash.
    */
   static async load (store: RegistryStore, configured: string, now: () => Date, named: readonly NamedTokenConfig[] = []):
     Promise<AdminTokens> {
@@ -50,7 +53,9 @@ export class AdminTokens {
     const builtin = (hash: Buffer): KnownToken => ({ hash, principal: Object.freeze({ name: BUILTIN_TOKEN_NAME, role: 'admin' }) })
     const stored = await store.getMeta(META_KEY)
     if (configured !== '') {
-      return new AdminTokens([builtin(sha256(configured)), ...others], undefined, stored === undefined ? undefined : { store, now })
+      const hash = sha256(configured)
+      const retires = stored !== undefined && !sameHash(hash, Buffer.from(stored, 'hex'))
+      return new AdminTokens([builtin(hash), ...others], undefined, retires ? { store, now } : undefined)
     }
     if (stored !== undefined) return new AdminTokens([builtin(Buffer.from(stored, 'hex')), ...others], undefined)
     const token = `cmq_${randomBytes(32).toString('base64url')}`
@@ -96,6 +101,12 @@ export class AdminTokens {
     }
     return found
   }
+}
+
+/** Constant time, like authenticate(): the stored hash is as secret as the tokens it is compared with. */
+function sameHash (a: Buffer, b: Buffer): boolean {
+  // a length is no secret (a SHA-256 is 32 bytes); a damaged stored value is simply another token
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 function sha256 (text: string): Buffer {

@@ -70,7 +70,7 @@ export const ConfigSchema = Type.Object({
     port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin HTTP API port; 0 picks a free one' }),
     token: Type.String({
       default: '',
-      description: 'Admin bearer token: A-Z a-z 0-9 - . _ ~ + / only (and = at the end), 16 characters or more (a shorter one is warned about at start); while set it is the admin token and retires a generated one for good (start with it to retire a lost one). Empty means one is generated on first start, shown once and stored only as a hash. Prefer CERTMQ_ADMIN_TOKEN to writing it here'
+      description: 'Admin bearer token: A-Z a-z 0-9 - . _ ~ + / only (and = at the end), 16 characters or more (a shorter one is warned about at start); while set it is the admin token and retires a generated one for good (start with it to retire a lost one), unless it is that generated token. Empty means one is generated on first start, shown once and stored only as a hash. Prefer CERTMQ_ADMIN_TOKEN to writing it here'
     }),
     tokens: Type.Array(AdminTokenSchema, {
       default: [],

@@ -1,7 +1,8 @@
 /**
  * The built-in admin token across starts (docs/operations.md "The admin token"): a generated
- * token is stored only once a start has succeeded, and a configured token retires it. A whole
- * certmq in this process, every listener on port 0 unless a test needs a busy one.
+ * token is stored only once a start has succeeded, and a configured token retires it unless it is
+ * that same token. A whole certmq in this process, every listener on port 0 unless a test needs a
+ * busy one.
  */
 import { createServer, type Server } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -103,6 +104,35 @@ describe('the built-in admin token', () => {
       expect(await status(third.server, generated)).toBe(401)
       expect(await status(third.server, configured)).toBe(401)
       expect(third.logs.events('admin.token_retired')).toHaveLength(0)
+    } finally {
+      await third.server.stop()
+    }
+  })
+
+  it('is kept, not retired, by a configured token equal to it: exported for the CLI as the banner says, it still works after a start without it', async () => {
+    const dataDir = await freshDir()
+    const first = await start(dataDir)
+    const generated = first.server.generatedAdminToken!
+    expect(generated).toMatch(/^cmq_/)
+    await first.server.stop()
+
+    // the shell where the operator ran `export CERTMQ_ADMIN_TOKEN=<generated>` for the CLI
+    const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: generated })
+    try {
+      expect(await status(second.server, generated)).toBe(200)
+      expect(second.server.generatedAdminToken).toBeUndefined()
+      expect(second.logs.events('admin.token_retired')).toHaveLength(0)
+      expect(second.logs.raw.join('\n')).not.toContain(generated)
+      expect(second.banner).not.toContain(generated)
+    } finally {
+      await second.server.stop()
+    }
+
+    const third = await start(dataDir)
+    try {
+      expect(third.server.generatedAdminToken, 'no new token: the stored one was kept').toBeUndefined()
+      expect(third.banner).not.toContain('cmq_')
+      expect(await status(third.server, generated)).toBe(200)
     } finally {
       await third.server.stop()
     }
