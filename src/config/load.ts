@@ -32,7 +32,10 @@ type Json = Record<string, unknown>
 export function loadConfig (options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
-  const explicit = options.configPath ?? env[CONFIG_FILE_ENV]
+  const fromEnv = env[CONFIG_FILE_ENV]
+  // empty is unset, as for every other CERTMQ_* variable: resolved as a path it would name the
+  // working directory and stop the start (EISDIR) instead of reading the default file
+  const explicit = options.configPath ?? (fromEnv === '' ? undefined : fromEnv)
   const file = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE)
   const fileSource = explicit === undefined ? file : (options.configPath !== undefined ? file : `${file} (from ${CONFIG_FILE_ENV})`)
 

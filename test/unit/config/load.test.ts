@@ -54,6 +54,14 @@ describe('config loading', () => {
     writeFileSync(join(dir, 'other.json'), JSON.stringify({ mqtts: { port: 9999 } }))
     expect(loadConfig({ cwd: dir, env: { CERTMQ_CONFIG: 'other.json' } }).config.mqtts.port).toBe(9999)
   })
+  it('treats an empty CERTMQ_CONFIG as unset and reads ./broker.config.json, as for every other variable', () => {
+    const cwd = dirWith({ mqtts: { port: 9998 } })
+    const { config, file } = loadConfig({ cwd, env: { CERTMQ_CONFIG: '' } })
+    expect(file).toBe(join(cwd, 'broker.config.json'))
+    expect(config.mqtts.port).toBe(9998)
+    // and with no file there: the defaults, not the working directory read as a file (EISDIR)
+    expect(loadConfig({ cwd: dirWith(), env: { CERTMQ_CONFIG: '' } }).file).toBeNull()
+  })
   it('reports a missing CERTMQ_CONFIG file with its path and the variable', () => {
     expect(problemsOf(() => loadConfig({ cwd: dirWith(), env: { CERTMQ_CONFIG: 'nope.json' } }))).toMatch(/nope\.json \(from CERTMQ_CONFIG\): cannot be read/)
   })
