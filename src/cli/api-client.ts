@@ -33,7 +33,7 @@ export class AdminApiError extends Error {
 }
 
 export interface AdminApiClientOptions {
-  /** Base URL of the admin API, e.g. http://127.0.0.1:8080 (no /api/v1). */
+  /** Base URL of the admin API, e.g. http://127.0.0.1:8080; a trailing /api/v1 is accepted and dropped. */
   url: string
   token?: string | undefined
   timeoutMs?: number
@@ -71,7 +71,7 @@ export class AdminApiClient {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new CertmqError('VALIDATION_FAILED', `admin URL "${options.url}" must start with http:// or https://`, { url: options.url })
     }
-    this.base = options.url.replace(/\/+$/, '')
+    this.base = adminBaseUrl(options.url)
   }
 
   get url (): string {
@@ -204,6 +204,14 @@ export class AdminApiClient {
       `the server at ${this.base} answered ${method} ${path} with HTTP ${response.status} and no certmq JSON: is this the certmq admin API?`,
       { url: this.base, status: response.status })
   }
+}
+
+/**
+ * The URL without trailing slashes or a trailing /api/v1: the start-up banner and docs/api.md give
+ * operators http://…:8080/api/v1, and call() adds /api/v1 itself, so either spelling works.
+ */
+function adminBaseUrl (url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/api\/v1$/, '')
 }
 
 function seg (id: string): string {

@@ -50,7 +50,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
     })
     .showHelpAfterError('(add --help for usage)')
     .description('certmq: MQTT broker that authenticates devices by X.509 client certificates')
-    .option('--url <url>', `admin API base URL (env CERTMQ_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
+    .option('--url <url>', `admin API URL, with or without /api/v1 (env CERTMQ_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
     .option('--token <token>', 'admin API bearer token (env CERTMQ_ADMIN_TOKEN)')
     .option('--json', 'print the admin API\'s JSON unchanged')
     .addHelpText('after', EXIT_CODES_HELP)
