@@ -8,9 +8,18 @@ const serve = async (opts: { config?: string }): Promise<number> => await (await
 const argv = process.argv.slice(2)
 const direct = directServeOptions(argv)
 process.exitCode = direct === undefined
-  ? await (await import('./cli/index.js')).runCli(argv, { serve })
+  ? await runCommand(argv)
   : await serve(direct).catch((err: unknown) => {
     // as runCli words a failure; exit 1 as docs/operations.md says for any start-up failure
     process.stderr.write(`error ${isCertmqError(err) ? err.code : 'INTERNAL'}: ${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   })
+
+/** The full command table on the real process streams. */
+async function runCommand (args: string[]): Promise<number> {
+  const [{ runCli }, { exitQuietlyWhenReaderCloses }] = await Promise.all([import('./cli/index.js'), import('./cli/output.js')])
+  // before runCli writes anything (commander's --help included); a plain `serve` skips this: its
+  // logs go to fd 1 through pino's own stream, not process.stdout
+  exitQuietlyWhenReaderCloses(process.stdout)
+  return await runCli(args, { serve })
+}

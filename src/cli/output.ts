@@ -16,7 +16,7 @@ export const EXIT_UNREACHABLE = 3
 
 export const EXIT_CODES_HELP = `
 Exit codes:
-  ${EXIT_OK}  success
+  ${EXIT_OK}  success, also when the reader of stdout stops early (certmq cert list | head)
   ${EXIT_API_ERROR}  the admin API answered with an error (4xx/5xx); stderr shows "error CODE: message"
   ${EXIT_USAGE}  usage error: unknown command or option, missing argument, unreadable file, missing --yes
   ${EXIT_UNREACHABLE}  the admin API cannot be reached (ADMIN_UNREACHABLE)
@@ -50,6 +50,22 @@ export class Output {
     if (this.json) this.streams.stdout.write(`${JSON.stringify(body ?? { error: { code, message, details } }, null, 2)}\n`)
     return exitCodeOf(err)
   }
+}
+
+/**
+ * Ends the process quietly when the reader of `stdout` goes away (`certmq cert list --all | head`):
+ * node ignores SIGPIPE, so the next write fails with EPIPE, an unhandled 'error' event and a stack
+ * trace. The exit code is the command's if it has already finished, else EXIT_OK: the reader
+ * chose to stop, nothing failed. C tools (git, ls) die of SIGPIPE instead (status 141), which a
+ * node process cannot do; ripgrep, whose runtime also ignores SIGPIPE, exits 0 for the same
+ * reason, and a faked 141 would fail `set -o pipefail` scripts that only wanted the first lines.
+ * Any other write error is rethrown, as uncaught as it was without this listener.
+ */
+export function exitQuietlyWhenReaderCloses (stdout: NodeJS.EventEmitter): void {
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(process.exitCode ?? EXIT_OK)
+  })
 }
 
 export function exitCodeOf (err: unknown): number {

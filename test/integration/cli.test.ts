@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-app.js'
 import { fingerprintOf, type OpenSslCa, type OpenSslCert, type OpenSslPki } from '../helpers/openssl.js'
-import { runCertmqCli, type CliRun } from '../helpers/cli.js'
+import { runCertmqCli, runCertmqCliIntoClosedPipe, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 
@@ -106,6 +106,14 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(JSON.parse(revoked.stdout)).toMatchObject({ id, status: 'revoked' })
   })
 
+  it('takes CERTMQ_ADMIN_URL as the banner prints it, ending in /api/v1 with or without a slash', async () => {
+    for (const url of [`${adminUrl}/api/v1`, `${adminUrl}/api/v1/`]) {
+      const run = await certmq(['ca', 'list', '--json'], { CERTMQ_ADMIN_URL: url })
+      expect(run.code, `${url}: ${run.stderr}`).toBe(0)
+      expect(JSON.parse(run.stdout)).toMatchObject({ items: [expect.objectContaining({ id: fingerprintOf(ca.pem) })] })
+    }
+  })
+
   it('exits 3 with ADMIN_UNREACHABLE naming the URL when nothing listens there', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`
     const run = await certmq(['ca', 'list'], { CERTMQ_ADMIN_URL: url })
@@ -187,10 +195,28 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(bad.stderr).toMatch(/^error VALIDATION_FAILED: querystring\/notAfterFrom: /m)
   })
 
+  it('exits 0 without a stack trace when the reader of stdout has gone away (`certmq cert list --all | head`)', async () => {
+    const run = await runCertmqCliIntoClosedPipe(['cert', 'list', '--all', '--json'], { CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: TOKEN })
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+  })
+
+  it('keeps the exit code of a command that had already failed when stdout turns out closed', async () => {
+    const run = await runCertmqCliIntoClosedPipe(['cert', 'show', 'ab'.repeat(32), '--json'], { CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: TOKEN })
+    expect(run.stderr).toMatch(/^error CERT_NOT_FOUND: [^\n]*\n$/)
+    expect(run.code).toBe(1)
+  })
+
   it('documents the exit codes in --help', async () => {
     const run = await certmq(['--help'])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n\s+2 .*\n\s+3 /)
+  })
+
+  it('exits 0 without a stack trace when `certmq --help` is piped into a reader that has gone away (`| head -5`)', async () => {
+    const run = await runCertmqCliIntoClosedPipe(['--help'])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
   })
 
   // last: the events test above counts the registrations made before it
