@@ -1,6 +1,9 @@
 /**
- * PEM text in and out (RFC 7468). Parsing is strict on purpose: an upload is exactly what the
- * operator meant or it is refused with PEM_INVALID and a message that says what is wrong where.
+ * PEM text in and out (RFC 7468). Parsing is strict inside the encapsulation boundaries on
+ * purpose: a block is exactly what the operator meant or it is refused with PEM_INVALID and a
+ * message that says what is wrong where. Text outside the blocks is skipped, as RFC 7468 §2 asks
+ * of parsers and as OpenSSL and Mosquitto do: `openssl x509 -text` puts a readable dump before
+ * the block, `openssl pkcs12` exports put "Bag Attributes" lines there.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { CertmqError } from '../errors.js'
@@ -15,29 +18,33 @@ const END = /^-----END ([A-Z0-9][A-Z0-9 ]*)-----$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**
- * Splits PEM text into its blocks, in order. Blank lines, CRLF and whitespace around lines are
- * allowed; any other text outside a block is not. Throws PEM_INVALID (`where` prefixes the
- * message) for a BEGIN without END, mismatched labels, stray text, or a body that is not base64.
+ * Splits PEM text into its blocks, in order, skipping any text outside them. CRLF and whitespace
+ * around lines are allowed. Throws PEM_INVALID (`where` prefixes the message) for a BEGIN without
+ * END, mismatched labels, a malformed BEGIN or END line, an END line outside a block, or a body
+ * that is not base64. Returns [] when there is no block at all; callers say what they expected.
  */
 export function splitPemBlocks (text: string, where = 'PEM'): PemBlock[] {
   const fail = (what: string, details: Record<string, unknown> = {}): never => {
     throw new CertmqError('PEM_INVALID', `${where}: ${what}`, { where, ...details })
   }
   const blocks: PemBlock[] = []
-  let open: { label: string, line: number, body: string[] } | undefined
+  let open: { label: string, line: number, body: Array<{ text: string, line: number }> } | undefined
   const lines = text.split(/\r\n|\r|\n/)
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim()
     const lineNo = i + 1
     if (open === undefined) {
-      if (line === '') continue
       const begin = BEGIN.exec(line)
-      if (begin === null) {
-        fail(END.test(line)
-          ? `line ${lineNo}: END line without a BEGIN line`
-          : `line ${lineNo}: unexpected text outside a PEM block`, { line: lineNo })
+      if (begin !== null) {
+        open = { label: begin[1] ?? '', line: lineNo, body: [] }
+        continue
       }
-      open = { label: begin?.[1] ?? '', line: lineNo, body: [] }
+      // boundaries stay strict: a mangled BEGIN line would otherwise turn its block into
+      // skipped text, and an END line alone means the block's start was lost
+      if (END.test(line)) fail(`line ${lineNo}: END line without a BEGIN line`, { line: lineNo })
+      if (line.startsWith('-----BEGIN') || line.startsWith('-----END')) {
+        fail(`line ${lineNo}: malformed PEM boundary, expected -----BEGIN LABEL----- or -----END LABEL-----`, { line: lineNo })
+      }
       continue
     }
     const end = END.exec(line)
@@ -46,15 +53,20 @@ export function splitPemBlocks (text: string, where = 'PEM'): PemBlock[] {
       if (end[1] !== open.label) {
         fail(`PEM block ${n}: BEGIN ${open.label} (line ${open.line}) is closed by END ${end[1] ?? ''} (line ${lineNo})`, { block: n })
       }
-      const body = open.body.join('')
+      const body = open.body.map((bodyLine) => bodyLine.text).join('')
       if (body === '') fail(`PEM block ${n} (${open.label}) has an empty body`, { block: n })
-      if (!BASE64.test(body) || body.length % 4 !== 0) fail(`PEM block ${n} (${open.label}): body is not valid base64`, { block: n })
+      if (!BASE64.test(body) || body.length % 4 !== 0) {
+        // name the first line with a character outside base64 when there is one (a stray header, a paste error)
+        const bad = open.body.find((bodyLine) => !/^[A-Za-z0-9+/=]*$/.test(bodyLine.text))
+        fail(`PEM block ${n} (${open.label}): body is not valid base64${bad === undefined ? '' : ` (line ${bad.line})`}`,
+          bad === undefined ? { block: n } : { block: n, line: bad.line })
+      }
       blocks.push({ label: open.label, der: Buffer.from(body, 'base64') })
       open = undefined
       continue
     }
     if (BEGIN.test(line)) fail(`line ${lineNo}: BEGIN inside PEM block ${blocks.length + 1} (${open.label}), which has no END line`, { line: lineNo })
-    open.body.push(line)
+    open.body.push({ text: line, line: lineNo })
   }
   if (open !== undefined) fail(`PEM block ${blocks.length + 1} (${open.label}, line ${open.line}) has no END line`, { block: blocks.length + 1 })
   return blocks

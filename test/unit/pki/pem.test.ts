@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { X509Certificate } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { CertmqError } from '../../../src/errors.js'
-import { derToPem, parseCertificatePem, parsePrivateKeyPem, pemChain, splitPemBlocks } from '../../../src/pki/pem.js'
-import { OpenSslPki, type OpenSslCert } from '../../helpers/openssl.js'
+import { derToPem, parseCertificatePem, parseCertificatesPem, parsePrivateKeyPem, pemChain, splitPemBlocks } from '../../../src/pki/pem.js'
+import { OpenSslPki, type OpenSslCa, type OpenSslCert } from '../../helpers/openssl.js'
 
 let pki: OpenSslPki
+let root: OpenSslCa
 let cert: OpenSslCert
 
 beforeAll(async () => {
   pki = await OpenSslPki.create()
-  const root = await pki.ca('root')
+  root = await pki.ca('root')
   cert = await pki.leaf('dev', root, { cn: 'device-1' })
 })
 afterAll(async () => { await pki.cleanup() })
@@ -40,10 +41,66 @@ describe('splitPemBlocks', () => {
   it('returns no blocks for blank text', () => {
     expect(splitPemBlocks(' \r\n\n')).toEqual([])
   })
-  it('refuses text outside a block and names the line (PEM_INVALID)', () => {
-    const err = pemError(() => splitPemBlocks(`subject=CN=x\n${cert.pem}`, 'upload ca.pem'))
-    expect(err.message).toBe('upload ca.pem: line 1: unexpected text outside a PEM block')
-    expect(err.details).toMatchObject({ where: 'upload ca.pem', line: 1 })
+  it('skips text before, between and after blocks (RFC 7468 §2)', () => {
+    const blocks = splitPemBlocks(`subject=CN=x\nissuer=CN=y\n${cert.pem}between: the key\n${cert.keyPem}-- end of file --\n`, 'upload ca.pem')
+    expect(blocks.map((b) => b.label)).toEqual(['CERTIFICATE', 'EC PRIVATE KEY'])
+    expect(blocks[0]?.der.equals(new X509Certificate(cert.pem).raw)).toBe(true)
+  })
+  it('returns no blocks for text without any block', () => {
+    expect(splitPemBlocks('Certificate:\n    Data:\n        Version: 3 (0x2)\n')).toEqual([])
+  })
+  it('refuses an END line outside a block, which means the BEGIN line was lost, and names the line (PEM_INVALID)', () => {
+    const headless = cert.pem.replace('-----BEGIN CERTIFICATE-----\n', '')
+    const err = pemError(() => splitPemBlocks(`subject=CN=x\n${headless}`, 'upload ca.pem'))
+    expect(err.message).toMatch(/^upload ca\.pem: line \d+: END line without a BEGIN line$/)
+    expect(err.details).toMatchObject({ where: 'upload ca.pem', line: headless.split('\n').length })
+  })
+  it('refuses a malformed BEGIN line rather than skipping its block as text, and names the line (PEM_INVALID)', () => {
+    const mangled = cert.pem.replace('-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE----')
+    const err = pemError(() => splitPemBlocks(`subject=CN=x\n${mangled}`, 'upload ca.pem'))
+    expect(err.message).toBe('upload ca.pem: line 2: malformed PEM boundary, expected -----BEGIN LABEL----- or -----END LABEL-----')
+    expect(err.details).toMatchObject({ where: 'upload ca.pem', line: 2 })
+  })
+})
+
+describe('PEM files with explanatory text, as OpenSSL writes them', () => {
+  it('reads `openssl x509 -text` output: the readable dump before the block is skipped', async () => {
+    const text = await pki.openssl('x509', '-in', root.certPath, '-text')
+    expect(text).toMatch(/^Certificate:\n/)
+    const parsed = parseCertificatePem(text, 'certificatePem')
+    expect(parsed.der.equals(new X509Certificate(root.pem).raw)).toBe(true)
+    expect(parsed.pem).toBe(root.pem)
+  })
+  it('reads certificates and a key exported from PKCS#12, with their "Bag Attributes" lines', async () => {
+    const p12 = pki.path('dev.p12')
+    await pki.openssl('pkcs12', '-export', '-in', cert.certPath, '-inkey', cert.keyPath, '-certfile', root.certPath,
+      '-name', 'device-1', '-passout', 'pass:secret', '-out', p12)
+    const certs = await pki.openssl('pkcs12', '-in', p12, '-passin', 'pass:secret', '-nokeys')
+    expect(certs).toMatch(/^Bag Attributes\n/)
+    expect(parseCertificatesPem(certs, 'chainPem').map((c) => c.fingerprint256).sort())
+      .toEqual([new X509Certificate(cert.pem).fingerprint256, new X509Certificate(root.pem).fingerprint256].sort())
+    const leafOnly = await pki.openssl('pkcs12', '-in', p12, '-passin', 'pass:secret', '-nokeys', '-clcerts')
+    expect(parseCertificatePem(leafOnly, 'certificatePem').pem).toBe(cert.pem)
+    const key = await pki.openssl('pkcs12', '-in', p12, '-passin', 'pass:secret', '-nocerts', '-nodes')
+    expect(key).toMatch(/^Bag Attributes\n/)
+    expect(parsePrivateKeyPem(key, 'key').asymmetricKeyType).toBe('ec')
+    // everything at once is still one certificate too many, and a certificate is still not a key
+    const all = await pki.openssl('pkcs12', '-in', p12, '-passin', 'pass:secret', '-nodes')
+    expect(pemError(() => parseCertificatePem(all, 'certificatePem')).message).toMatch(/^certificatePem: PEM block \d is a PRIVATE KEY, expected CERTIFICATE$/)
+    expect(pemError(() => parsePrivateKeyPem(leafOnly, 'key')).message).toBe('key: a CERTIFICATE block, expected an unencrypted PRIVATE KEY')
+  })
+  it('keeps every check inside the block of an `openssl x509 -text` file (PEM_INVALID)', async () => {
+    const text = await pki.openssl('x509', '-in', root.certPath, '-text')
+    const begin = text.split('\n').indexOf('-----BEGIN CERTIFICATE-----') + 1
+    expect(pemError(() => parseCertificatePem(text.replace(/-----BEGIN CERTIFICATE-----\n./, '-----BEGIN CERTIFICATE-----\n*'), 'certificatePem')).message)
+      .toBe(`certificatePem: PEM block 1 (CERTIFICATE): body is not valid base64 (line ${begin + 1})`)
+    expect(pemError(() => parseCertificatePem(text.replace('-----END CERTIFICATE-----', ''), 'certificatePem')).message)
+      .toBe(`certificatePem: PEM block 1 (CERTIFICATE, line ${begin}) has no END line`)
+    expect(pemError(() => parseCertificatePem(text.replace('-----END CERTIFICATE-----', '-----END X509 CRL-----'), 'certificatePem')).message)
+      .toMatch(new RegExp(`^certificatePem: PEM block 1: BEGIN CERTIFICATE \\(line ${begin}\\) is closed by END X509 CRL \\(line \\d+\\)$`))
+    const dumpOnly = text.slice(0, text.indexOf('-----BEGIN'))
+    expect(pemError(() => parseCertificatePem(dumpOnly, 'certificatePem')).message)
+      .toBe('certificatePem: no PEM block found (expected -----BEGIN CERTIFICATE-----)')
   })
 })
 
@@ -63,9 +120,9 @@ describe('parseCertificatePem', () => {
     expect(err.message).toBe('certificatePem: no PEM block found (expected -----BEGIN CERTIFICATE-----)')
     expect(err.details).toEqual({ where: 'certificatePem' })
   })
-  it('reports a text that is not PEM at all with the line (PEM_INVALID)', () => {
+  it('reports a text that is not PEM at all as having no PEM block (PEM_INVALID)', () => {
     expect(pemError(() => parseCertificatePem('hello', 'certificatePem')).message)
-      .toBe('certificatePem: line 1: unexpected text outside a PEM block')
+      .toBe('certificatePem: no PEM block found (expected -----BEGIN CERTIFICATE-----)')
   })
   it('reports a private key given as block 2 (PEM_INVALID)', () => {
     const err = pemError(() => parseCertificatePem(cert.pem + cert.keyPem, 'certificatePem'))
@@ -87,8 +144,14 @@ describe('parseCertificatePem', () => {
     expect(pemError(() => parseCertificatePem(derToPem(der, 'CERTIFICATE'), 'certificatePem')).message)
       .toMatch(/^certificatePem: base64 body is not a DER certificate/)
   })
-  it('refuses a body with characters outside base64 (PEM_INVALID)', () => {
+  it('refuses a body with characters outside base64 and names the line (PEM_INVALID)', () => {
     const pem = cert.pem.replace(/\n(.)/, '\n*')
+    const err = pemError(() => parseCertificatePem(pem, 'certificatePem'))
+    expect(err.message).toBe('certificatePem: PEM block 1 (CERTIFICATE): body is not valid base64 (line 2)')
+    expect(err.details).toMatchObject({ block: 1, line: 2 })
+  })
+  it('refuses a body of base64 characters with a bad length (PEM_INVALID)', () => {
+    const pem = cert.pem.replace(/\n(.)/, '\n')
     expect(pemError(() => parseCertificatePem(pem, 'certificatePem')).message)
       .toBe('certificatePem: PEM block 1 (CERTIFICATE): body is not valid base64')
   })
