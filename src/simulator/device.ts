@@ -11,8 +11,11 @@ import type { FailureKind } from './stats.js'
 export interface TargetBroker {
   host: string
   port: number
-  /** TLS server name (SNI) and the name checked in the server certificate */
-  servername: string
+  /**
+   * TLS server name (SNI) and the name checked in the server certificate; undefined for a broker
+   * addressed by IP, which is checked against the certificate's IP addresses (TLS sends no IP as SNI)
+   */
+  servername: string | undefined
   /** CA certificates that sign the server's certificate; undefined with `insecure` */
   serverCaPem: string | undefined
   /** accept any server certificate (tests against a throwaway broker) */
@@ -25,6 +28,7 @@ export type AttemptResult =
   | { kind: 'accepted', latencyMs: number, resumed: boolean, client: MqttClient }
   | { kind: 'refused', code: number }
   | { kind: 'failed', failure: FailureKind, message: string }
+  | { kind: 'aborted' }
 
 export interface DeviceIdentity {
   clientId: string
@@ -35,11 +39,16 @@ export interface DeviceIdentity {
 /**
  * Connects once. On acceptance the caller owns `client` (and must end it); otherwise every
  * resource is already released. `session` is the TLS session to resume, if any; `onSession`
- * receives the tickets the server issues.
+ * receives the tickets the server issues. `signal` abandons the attempt ('aborted') unless it
+ * has ended already.
  */
 export async function connectOnce (broker: TargetBroker, device: DeviceIdentity, session: Buffer | undefined,
-  onSession: (session: Buffer) => void): Promise<AttemptResult> {
+  onSession: (session: Buffer) => void, signal?: AbortSignal): Promise<AttemptResult> {
   return await new Promise<AttemptResult>((resolve) => {
+    if (signal?.aborted === true) {
+      resolve({ kind: 'aborted' })
+      return
+    }
     let socket: TLSSocket | undefined
     let sentAt = 0
     let settled = false
@@ -47,7 +56,7 @@ export async function connectOnce (broker: TargetBroker, device: DeviceIdentity,
       socket = tlsConnect({
         host: broker.host,
         port: broker.port,
-        servername: broker.servername,
+        ...(broker.servername === undefined ? {} : { servername: broker.servername }),
         ca: broker.serverCaPem,
         rejectUnauthorized: !broker.insecure,
         cert: device.certificatePem,
@@ -65,7 +74,9 @@ export async function connectOnce (broker: TargetBroker, device: DeviceIdentity,
       clean: true,
       keepalive: broker.keepaliveSeconds,
       reconnectPeriod: 0,
-      connectTimeout: broker.connectTimeoutMs,
+      // mqtt.js gives up later than the timer below, so a missing CONNACK is counted as 'timeout'
+      // rather than as mqtt.js's 'connack timeout' error
+      connectTimeout: broker.connectTimeoutMs + 5000,
       // the simulator decides about retries; a refused device must not be retried by mqtt.js
       resubscribe: false
     })
@@ -73,10 +84,13 @@ export async function connectOnce (broker: TargetBroker, device: DeviceIdentity,
       if (settled) return
       settled = true
       clearTimeout(timer)
+      signal?.removeEventListener('abort', abandon)
       if (result.kind !== 'accepted') client.end(true)
       resolve(result)
     }
-    const timer = setTimeout(() => { finish({ kind: 'failed', failure: 'timeout', message: `no CONNACK within ${broker.connectTimeoutMs} ms` }) }, broker.connectTimeoutMs + 1000)
+    const abandon = (): void => { finish({ kind: 'aborted' }) }
+    signal?.addEventListener('abort', abandon)
+    const timer = setTimeout(() => { finish({ kind: 'failed', failure: 'timeout', message: `no CONNACK within ${broker.connectTimeoutMs} ms` }) }, broker.connectTimeoutMs)
     client.on('packetreceive', (packet) => {
       if (packet.cmd !== 'connack') return
       const code = packet.returnCode ?? 0

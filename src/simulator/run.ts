@@ -3,10 +3,12 @@
  * by bottleneck at `rate` per second with at most `concurrency` in flight; devices refused or
  * dropped retry with backoff the way real devices do; connected devices publish telemetry to
  * `fleet/<clientId>/telemetry` and may subscribe to `fleet/<clientId>/cmd`. A monitor client
- * subscribed to every device's telemetry measures end-to-end latency and loss. `stormAfterSeconds`
+ * subscribed to every device's telemetry measures end-to-end latency and loss of this run's
+ * messages (they carry a run id: another fleet's telemetry on the same broker is not counted). `stormAfterSeconds`
  * drops every session at once to rehearse a reconnect storm (retries then bypass the pacing;
  * TLS sessions are resumed when the broker issued tickets).
  */
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { MqttClient } from 'mqtt'
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
@@ -26,7 +28,8 @@ export interface SimulationOptions {
   durationSeconds: number
   /** telemetry messages per second per device (0: none) */
   publishRate: number
-  qos: 0 | 1
+  qos: 0 | 1 | 2
+  /** telemetry payload size in bytes (at least the header of a run id, send time and sequence) */
   payloadBytes: number
   subscribeCommands: boolean
   backoff: BackoffPolicy
@@ -36,6 +39,13 @@ export interface SimulationOptions {
   brokerPid?: number
   onProgress?: (progress: Progress) => void
   progressIntervalMs?: number
+  /** Ends the run early (Ctrl-C): the summary covers what happened until then. */
+  signal?: AbortSignal
+}
+
+/** The monitor could not connect, so the run cannot measure what it was asked to. */
+export class MonitorRefusedError extends Error {
+  override name = 'MonitorRefusedError'
 }
 
 export interface Progress {
@@ -60,7 +70,7 @@ interface DeviceState {
 
 export async function runSimulation (options: SimulationOptions): Promise<SimulationSummary> {
   const startedAt = performance.now()
-  const stats = new SimulationStats(options.devices.length, startedAt)
+  const stats = new SimulationStats(options.devices.length, startedAt, options.monitor !== undefined)
   const pacer = createPacer(options.rate, options.concurrency)
   const topicPrefix = 'fleet/'
   let stopping = false
@@ -69,37 +79,62 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   const states: DeviceState[] = options.devices.map((device) => ({
     device, clientId: device.commonName, client: undefined, session: undefined, retries: 0, seq: 0, publishTimer: undefined, retryTimer: undefined
   }))
-  const payloadPad = 'x'.repeat(Math.max(0, options.payloadBytes - 40))
+  /** attempts waiting for their CONNACK: abandoned when the run ends, so it ends on time */
+  const inFlight = new AbortController()
+  // telemetry is `<run id>:<sent at>:<sequence>:<padding>`, padded to exactly payloadBytes
+  const runId = randomBytes(4).toString('hex')
+  const telemetry = (seq: number): string => {
+    const head = `${runId}:${performance.now().toFixed(3)}:${seq}:`
+    return head.length >= options.payloadBytes ? head : head + 'x'.repeat(options.payloadBytes - head.length)
+  }
+  let peakRss: number | undefined
+  const sampleRss = async (): Promise<number | undefined> => {
+    if (options.brokerPid === undefined) return undefined
+    const rss = await rssOf(options.brokerPid)
+    if (rss !== undefined) peakRss = Math.max(peakRss ?? 0, rss)
+    return rss
+  }
 
   // ---- the monitor: every device's telemetry, and the commands ----
   let monitor: MqttClient | undefined
   if (options.monitor !== undefined) {
     const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
     if (result.kind !== 'accepted') {
-      throw new Error(`the monitor client (${options.monitor.commonName}) could not connect: ${result.kind === 'refused' ? `CONNACK ${result.code}` : result.message}`)
+      const why = result.kind === 'refused' ? `CONNACK ${result.code}` : result.kind === 'failed' ? result.message : 'abandoned'
+      throw new MonitorRefusedError(`the monitor client (${options.monitor.commonName}) could not connect: ${why}`)
     }
     monitor = result.client
+    const ours = `${runId}:`
     monitor.on('message', (topic, payload) => {
       if (!topic.endsWith('/telemetry')) return
-      const sentAt = Number(payload.toString('latin1', 0, 24).split(':')[0])
+      const head = payload.toString('latin1', 0, 40)
+      if (!head.startsWith(ours)) return
       stats.received++
+      const sentAt = Number(head.slice(ours.length, head.indexOf(':', ours.length)))
       if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
     })
     await monitor.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
   }
 
-  const schedule = (state: DeviceState, paced: boolean): void => {
+  const schedule = (state: DeviceState, paced: boolean, isRetry: boolean): void => {
     if (stopping) return
     const attempt = async (): Promise<void> => {
       if (stopping) return
       stats.attempt()
-      const result = await connectOnce(options.broker, identityOf(state.device), state.session, (session) => { state.session = session })
-      if (stopping) {
-        if (result.kind === 'accepted') result.client.end(true)
+      if (isRetry) stats.retry()
+      const result = await connectOnce(options.broker, identityOf(state.device), state.session, (session) => { state.session = session }, inFlight.signal)
+      // every attempt made is counted, also one that ended as the run did; only the retries and
+      // the telemetry stop then
+      if (result.kind === 'aborted') {
+        stats.abandoned()
         return
       }
       if (result.kind === 'accepted') {
         stats.connected(state.device.index, result.latencyMs, result.resumed, performance.now())
+        if (stopping) {
+          result.client.end(true)
+          return
+        }
         state.retries = 0
         onConnected(state, result.client)
         return
@@ -115,8 +150,7 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   const retry = (state: DeviceState): void => {
     if (stopping || state.retries >= options.maxRetries) return
     const delay = backoffDelay(options.backoff, state.retries++)
-    stats.retry()
-    state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false) }, delay)
+    state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false, true) }, delay)
   }
 
   const onConnected = (state: DeviceState, client: MqttClient): void => {
@@ -130,9 +164,8 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       const topic = `${topicPrefix}${state.clientId}/telemetry`
       state.publishTimer = setInterval(() => {
         if (!client.connected) return
-        const payload = `${performance.now().toFixed(3)}:${state.seq++}:${payloadPad}`
         stats.sent++
-        client.publish(topic, payload, { qos: options.qos })
+        client.publish(topic, telemetry(state.seq++), { qos: options.qos })
       }, 1000 / options.publishRate)
     }
     client.once('close', () => {
@@ -162,8 +195,13 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     })
     lastSent = stats.sent
     if (monitor !== undefined && options.subscribeCommands) {
-      for (const state of states) if (state.client !== undefined) monitor.publish(`${topicPrefix}${state.clientId}/cmd`, 'ping', { qos: options.qos })
+      for (const state of states) {
+        if (state.client === undefined) continue
+        stats.commandsSent++
+        monitor.publish(`${topicPrefix}${state.clientId}/cmd`, 'ping', { qos: options.qos })
+      }
     }
+    void sampleRss()
   }, options.progressIntervalMs ?? 1000)
 
   const stormTimer = options.stormAfterSeconds === undefined
@@ -173,13 +211,16 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       for (const state of states) state.client?.stream.destroy()
     }, options.stormAfterSeconds * 1000)
 
-  for (const state of states) schedule(state, true)
-  await new Promise((resolve) => setTimeout(resolve, options.durationSeconds * 1000))
+  for (const state of states) schedule(state, true, false)
+  await untilEnd(options.durationSeconds * 1000, options.signal)
 
   stopping = true
   clearInterval(progressTimer)
   if (stormTimer !== undefined) clearTimeout(stormTimer)
+  inFlight.abort()
   await pacer.stop()
+  // the memory with the fleet still connected, before it disconnects
+  const rss = await sampleRss()
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
   if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
   const endedAt = performance.now()
@@ -189,8 +230,22 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     if (state.client !== undefined) await state.client.endAsync().catch(() => {})
   }))
   if (monitor !== undefined) await monitor.endAsync().catch(() => {})
-  const rss = options.brokerPid === undefined ? undefined : await rssOf(options.brokerPid)
-  return stats.summary(endedAt, rss === undefined ? undefined : { pid: options.brokerPid!, rssBytes: rss })
+  const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: Math.max(peakRss ?? rss, rss) }
+  return stats.summary(endedAt, memory)
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+async function untilEnd (ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted === true) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done)
+  })
 }
 
 function identityOf (device: FleetDevice): { clientId: string, certificatePem: string, privateKeyPem: string } {

@@ -28,18 +28,34 @@ export interface SimulationSummary {
     /** CONNACK return code → count of refusals */
     rejectedByCode: Record<string, number>
     failures: Record<FailureKind, number>
+    /** attempts still waiting for their CONNACK when the run ended, abandoned then */
+    aborted: number
+    /** distinct devices that connected at least once, and those that never did */
+    devicesConnected: number
+    devicesNeverConnected: number
+    /** retries made (after a refusal, a failure or a dropped session) */
     reconnects: number
     dropped: number
     tlsResumed: number
   }
   messages: {
     sent: number
-    received: number
+    /** telemetry of this run seen by the monitor; null without a monitor (--no-monitor) */
+    received: number | null
+    commandsSent: number
     commandsReceived: number
-    lost: number
+    /** sent minus received; null without a monitor */
+    lost: number | null
     latencyMs: LatencySummary
   }
-  broker?: { pid: number; rssBytes: number }
+  broker?: BrokerMemory
+}
+
+/** The broker's resident set size: when the run ended (devices still connected) and the most seen while it ran. */
+export interface BrokerMemory {
+  pid: number
+  rssBytes: number
+  peakRssBytes: number
 }
 
 export class SimulationStats {
@@ -50,8 +66,10 @@ export class SimulationStats {
   reconnects = 0
   dropped = 0
   tlsResumed = 0
+  aborted = 0
   sent = 0
   received = 0
+  commandsSent = 0
   commandsReceived = 0
   readonly rejectedByCode = new Map<number, number>()
   readonly failures: Record<FailureKind, number> = { tls: 0, timeout: 0, closed: 0, error: 0 }
@@ -59,7 +77,8 @@ export class SimulationStats {
   private readonly firstConnected = new Set<number>()
   private firstConnectDoneAt: number | undefined
 
-  constructor (readonly devices: number, private readonly startedAt: number) {}
+  /** `monitored`: a monitor client counts what is received; without one, nothing received or lost is known. */
+  constructor (readonly devices: number, private readonly startedAt: number, private readonly monitored = true) {}
 
   attempt (): void {
     this.attempts++
@@ -83,6 +102,11 @@ export class SimulationStats {
     this.failures[kind]++
   }
 
+  /** An attempt abandoned when the run ended, before its CONNACK. */
+  abandoned (): void {
+    this.aborted++
+  }
+
   /** A session that was up ended without the simulator asking for it. */
   droppedSession (): void {
     this.dropped++
@@ -96,7 +120,7 @@ export class SimulationStats {
     return this.firstConnected.size
   }
 
-  summary (endedAt: number, broker?: { pid: number; rssBytes: number }): SimulationSummary {
+  summary (endedAt: number, broker?: BrokerMemory): SimulationSummary {
     const firstConnectMs = (this.firstConnectDoneAt ?? endedAt) - this.startedAt
     const rejectedByCode: Record<string, number> = {}
     for (const [code, n] of [...this.rejectedByCode].sort((a, b) => a[0] - b[0])) rejectedByCode[String(code)] = n
@@ -111,15 +135,19 @@ export class SimulationStats {
         latencyMs: this.connectLatency.summary(),
         rejectedByCode,
         failures: { ...this.failures },
+        aborted: this.aborted,
+        devicesConnected: this.firstConnected.size,
+        devicesNeverConnected: this.devices - this.firstConnected.size,
         reconnects: this.reconnects,
         dropped: this.dropped,
         tlsResumed: this.tlsResumed
       },
       messages: {
         sent: this.sent,
-        received: this.received,
+        received: this.monitored ? this.received : null,
+        commandsSent: this.commandsSent,
         commandsReceived: this.commandsReceived,
-        lost: Math.max(0, this.sent - this.received),
+        lost: this.monitored ? Math.max(0, this.sent - this.received) : null,
         latencyMs: this.messageLatency.summary()
       },
       ...(broker === undefined ? {} : { broker })

@@ -53,6 +53,29 @@ describe('SimulationStats', () => {
   })
 
   it('adds the broker RSS when given', () => {
-    expect(new SimulationStats(1, 0).summary(1, { pid: 42, rssBytes: 1024 }).broker).toEqual({ pid: 42, rssBytes: 1024 })
+    expect(new SimulationStats(1, 0).summary(1, { pid: 42, rssBytes: 1024, peakRssBytes: 2048 }).broker).toEqual({ pid: 42, rssBytes: 1024, peakRssBytes: 2048 })
+  })
+
+  it('knows nothing received or lost without a monitor, and says so with null rather than counting every message lost', () => {
+    const stats = new SimulationStats(1, 0, false)
+    stats.sent = 10
+    const { messages } = stats.summary(1)
+    expect(messages.received).toBeNull()
+    expect(messages.lost).toBeNull()
+    expect(messages.sent).toBe(10)
+  })
+
+  it('counts devices, not only attempts: connected at least once, never connected, and attempts abandoned at the end', () => {
+    const stats = new SimulationStats(3, 0)
+    for (let i = 0; i < 5; i++) stats.attempt()
+    stats.rejected(5) // device 0, refused first
+    stats.connected(0, 1, false, 10) // then accepted on a retry
+    stats.connected(0, 1, false, 20) // and again after a drop
+    stats.failed('tls') // device 1
+    stats.abandoned() // device 2, in flight at the end
+    const { connect } = stats.summary(100)
+    expect(connect).toMatchObject({ attempts: 5, accepted: 2, aborted: 1, devicesConnected: 1, devicesNeverConnected: 2 })
+    expect(connect.accepted + Object.values(connect.rejectedByCode).reduce((a, b) => a + b, 0) +
+      Object.values(connect.failures).reduce((a, b) => a + b, 0) + connect.aborted).toBe(connect.attempts)
   })
 })
