@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { status: 503, summary: 'The registry store cannot be reached or failed' },
   TLS_SETUP_FAILED: { status: 500, summary: 'The MQTTS listener could not load its key, certificate or CA list' },
   ADMIN_UNREACHABLE: { status: 503, summary: 'The CLI could not reach the admin API' },
+  MONITOR_REFUSED: { status: 502, summary: 'certmq simulate: the broker refused or did not answer the monitor client, so the run cannot measure delivery' },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id' }
 } as const satisfies Record<string, { status: number; summary: string }>
 

@@ -13,6 +13,8 @@ export const EXIT_API_ERROR = 1
 export const EXIT_USAGE = 2
 /** Nothing (or something that is not certmq) answers at the admin URL. */
 export const EXIT_UNREACHABLE = 3
+/** `simulate`: the broker refused or did not answer the monitor client, so nothing was measured. */
+export const EXIT_MONITOR_REFUSED = 4
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -20,6 +22,7 @@ Exit codes:
   ${EXIT_API_ERROR}  the admin API answered with an error (4xx/5xx); stderr shows "error CODE: message"
   ${EXIT_USAGE}  usage error: unknown command or option, missing argument, unreadable file, missing --yes
   ${EXIT_UNREACHABLE}  the admin API cannot be reached (ADMIN_UNREACHABLE)
+  ${EXIT_MONITOR_REFUSED}  simulate: the broker refused or did not answer the monitor client (MONITOR_REFUSED)
 `
 
 /** Where the CLI writes; process.stdout / process.stderr outside tests. */
@@ -70,7 +73,10 @@ export function exitQuietlyWhenReaderCloses (stdout: NodeJS.EventEmitter): void 
 
 export function exitCodeOf (err: unknown): number {
   if (err instanceof AdminApiError) return EXIT_API_ERROR
-  if (err instanceof CertmqError) return err.code === 'ADMIN_UNREACHABLE' ? EXIT_UNREACHABLE : EXIT_USAGE
+  if (err instanceof CertmqError) {
+    if (err.code === 'ADMIN_UNREACHABLE') return EXIT_UNREACHABLE
+    return err.code === 'MONITOR_REFUSED' ? EXIT_MONITOR_REFUSED : EXIT_USAGE
+  }
   return EXIT_API_ERROR
 }
 

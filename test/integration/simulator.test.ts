@@ -3,23 +3,25 @@
  * broker itself recorded (its connect decisions and registry), and a revoked device in the fleet
  * must end up refused with CONNACK 5 and counted as such.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer as createTlsServer } from 'node:tls'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connectAsync, type IClientPublishOptions } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { loadOrCreateFleet } from '../../src/simulator/fleet.js'
 import type { SimulationSummary } from '../../src/simulator/stats.js'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 
-async function simulate (certmq: TestCertmq, fleetDir: string, args: string[]): Promise<{ code: number, summary: SimulationSummary, stderr: string }> {
+async function simulate (certmq: TestCertmq, fleetDir: string, args: string[], broker?: string[]): Promise<{ code: number, summary: SimulationSummary, stderr: string }> {
   let stdout = ''
   let stderr = ''
   const serverCa = join(certmq.dataDir, 'ca', 'builtin-ca.pem')
   const code = await runCli([
     '--json', 'simulate',
-    '--broker', `mqtts://localhost:${certmq.mqttsPort}`,
-    '--server-ca', serverCa,
+    ...(broker ?? ['--broker', `mqtts://localhost:${certmq.mqttsPort}`, '--server-ca', serverCa]),
     '--fleet-dir', fleetDir,
     ...args
   ], {
@@ -132,6 +134,9 @@ describe('certmq simulate', () => {
       '--rate', '100', '--duration', '8', '--storm', '4'
     ])
     expect(code).toBe(0)
+    // nothing received or lost is known without the monitor
+    expect(summary.messages.received).toBeNull()
+    expect(summary.messages.lost).toBeNull()
     expect(summary.connect.dropped).toBe(20)
     expect(summary.connect.accepted).toBe(40)
     // TLS 1.3 tickets from the first connect are offered and taken on the way back
@@ -161,5 +166,100 @@ describe('certmq simulate', () => {
     const scheme = await run(['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'])
     expect(scheme.code).toBe(2)
     expect(scheme.stderr).toContain('error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:')
+    const qos = await run(['--qos', '3'])
+    expect(qos.code).toBe(2)
+    expect(qos.stderr).toContain("option '--qos <n>' argument '3' is invalid. Allowed choices are 0, 1, 2.")
+    const commands = await run(['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'])
+    expect(commands.code).toBe(2)
+    expect(commands.stderr).toContain('error VALIDATION_FAILED: --commands needs the monitor')
+  })
+
+  it('sends telemetry at the QoS and payload size asked for, and its monitor counts only this run\'s messages', async () => {
+    // an observer of the telemetry topics, and another fleet publishing to the same topics meanwhile
+    const other = await loadOrCreateFleet({ dir: fleetDir, fleet: 'other', organization: 'certmq simulator', count: 1, keyAlgorithm: 'EC-P256' })
+    expect((await certmq.api('POST', '/api/v1/cas', { certificatePem: other.ca.certificatePem, registrationMode: 'auto' })).status).toBe(201)
+    const tls = { protocol: 'mqtts' as const, host: 'localhost', port: certmq.mqttsPort, ca: certmq.serverCaPem, cert: other.devices[0]!.certificatePem, key: other.devices[0]!.privateKeyPem }
+    const foreign = await connectAsync({ ...tls, clientId: 'foreign-publisher' })
+    const seen: Array<{ qos: number, bytes: number, topic: string }> = []
+    const observer = await connectAsync({ ...tls, clientId: 'telemetry-observer' })
+    observer.on('message', (topic, payload, packet) => { seen.push({ topic, qos: packet.qos, bytes: payload.length }) })
+    await observer.subscribeAsync('fleet/+/telemetry', { qos: 2 })
+    const noise = setInterval(() => { foreign.publish('fleet/not-ours/telemetry', `${performance.now()}:0:`, { qos: 1 } satisfies IClientPublishOptions) }, 50)
+    try {
+      const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+        '--fleet', 'qos2', '--devices', '3', '--register', 'ca-auto',
+        '--rate', '50', '--duration', '3', '--publish-rate', '4', '--qos', '2', '--payload', '100'
+      ])
+      expect(code, stderr).toBe(0)
+      expect(summary.connect.devicesConnected).toBe(3)
+      expect(summary.messages.sent).toBeGreaterThan(10)
+      // the other fleet's messages reached the monitor's subscription too, and were not counted
+      expect(summary.messages.received).toBe(summary.messages.sent)
+      expect(summary.messages.lost).toBe(0)
+    } finally {
+      clearInterval(noise)
+    }
+    const ours = seen.filter((m) => m.topic !== 'fleet/not-ours/telemetry')
+    expect(seen.length).toBeGreaterThan(ours.length)
+    expect(ours.length).toBeGreaterThan(10)
+    expect(new Set(ours.map((m) => m.qos))).toEqual(new Set([2]))
+    expect(new Set(ours.map((m) => m.bytes))).toEqual(new Set([100]))
+    await foreign.endAsync()
+    await observer.endAsync()
+  })
+
+  it('refuses to rehearse one registration mode with a fleet CA registered in the other', async () => {
+    const first = await simulate(certmq, fleetDir, ['--fleet', 'modes', '--devices', '2', '--register', 'ca-auto', '--rate', '50', '--duration', '1'])
+    expect(first.code, first.stderr).toBe(0)
+    let stderr = ''
+    const code = await runCli(['simulate', '--broker', `mqtts://localhost:${certmq.mqttsPort}`, '--fleet-dir', fleetDir,
+      '--fleet', 'modes', '--devices', '2', '--register', 'ca-manual'], {
+      env: { CERTMQ_ADMIN_URL: certmq.adminUrl, CERTMQ_ADMIN_TOKEN: certmq.token },
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => { stderr += text; return true } }
+    })
+    expect(code).toBe(2)
+    expect(stderr).toContain('error VALIDATION_FAILED: --register ca-manual: the fleet CA of "modes" is already registered in auto mode')
+  })
+
+  it('stops with MONITOR_REFUSED (exit 4) when the broker refuses the monitor, rather than measure nothing', async () => {
+    let stderr = ''
+    const code = await runCli(['simulate', '--broker', `mqtts://localhost:${certmq.mqttsPort}`, '--server-ca', join(certmq.dataDir, 'ca', 'builtin-ca.pem'),
+      '--fleet-dir', fleetDir, '--fleet', 'unregistered', '--devices', '1', '--duration', '1'], {
+      env: {},
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => { stderr += text; return true } }
+    })
+    expect(stderr).toContain('error MONITOR_REFUSED: the monitor client (SN000002) could not connect: CONNACK 5')
+    expect(code).toBe(4)
+  })
+
+  it('ends on time against a broker that never answers: attempts waiting at the end are counted as abandoned, the rest as timeouts', async () => {
+    // a TLS server that completes handshakes and then says nothing (it reads, so it sees the devices leave)
+    const server = createTlsServer({
+      key: await readFile(join(certmq.dataDir, 'tls', 'server.key')),
+      cert: await readFile(join(certmq.dataDir, 'tls', 'server.pem'))
+    }, (socket) => { socket.resume() })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const port = (server.address() as AddressInfo).port
+    try {
+      const silent = ['--broker', `mqtts://127.0.0.1:${port}`, '--insecure']
+      // the default CONNACK timeout (10 s) is far beyond the run: it ends after its 1.5 s all the same
+      const abandoned = await simulate(certmq, fleetDir, ['--fleet', 'silent', '--devices', '4', '--no-monitor', '--rate', '100', '--duration', '1.5'], silent)
+      expect(abandoned.code, abandoned.stderr).toBe(0)
+      expect(abandoned.summary.durationSeconds).toBeLessThan(5)
+      expect(abandoned.summary.connect).toMatchObject({ attempts: 4, accepted: 0, aborted: 4, devicesConnected: 0, devicesNeverConnected: 4 })
+      // an IP address is not sent as a TLS server name: Node would warn on stderr (DEP0123)
+      expect(abandoned.stderr).toBe('')
+
+      const timedOut = await simulate(certmq, fleetDir, [
+        '--fleet', 'silent', '--devices', '2', '--no-monitor', '--rate', '100', '--duration', '2', '--connect-timeout', '300', '--retries', '0'
+      ], silent)
+      expect(timedOut.code, timedOut.stderr).toBe(0)
+      expect(timedOut.summary.connect.failures).toEqual({ tls: 0, timeout: 2, closed: 0, error: 0 })
+      expect(timedOut.summary.connect.attempts).toBe(2)
+    } finally {
+      await new Promise((resolve) => { server.close(resolve) })
+    }
   })
 })

@@ -4,6 +4,7 @@
  * broker and prints a summary (or one JSON result with --json). Progress goes to stderr on a
  * terminal.
  */
+import { isIP } from 'node:net'
 import { Option, type Command } from 'commander'
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../arguments.js'
 import { CertmqError } from '../../errors.js'
@@ -36,7 +37,7 @@ interface SimulateOptions {
   concurrency: number
   duration: number
   publishRate: number
-  qos: number
+  qos: string
   payload: number
   commands: boolean
   monitor: boolean
@@ -66,16 +67,20 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
     .option('--concurrency <n>', 'connects in flight at most', positiveInt, 20)
     .option('--duration <seconds>', 'how long the run lasts', positiveNumber, 10)
     .option('--publish-rate <n>', 'telemetry messages per second per device (0: none)', nonNegativeNumber, 0)
-    .addOption(new Option('--qos <n>', 'QoS of telemetry and commands').choices(['0', '1']).default('0').argParser(Number))
+    // choices() parses the value itself: an argParser added after it would replace that check
+    .addOption(new Option('--qos <n>', 'QoS of telemetry and commands').choices(['0', '1', '2']).default('0'))
     .option('--payload <bytes>', 'telemetry payload size', positiveInt, 64)
     .option('--commands', 'devices subscribe to fleet/<clientId>/cmd; the monitor sends each one a command every second', false)
     .option('--no-monitor', 'no monitor client (no end-to-end latency or loss)')
     .option('--retries <n>', 'retries per device after a refusal or failure (default: until the end)', nonNegativeInt, Number.POSITIVE_INFINITY)
     .option('--storm <seconds>', 'drop every session at once after this many seconds (reconnect storm)', positiveNumber)
-    .option('--broker-pid <pid>', 'report this process\'s RSS (Linux)', positiveInt)
+    .option('--broker-pid <pid>', 'report this process\'s RSS (Linux): at the end of the run, before the devices disconnect, and the most seen while it ran', positiveInt)
     .option('--connect-timeout <ms>', 'CONNACK timeout per attempt', positiveInt, 10_000)
     .action(async (opts: SimulateOptions) => {
       const output = ctx.output()
+      if (opts.commands && !opts.monitor) {
+        throw new CertmqError('VALIDATION_FAILED', '--commands needs the monitor: it is the client that sends the commands (drop --no-monitor)', { field: 'commands' })
+      }
       const broker = parseBroker(opts.broker)
       const ca = await existingCa(opts, ctx)
       const progress = (line: string): void => { if (stderr.isTTY === true && !output.json) stderr.write(`\r${line}\u001b[K`) }
@@ -90,16 +95,29 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
       })
       const devices = fleet.devices.slice(0, opts.devices)
       const monitor = opts.monitor ? fleet.devices[opts.devices] : undefined
-      if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, devices, monitor, progress)
+      if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, devices, monitor, progress, stderr)
       // loaded here: the MQTT client and the pacer stay out of every other command, `serve` included
-      const { runSimulation } = await import('../../simulator/run.js')
+      const { runSimulation, MonitorRefusedError } = await import('../../simulator/run.js')
+      // Ctrl-C ends the run early with its summary; a second one stops at once
+      const interrupted = new AbortController()
+      const onInterrupt = (): void => {
+        if (interrupted.signal.aborted) {
+          process.off('SIGINT', onInterrupt)
+          process.kill(process.pid, 'SIGINT')
+          return
+        }
+        interrupted.abort()
+        if (!output.json) stderr.write('\ninterrupted: ending the run (Ctrl-C again to stop at once)\n')
+      }
+      process.on('SIGINT', onInterrupt)
       const summary = await runSimulation({
         fleet,
         devices,
         ...(monitor === undefined ? {} : { monitor }),
         broker: {
           ...broker,
-          servername: opts.servername ?? broker.host,
+          // TLS sends no IP address as a server name (Node warns): an IP is checked against the certificate's IP SANs
+          servername: opts.servername ?? (isIP(broker.host) === 0 ? broker.host : undefined),
           serverCaPem: opts.serverCa === undefined ? undefined : await ctx.readPemFile(opts.serverCa),
           insecure: opts.insecure,
           connectTimeoutMs: opts.connectTimeout,
@@ -109,16 +127,23 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
         concurrency: opts.concurrency,
         durationSeconds: opts.duration,
         publishRate: opts.publishRate,
-        qos: opts.qos === 1 ? 1 : 0,
+        qos: opts.qos === '2' ? 2 : opts.qos === '1' ? 1 : 0,
         payloadBytes: opts.payload,
         subscribeCommands: opts.commands,
         backoff: DEFAULT_BACKOFF,
         maxRetries: opts.retries,
         ...(opts.storm === undefined ? {} : { stormAfterSeconds: opts.storm }),
         ...(opts.brokerPid === undefined ? {} : { brokerPid: opts.brokerPid }),
-        onProgress: (p) => { progress(renderProgress(p)) }
-      })
+        onProgress: (p) => { progress(renderProgress(p)) },
+        signal: interrupted.signal
+      }).catch((err: unknown) => {
+        if (err instanceof MonitorRefusedError) throw new CertmqError('MONITOR_REFUSED', err.message, { broker: opts.broker }, { cause: err })
+        throw err
+      }).finally(() => { process.off('SIGINT', onInterrupt) })
       if (stderr.isTTY === true && !output.json) stderr.write('\n')
+      if (opts.brokerPid !== undefined && summary.broker === undefined) {
+        stderr.write(`warning: could not read the RSS of pid ${opts.brokerPid} (/proc/${opts.brokerPid}/status): no such process here, or not Linux\n`)
+      }
       output.result(summary, renderSummary)
     })
 }
@@ -148,16 +173,22 @@ async function existingCa (opts: SimulateOptions, ctx: CommandContext): Promise<
  * own client and not a device being rehearsed, so the devices' refusals are what the run shows.
  */
 async function register (client: AdminApiClient, fleet: Fleet, how: Exclude<Registration, 'none'>, devices: FleetDevice[],
-  monitor: FleetDevice | undefined, progress: (line: string) => void): Promise<void> {
+  monitor: FleetDevice | undefined, progress: (line: string) => void, stderr: TextSink): Promise<void> {
   let caId = fleet.ca.fingerprint
+  const mode = how === 'ca-auto' ? 'auto' : 'manual'
   try {
-    caId = (await client.registerCa({
-      certificatePem: fleet.ca.certificatePem,
-      registrationMode: how === 'ca-auto' ? 'auto' : 'manual',
-      description: `simulated fleet ${fleet.name}`
-    })).id
+    caId = (await client.registerCa({ certificatePem: fleet.ca.certificatePem, registrationMode: mode, description: `simulated fleet ${fleet.name}` })).id
   } catch (err) {
     if (!(err instanceof AdminApiError && err.code === 'CA_DUPLICATE')) throw err
+    // registered by an earlier run: rehearse what was asked for, or say why not
+    const registered = await client.getCa(caId)
+    if (registered.registrationMode !== mode) {
+      throw new CertmqError('VALIDATION_FAILED', `--register ${how}: the fleet CA of "${fleet.name}" is already registered in ${registered.registrationMode} mode (CA ${caId}), ` +
+        `so this run would rehearse ${registered.registrationMode} registration; delete that CA (certmq ca delete ${caId}) or use another --fleet`, { field: 'register', caId })
+    }
+    if (registered.status !== 'active') {
+      stderr.write(`warning: the fleet CA of "${fleet.name}" (CA ${caId}) is ${registered.status}: its devices will be refused\n`)
+    }
   }
   const certificates = [...(how === 'devices' ? devices : []), ...(how !== 'ca-auto' && monitor !== undefined ? [monitor] : [])]
   let done = 0
@@ -181,9 +212,14 @@ function renderProgress (p: Progress): string {
 
 export function renderSummary (s: SimulationSummary): string {
   const ms = (x: number): string => Number.isNaN(x) ? '-' : `${x.toFixed(2)} ms`
+  const { connect } = s
+  const allUp = connect.devicesNeverConnected === 0
   const lines = [
-    `devices            ${s.devices} over ${s.durationSeconds} s`,
-    `connects           ${s.connect.accepted} accepted of ${s.connect.attempts} attempts; ${s.connect.perSecond}/s until all ${s.devices} were up${s.connect.firstConnectSeconds > 0 ? ` (${s.connect.firstConnectSeconds} s)` : ''}`,
+    `devices            ${s.devices} over ${s.durationSeconds} s: ${connect.devicesConnected} connected at least once` +
+      (allUp ? '' : `, ${connect.devicesNeverConnected} never`),
+    `connects           ${connect.accepted} accepted of ${connect.attempts} attempts` +
+      (connect.aborted > 0 ? ` (${connect.aborted} still waiting for a CONNACK at the end, abandoned)` : '') + '; ' +
+      (allUp ? `${connect.perSecond}/s until all ${s.devices} were up (${connect.firstConnectSeconds} s)` : `not every device came up (${connect.perSecond}/s over the run)`),
     `CONNECT→CONNACK    p50 ${ms(s.connect.latencyMs.p50)}  p95 ${ms(s.connect.latencyMs.p95)}  p99 ${ms(s.connect.latencyMs.p99)}  max ${ms(s.connect.latencyMs.max)}`
   ]
   const rejected = Object.entries(s.connect.rejectedByCode)
@@ -191,9 +227,13 @@ export function renderSummary (s: SimulationSummary): string {
   const failures = Object.entries(s.connect.failures).filter(([, n]) => n > 0)
   lines.push(`failed             ${failures.length === 0 ? 'none' : failures.map(([kind, n]) => `${n} ${kind}`).join(', ')}`)
   lines.push(`reconnects         ${s.connect.reconnects} (sessions dropped: ${s.connect.dropped}, TLS sessions resumed: ${s.connect.tlsResumed})`)
-  lines.push(`messages           ${s.messages.sent} sent, ${s.messages.received} received by the monitor, ${s.messages.lost} lost, ${s.messages.commandsReceived} commands received`)
+  const { messages } = s
+  lines.push(`messages           ${messages.sent} sent, ` +
+    (messages.received === null ? 'received and lost not measured (no monitor)' : `${messages.received} received by the monitor, ${messages.lost ?? 0} lost`) +
+    (messages.commandsSent > 0 ? `; ${messages.commandsSent} commands sent, ${messages.commandsReceived} received` : ''))
   if (s.messages.latencyMs.count > 0) lines.push(`end-to-end latency p50 ${ms(s.messages.latencyMs.p50)}  p95 ${ms(s.messages.latencyMs.p95)}  p99 ${ms(s.messages.latencyMs.p99)}`)
-  if (s.broker !== undefined) lines.push(`broker RSS         ${(s.broker.rssBytes / 1048576).toFixed(1)} MiB (pid ${s.broker.pid})`)
+  const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
+  if (s.broker !== undefined) lines.push(`broker RSS         ${mib(s.broker.rssBytes)} at the end with the fleet connected, at most ${mib(s.broker.peakRssBytes)} (pid ${s.broker.pid})`)
   return lines.join('\n') + '\n'
 }
 
