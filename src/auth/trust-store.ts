@@ -64,7 +64,8 @@ export class TrustStore {
           })
         }
         this.cas = cas
-        this.index = new TrustIndex(new Map([...cas].map(([id, ca]) => [id, ca.certificate])))
+        // an active CA answers for a certificate that an inactive one (its renewed twin) also verifies
+        this.index = new TrustIndex(new Map([...cas].map(([id, ca]) => [id, ca.certificate])), (id) => cas.get(id)?.record.status === 'active')
       } while (this.again)
     })().finally(() => { this.refreshing = undefined })
     await this.refreshing

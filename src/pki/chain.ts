@@ -47,16 +47,25 @@ export function isIssuedBy (child: X509Certificate, issuer: X509Certificate): bo
 export class TrustIndex {
   private readonly bySubject = new Map<string, Array<{ caId: string, certificate: X509Certificate }>>()
 
-  constructor (trusted: ReadonlyMap<string, X509Certificate>) {
+  /**
+   * `preferred`: CAs tried before the others of the same subject. Two registered CA certificates
+   * can both verify a child: a CA renewed with its own key and name (a rollover), registered
+   * again beside the old one. The active one must answer for the child, whatever the order of
+   * registration; an inactive one only when no other verifies.
+   */
+  constructor (trusted: ReadonlyMap<string, X509Certificate>, preferred: (caId: string) => boolean = () => true) {
     for (const [caId, certificate] of trusted) {
       const key = nameKey(certificate.subject)
       const list = this.bySubject.get(key)
       if (list === undefined) this.bySubject.set(key, [{ caId, certificate }])
       else list.push({ caId, certificate })
     }
+    for (const list of this.bySubject.values()) {
+      if (list.length > 1) list.sort((a, b) => Number(preferred(b.caId)) - Number(preferred(a.caId)))
+    }
   }
 
-  /** id of the trusted CA that issued `child`, or undefined. */
+  /** id of the trusted CA that issued `child` (a preferred one first), or undefined. */
   issuerOf (child: X509Certificate): string | undefined {
     const candidates = this.bySubject.get(nameKey(child.issuer))
     if (candidates === undefined) return undefined

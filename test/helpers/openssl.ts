@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomBytes, X509Certificate } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -96,6 +96,21 @@ export class OpenSslPki {
     await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', true))
     await this.openssl('req', '-x509', '-new', '-utf8', '-config', files.confPath, '-extensions', 'ext',
       '-key', files.keyPath, '-subj', subject({ cn: opts.cn ?? name, o: opts.o }), '-sha256',
+      '-days', String(opts.days ?? 3650), '-set_serial', randomSerial(), '-out', files.certPath)
+    return { ...(await this.finish(name, files, [])), intermediatePems: [] }
+  }
+
+  /**
+   * `ca` renewed: a new self-signed root with its key and, given the same `cn` and `o` it was made
+   * with, its subject (a rollover), so whatever `ca` signed verifies under either. Another serial
+   * and validity, so another fingerprint.
+   */
+  async renewedRoot (name: string, ca: OpenSslCa, opts: CaOptions & { cn: string }): Promise<OpenSslCa> {
+    const files = this.claim(name)
+    await copyFile(ca.keyPath, files.keyPath)
+    await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', true))
+    await this.openssl('req', '-x509', '-new', '-utf8', '-config', files.confPath, '-extensions', 'ext',
+      '-key', files.keyPath, '-subj', subject({ cn: opts.cn, o: opts.o }), '-sha256',
       '-days', String(opts.days ?? 3650), '-set_serial', randomSerial(), '-out', files.certPath)
     return { ...(await this.finish(name, files, [])), intermediatePems: [] }
   }

@@ -25,6 +25,7 @@ import { createAuthHooks, type AuthHooks } from '../../src/auth/aedes-hooks.js'
 import { SessionRegistry } from '../../src/broker/sessions.js'
 import { createLogger } from '../../src/log.js'
 import { LogSink } from '../helpers/log-sink.js'
+import { OpenSslPki } from '../helpers/openssl.js'
 
 let dir: string
 let store: EmbeddedRegistryStore
@@ -126,6 +127,41 @@ describe('ConnectService.authenticate', () => {
     const connect = await service(other)
     await other.close()
     expect(connect.authenticate(request(leaf))).toMatchObject({ ok: false, reason: 'store_unavailable' })
+  })
+})
+
+describe('ConnectService: a CA renewed with its own key and name (a rollover), registered beside the old one', () => {
+  let pki: OpenSslPki
+  beforeAll(async () => { pki = await OpenSslPki.create() })
+  afterAll(async () => { await pki.cleanup() })
+
+  it('admits a new device under the active copy, whichever was registered first; the inactive one answers only alone', async () => {
+    const cas = new CaService({ store, bus, maxCas: 10, now })
+    const old = await pki.ca('rollover-old', { cn: 'Rollover Fleet CA' })
+    const renewed = await pki.renewedRoot('rollover-new', old, { cn: 'Rollover Fleet CA' })
+    const leaf = async (name: string): Promise<X509Certificate> => new X509Certificate((await pki.leaf(name, renewed, { cn: name })).pem)
+    // both verify what either signed: only their status can choose
+    const first = await leaf('rollover-dev-1')
+    expect(first.verify(new X509Certificate(old.pem).publicKey)).toBe(true)
+    const oldId = (await cas.register({ certificatePem: old.pem, registrationMode: 'auto' })).id
+    const newId = (await cas.register({ certificatePem: renewed.pem, registrationMode: 'auto' })).id
+    expect(newId).not.toBe(oldId)
+
+    // the old copy retired: a new device is registered under the renewed one
+    await cas.transition(oldId, 'deactivate')
+    let outcome = await (await service()).authenticate(request(first))
+    expect(outcome).toMatchObject({ ok: true, autoRegistered: true, record: { caId: newId } })
+
+    // and the other way round: the renewed copy inactive, the old one active
+    await cas.transition(newId, 'deactivate')
+    await cas.transition(oldId, 'activate')
+    outcome = await (await service()).authenticate(request(await leaf('rollover-dev-2')))
+    expect(outcome).toMatchObject({ ok: true, autoRegistered: true, record: { caId: oldId } })
+
+    // both inactive: refused as ca_inactive, not as an unknown CA
+    await cas.transition(oldId, 'deactivate')
+    outcome = await (await service()).authenticate(request(await leaf('rollover-dev-3')))
+    expect(outcome).toMatchObject({ ok: false, reason: 'ca_inactive' })
   })
 })
 

@@ -12,6 +12,7 @@ let otherRoot: OpenSslCa
 let foreign: OpenSslCert
 let rootTwin: OpenSslCa
 let underTwin: OpenSslCert
+let rootRenewed: OpenSslCa
 
 const x = (cert: { pem: string }): X509Certificate => new X509Certificate(cert.pem)
 
@@ -26,6 +27,8 @@ beforeAll(async () => {
   // same subject as root, different key: only the signature tells them apart
   rootTwin = await pki.ca('root-twin', { cn: 'Fleet Root' })
   underTwin = await pki.leaf('under-twin', rootTwin, { cn: 'dev-4' })
+  // same subject and same key as root: both verify whatever either signed
+  rootRenewed = await pki.renewedRoot('root-renewed', root, { cn: 'Fleet Root' })
 }, 60_000)
 afterAll(async () => { await pki.cleanup() })
 
@@ -64,6 +67,17 @@ describe('findIssuerChain', () => {
   it('tells two CAs with the same subject apart by signature', () => {
     expect(findIssuerChain(x(underTwin), [], trusted())?.caId).toBe('ca-twin')
     expect(findIssuerChain(x(direct), [], trusted())?.caId).toBe('ca-root')
+  })
+
+  it('prefers the preferred (active) one of two CAs that both verify, in either order of registration', () => {
+    for (const order of [['ca-root', 'ca-renewed'], ['ca-renewed', 'ca-root']]) {
+      const certs: Record<string, X509Certificate> = { 'ca-root': x(root), 'ca-renewed': x(rootRenewed) }
+      const map = new Map(order.map((id) => [id, certs[id]!]))
+      expect(findIssuerChain(x(direct), [], new TrustIndex(map, (id) => id === 'ca-renewed'))?.caId).toBe('ca-renewed')
+      expect(findIssuerChain(x(direct), [], new TrustIndex(map, (id) => id === 'ca-root'))?.caId).toBe('ca-root')
+      // none preferred: still found, by either
+      expect(['ca-root', 'ca-renewed']).toContain(findIssuerChain(x(direct), [], new TrustIndex(map, () => false))?.caId)
+    }
   })
 
   it('stops at a registered intermediate without walking to the root', () => {
