@@ -3,7 +3,7 @@
  * env.ts, validates everything against the schema and reports every problem at once, each line
  * naming the key, where the value came from, what was expected and what was found.
  */
-import { readFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { CertmqError } from '../errors.js'
@@ -65,11 +65,38 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
   }
   const source = raw === undefined ? 'defaults' : fileSource
   problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
+  problems.push(...checkTlsFiles(data, cwd, (key) => sources.get(key) ?? source))
   if (problems.length > 0) {
     const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
     throw new CertmqError('CONFIG_INVALID', message, { problems })
   }
   return { config: deepFreeze(data as unknown as Config), file: raw === undefined ? null : file }
+}
+
+/**
+ * mqtts.certFile and mqtts.keyFile go together and must be readable: checked here, with the other
+ * problems and their sources, before anything is created in the data directory.
+ */
+function checkTlsFiles (data: Json, cwd: string, sourceOf: (key: string) => string): string[] {
+  const mqtts = data['mqtts']
+  if (mqtts === null || typeof mqtts !== 'object') return []
+  const files = { 'mqtts.certFile': (mqtts as Json)['certFile'], 'mqtts.keyFile': (mqtts as Json)['keyFile'] }
+  const set = Object.entries(files).filter(([, value]) => typeof value === 'string' && value !== '') as Array<[string, string]>
+  if (set.length === 0) return []
+  if (set.length === 1) {
+    const [[key]] = set as [[string, string]]
+    const other = key === 'mqtts.certFile' ? 'mqtts.keyFile' : 'mqtts.certFile'
+    return [`config ${key} (from ${sourceOf(key)}): needs ${other} too (the certificate and its key go together), or neither`]
+  }
+  const problems: string[] = []
+  for (const [key, path] of set) {
+    try {
+      accessSync(resolve(cwd, path), constants.R_OK)
+    } catch (err) {
+      problems.push(`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    }
+  }
+  return problems
 }
 
 function readConfigFile (file: string, required: boolean, source: string): Json | undefined {

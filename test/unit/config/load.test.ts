@@ -81,6 +81,22 @@ describe('config loading', () => {
     expect(message).toMatch(/config admn .*unknown key/)
     expect(message.split('\n')).toHaveLength(4)
   })
+  it('reports mqtts.certFile without mqtts.keyFile, naming where it was set, with the other problems', () => {
+    const message = problemsOf(() => loadConfig({ cwd: dirWith({ admin: { port: 'x' } }), env: { CERTMQ_MQTTS_CERT_FILE: 'server.pem' } }))
+    expect(message).toContain('config mqtts.certFile (from CERTMQ_MQTTS_CERT_FILE): needs mqtts.keyFile too (the certificate and its key go together), or neither')
+    expect(message).toContain('config admin.port')
+  })
+
+  it('reports an unreadable mqtts.certFile or keyFile at load, before anything is created', () => {
+    const cwd = dirWith({ mqtts: { keyFile: 'server.key' } })
+    writeFileSync(join(cwd, 'server.key'), 'not read here')
+    const message = problemsOf(() => loadConfig({ cwd, env: { CERTMQ_MQTTS_CERT_FILE: 'missing.pem' } }))
+    expect(message).toContain('config mqtts.certFile (from CERTMQ_MQTTS_CERT_FILE): cannot read missing.pem (ENOENT)')
+    expect(message).not.toContain('mqtts.keyFile')
+    writeFileSync(join(cwd, 'missing.pem'), 'now there')
+    expect(loadConfig({ cwd, env: { CERTMQ_MQTTS_CERT_FILE: 'missing.pem' } }).config.mqtts.keyFile).toBe('server.key')
+  })
+
   it('reports a file that is not JSON', () => {
     expect(problemsOf(() => loadConfig({ cwd: dirWith('{ "mqtts": '), env: {} }))).toMatch(/broker\.config\.json: not valid JSON/)
   })
