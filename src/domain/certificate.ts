@@ -13,7 +13,7 @@ export type CertSource = (typeof CERT_SOURCES)[number]
 export interface CertificateFacts {
   /** SHA-256 of the DER encoding, lowercase hex, no separators. */
   fingerprint: string
-  /** Serial number, uppercase hex without leading zeros (as OpenSSL prints it). */
+  /** Serial number, uppercase hex in whole bytes without a leading 00 byte, as openssl x509 -serial prints it. */
   serialNumber: string
   subject: string
   issuer: string

@@ -67,7 +67,7 @@ const certificateFields = {
   commonName: Type.String(),
   organizationalUnit: Type.String(),
   organization: Type.String(),
-  serialNumber: Type.String({ description: 'Uppercase hex without leading zeros' }),
+  serialNumber: Type.String({ description: 'Uppercase hex in whole bytes, as openssl x509 -serial prints it (0A1B…, no leading 00 byte)' }),
   caId: Type.String(),
   clientId: Type.Union([Type.String(), Type.Null()]),
   notBefore: instant(),
