@@ -128,6 +128,12 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.stderr).toContain(`cannot read PEM file ${missing}: no such file`)
   })
 
+  it('exits 2 with a usage error naming an unknown --status, as it does for --source, without asking the API', async () => {
+    const run = await certmq(['cert', 'list', '--status', 'active,bogus'], { CERTMQ_ADMIN_URL: `http://127.0.0.1:${await closedPort()}` })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('error VALIDATION_FAILED: --status bogus: not a certificate status (one of active, inactive, pending_activation, revoked)')
+  })
+
   it('lists events newest first with `events --type … --since …`, as a table and as the API JSON', async () => {
     const id = fingerprintOf(device.pem)
     const table = await certmq(['events', '--type', 'certificate.registered', '--type', 'certificate.revoked', '--since', '1h'])

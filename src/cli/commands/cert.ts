@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander'
 import { collect, nonNegativeInt, positiveInt } from '../arguments.js'
 import type { CertificateBody, CertificateDetailsBody, CertificateListBody } from '../../admin/schemas/certificate.js'
-import { CERT_SOURCES } from '../../domain/certificate.js'
+import { CERT_SOURCES, CERT_STATUSES } from '../../domain/certificate.js'
 import { CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_ORDERS } from '../../domain/query.js'
 import { CertmqError } from '../../errors.js'
 import type { CertificateSearch } from '../api-client.js'
@@ -79,6 +79,11 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     .option('--cursor <cursor>', 'continue after a previous page of the same search')
     .option('--all', `follow nextCursor and print every page (${MAX_PAGE_SIZE} a page unless --limit)`)
     .action(async (opts: ListOptions) => {
+      // checked here like --source and --sort, so a typo is a usage error (exit 2), not a 400 from the API
+      const unknown = opts.status.flatMap((list) => list.split(',')).map((s) => s.trim()).filter((s) => s !== '' && !(CERT_STATUSES as readonly string[]).includes(s))
+      if (unknown.length > 0) {
+        throw new CertmqError('VALIDATION_FAILED', `--status ${unknown.join(', ')}: not a certificate status (one of ${CERT_STATUSES.join(', ')})`, { field: 'status' })
+      }
       const search: CertificateSearch = {
         commonName: opts.cn,
         status: opts.status.length === 0 ? undefined : opts.status,
