@@ -29,7 +29,7 @@ export interface FleetOptions {
 }
 
 export interface FleetDevice {
-  /** 0-based position in the fleet */
+  /** 0-based position in the fleet; -1 for the monitor */
   index: number
   commonName: string
   certificatePem: string
@@ -111,6 +111,41 @@ export async function loadOrCreateFleet (options: FleetOptions): Promise<Fleet> 
   const generated = Math.max(0, devices.length - cached.length)
   if (generated > 0) await writeCachedDevices(dir, manifest, devices)
   return { name: options.fleet, dir, ca, devices, generated }
+}
+
+/** The monitor's certificate: not a device (no SN number), so it never turns into one when --devices grows. */
+export function monitorCommonName (fleet: string): string {
+  return `${fleet}-monitor`
+}
+
+/**
+ * The simulator's own client of a fleet (it watches the telemetry and sends the commands): a
+ * certificate of the fleet CA with the subject `CN=<fleet>-monitor, OU=<fleet>, O=<org>`, cached
+ * in `<dir>/<fleet>/monitor.json` beside the devices and made again when the CA changes.
+ */
+export async function loadOrCreateMonitor (fleet: Fleet, organization: string): Promise<FleetDevice> {
+  const file = join(fleet.dir, 'monitor.json')
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { caFingerprint: string, organization: string, monitor: FleetDevice }
+    if (saved.caFingerprint === fleet.ca.fingerprint && saved.organization === organization) return saved.monitor
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err
+  }
+  const commonName = monitorCommonName(fleet.name)
+  const issued = await issueCertificate({
+    issuerCertificatePem: fleet.ca.certificatePem,
+    issuerPrivateKeyPem: fleet.ca.privateKeyPem,
+    subject: { commonName, organizationalUnit: fleet.name, organization },
+    keyAlgorithm: 'EC-P256',
+    validityDays: 365,
+    purpose: 'client'
+  })
+  const monitor: FleetDevice = { index: -1, commonName, certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, fingerprint: fingerprintOfPem(issued.certificatePem) }
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify({ caFingerprint: fleet.ca.fingerprint, organization, monitor }), { mode: 0o600 })
+  await chmod(tmp, 0o600)
+  await rename(tmp, file)
+  return monitor
 }
 
 async function fleetCa (dir: string, options: FleetOptions): Promise<Fleet['ca']> {

@@ -61,13 +61,14 @@ describe('certmq simulate', () => {
     expect(summary.connect.latencyMs.count).toBe(50)
     expect(summary.connect.perSecond).toBeGreaterThan(0)
 
-    // the broker's side: one accepted decision per device plus the monitor, none refused
+    // the broker's side: one accepted decision per device, and the monitor's, none refused
     const accepted = certmq.logs.events('connect.accepted').filter((l) => String(l['clientId']).startsWith('SN'))
-    expect(accepted).toHaveLength(summary.connect.accepted + 1)
+    expect(accepted).toHaveLength(summary.connect.accepted)
+    expect(certmq.logs.events('connect.accepted').filter((l) => l['clientId'] === 'fifty-monitor')).toHaveLength(1)
     expect(certmq.logs.events('connect.rejected')).toHaveLength(0)
     // and its registry: 50 devices and the monitor, registered manually, each with its client
     const list = await certmq.api<{ items: Array<{ id: string, source: string, commonName: string }> }>('GET', '/api/v1/certificates?status=active')
-    const fleet = list.body.items.filter((c) => c.commonName.startsWith('SN'))
+    const fleet = list.body.items.filter((c) => c.commonName.startsWith('SN') || c.commonName === 'fifty-monitor')
     expect(fleet).toHaveLength(51)
     expect(new Set(fleet.map((c) => c.source))).toEqual(new Set(['manual']))
     const one = await certmq.api<{ associatedClients: Array<{ clientId: string }> }>('GET', `/api/v1/certificates/${fleet[0]!.id}`)
@@ -82,7 +83,7 @@ describe('certmq simulate', () => {
   })
 
   it('reuses the cached fleet on the next run', async () => {
-    const again = await loadOrCreateFleet({ dir: fleetDir, fleet: 'fifty', organization: 'certmq simulator', count: 51, keyAlgorithm: 'EC-P256' })
+    const again = await loadOrCreateFleet({ dir: fleetDir, fleet: 'fifty', organization: 'certmq simulator', count: 50, keyAlgorithm: 'EC-P256' })
     expect(again.generated).toBe(0)
     expect(again.devices[49]!.commonName).toBe('SN000050')
   })
@@ -208,6 +209,16 @@ describe('certmq simulate', () => {
     await observer.endAsync()
   })
 
+  it('keeps the monitor out of the devices when a later run has more of them: under a manual CA the extra devices are refused', async () => {
+    const small = await simulate(certmq, fleetDir, ['--fleet', 'growing', '--devices', '2', '--register', 'devices', '--rate', '50', '--duration', '1.5'])
+    expect(small.code, small.stderr).toBe(0)
+    expect(small.summary.connect.accepted).toBe(2)
+    // 4 devices now: SN000003 and SN000004 were never registered, whatever the monitor was
+    const large = await simulate(certmq, fleetDir, ['--fleet', 'growing', '--devices', '4', '--register', 'ca-manual', '--rate', '50', '--duration', '1.5', '--retries', '0'])
+    expect(large.code, large.stderr).toBe(0)
+    expect(large.summary.connect).toMatchObject({ accepted: 2, rejectedByCode: { 5: 2 }, devicesConnected: 2, devicesNeverConnected: 2 })
+  })
+
   it('refuses to rehearse one registration mode with a fleet CA registered in the other', async () => {
     const first = await simulate(certmq, fleetDir, ['--fleet', 'modes', '--devices', '2', '--register', 'ca-auto', '--rate', '50', '--duration', '1'])
     expect(first.code, first.stderr).toBe(0)
@@ -230,7 +241,7 @@ describe('certmq simulate', () => {
       stdout: { write: () => true },
       stderr: { write: (text: string) => { stderr += text; return true } }
     })
-    expect(stderr).toContain('error MONITOR_REFUSED: the monitor client (SN000002) could not connect: CONNACK 5')
+    expect(stderr).toContain('error MONITOR_REFUSED: the monitor client (unregistered-monitor) could not connect: CONNACK 5')
     expect(code).toBe(4)
   })
 

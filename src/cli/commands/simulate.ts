@@ -10,7 +10,7 @@ import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '
 import { CertmqError } from '../../errors.js'
 import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
 import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
-import { loadOrCreateFleet, type Fleet, type FleetDevice } from '../../simulator/fleet.js'
+import { loadOrCreateFleet, loadOrCreateMonitor, type Fleet, type FleetDevice } from '../../simulator/fleet.js'
 import type { Progress } from '../../simulator/run.js'
 import { CONNACK_NAMES, type SimulationSummary } from '../../simulator/stats.js'
 import { AdminApiError, type AdminApiClient } from '../api-client.js'
@@ -88,13 +88,13 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
         dir: opts.fleetDir,
         fleet: opts.fleet,
         organization: opts.org,
-        count: opts.devices + (opts.monitor ? 1 : 0),
+        count: opts.devices,
         keyAlgorithm: KEY_TYPES[opts.key]!,
         ...(ca === undefined ? {} : { ca }),
         onProgress: (ready, total) => { progress(`fleet ${opts.fleet}: ${ready}/${total} certificates`) }
       })
-      const devices = fleet.devices.slice(0, opts.devices)
-      const monitor = opts.monitor ? fleet.devices[opts.devices] : undefined
+      const devices = fleet.devices
+      const monitor = opts.monitor ? await loadOrCreateMonitor(fleet, opts.org) : undefined
       if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, devices, monitor, progress, stderr)
       // loaded here: the MQTT client and the pacer stay out of every other command, `serve` included
       const { runSimulation, MonitorRefusedError } = await import('../../simulator/run.js')
