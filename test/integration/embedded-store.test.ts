@@ -3,14 +3,16 @@
  * (STYLE §6): data and indexes intact after reopen, and every acknowledged write kept when the
  * writing process is killed with SIGKILL.
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
+import { TSX_IMPORT } from '../helpers/tsx.js'
 import { describeRegistryStore, instant, makeCa, makeCertificate, makeClient, rejectsWith } from '../contract/registry-store.contract.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -304,6 +306,8 @@ describe('EmbeddedRegistryStore on disk', () => {
   })
 })
 
+const execFileAsync = promisify(execFile)
+
 describe('EmbeddedRegistryStore: one process per data directory', () => {
   it('refuses to open a store another running process holds (STORE_UNAVAILABLE naming its pid), and takes over a stale lock', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'certmq-lock-'))
@@ -321,4 +325,46 @@ describe('EmbeddedRegistryStore: one process per data directory', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('takes over a lock whose pid runs again after a reboot or as another process (pid reuse), and leaves a lock that is not its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certmq-lock-'))
+    const lock = join(dir, 'certmq.lock')
+    try {
+      const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim()
+      // the pid runs (this test's parent), but it is not the process that wrote the lock
+      for (const stale of [{ pid: process.ppid, bootId: 'an-earlier-boot' }, { pid: process.ppid, bootId, startTime: '1' }]) {
+        await writeFile(lock, `${JSON.stringify(stale)}\n`)
+        const store = new EmbeddedRegistryStore({ path: dir })
+        await store.open()
+        expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid, bootId })
+        // an operator replaced the lock meanwhile: closing does not remove somebody else's
+        await writeFile(lock, `${process.ppid}\n`)
+        await store.close()
+        expect(await readFile(lock, 'utf8')).toBe(`${process.ppid}\n`)
+        await rm(lock)
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('gives each data directory to one of two processes that take its lock at the same moment', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'certmq-lock-race-'))
+    const dirs = 60
+    try {
+      // both racers start their slots 2 s from now, once both have loaded
+      const start = Date.now() + 2000
+      const race = async (): Promise<number[]> => {
+        const { stdout } = await execFileAsync(process.execPath, ['--import', TSX_IMPORT, join(REPO_ROOT, 'test/helpers/lock-racer.ts'), base, String(start), String(dirs), '15'])
+        return JSON.parse(stdout) as number[]
+      }
+      const [a, b] = await Promise.all([race(), race()])
+      const both = a.filter((i) => b.includes(i))
+      expect(both, `won by both racers: ${JSON.stringify(both)}`).toEqual([])
+      // and none was lost: every directory has exactly one owner
+      expect([...a, ...b].sort((x, y) => x - y)).toEqual(Array.from({ length: dirs }, (_, i) => i))
+    } finally {
+      await rm(base, { recursive: true, force: true })
+    }
+  }, 30_000)
 })

@@ -1,13 +1,26 @@
 /**
  * One certmq process per embedded store: the store's uniqueness checks rely on being the only
- * writer. A lock file holds the owner's pid; a lock left by a process that no longer runs (after
- * kill -9) is taken over.
+ * writer. A lock file names the owner: its pid and, on Linux, the boot it runs in and when it
+ * started, so a pid reused after a crash and a reboot is not mistaken for the owner. A lock left
+ * by a process that no longer runs (after kill -9) is taken over.
+ *
+ * Every step is atomic on a local file system: the lock appears whole (written aside, then
+ * hard-linked into place: a link fails if the name exists), a stale one is taken away by rename
+ * (one process wins), and release removes only our own.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CertmqError } from '../../errors.js'
 
 export const LOCK_FILE = 'certmq.lock'
+
+/** Who holds a lock. bootId and startTime are left out where /proc does not have them. */
+interface Owner {
+  pid: number
+  bootId?: string
+  startTime?: string
+}
 
 /**
  * Takes the lock. `tookOver` says a lock was left behind: the process that held the store before
@@ -15,37 +28,118 @@ export const LOCK_FILE = 'certmq.lock'
  */
 export function acquireProcessLock (dir: string): { release: () => void, tookOver: boolean } {
   const file = join(dir, LOCK_FILE)
+  const ours = `${JSON.stringify(ownerOf(process.pid))}\n`
   let tookOver = false
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (placeLock(dir, file, ours)) {
       const release = (): void => {
-        try { unlinkSync(file) } catch { /* already gone */ }
+        // not a lock that replaced ours (taken over by an operator's mistake): only our own
+        if (readOrUndefined(file) === ours) {
+          try { unlinkSync(file) } catch { /* already gone */ }
+        }
       }
       return { release, tookOver }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
-      }
-      const owner = Number.parseInt(readFileSync(file, 'utf8'), 10)
-      if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
-        throw new CertmqError('STORE_UNAVAILABLE',
-          `embedded store at ${dir} is in use by process ${owner}; stop it or give this node another data directory`,
-          { path: dir, pid: owner })
-      }
-      // stale (its process is gone) or our own: take it over
-      try { unlinkSync(file) } catch { /* raced with its owner's cleanup */ }
-      tookOver = true
     }
+    const held = readOrUndefined(file)
+    if (held === undefined) continue // released meanwhile: try again
+    const owner = parseOwner(held)
+    if (owner !== undefined && owner.pid !== process.pid && isRunning(owner)) {
+      throw new CertmqError('STORE_UNAVAILABLE',
+        `embedded store at ${dir} is in use by process ${owner.pid}; stop it or give this node another data directory`,
+        { path: dir, pid: owner.pid })
+    }
+    // stale (its process is gone, or unreadable) or our own: take it away, unless another
+    // process did first and has placed its own meanwhile
+    if (takeAway(file, held)) tookOver = true
   }
-  throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: could not take ${LOCK_FILE}`, { path: dir })
+  throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: could not take ${LOCK_FILE} (another process is taking it at the same time)`, { path: dir })
 }
 
-function isRunning (pid: number): boolean {
+/** Puts `content` at `file` whole, if nothing is there. */
+function placeLock (dir: string, file: string, content: string): boolean {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    process.kill(pid, 0)
+    writeFileSync(aside, content, { flag: 'wx', mode: 0o600 })
+  } catch (err) {
+    throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
+  }
+  try {
+    linkSync(aside, file)
     return true
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
+  } finally {
+    try { unlinkSync(aside) } catch { /* nothing to clean */ }
   }
+}
+
+/**
+ * Removes the stale lock whose content is `stale`. The rename is atomic: of two processes taking
+ * over one stale lock, one gets it; the other renames nothing, or the winner's new lock, which
+ * it puts back.
+ */
+function takeAway (file: string, stale: string): boolean {
+  const taken = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`
+  try {
+    renameSync(file, taken)
+  } catch {
+    return false // gone already
+  }
+  const content = readOrUndefined(taken)
+  if (content !== stale) {
+    try { linkSync(taken, file) } catch { /* a third one placed a lock: it holds the store */ }
+  }
+  try { unlinkSync(taken) } catch { /* nothing to clean */ }
+  return content === stale
+}
+
+function readOrUndefined (file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** The JSON this module writes, or the bare pid written before 2026-11-29. */
+function parseOwner (content: string): Owner | undefined {
+  const text = content.trim()
+  if (/^\d+$/.test(text)) return { pid: Number(text) }
+  try {
+    const parsed = JSON.parse(text) as Partial<Owner>
+    if (!Number.isInteger(parsed.pid)) return undefined
+    return {
+      pid: parsed.pid!,
+      ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
+      ...(typeof parsed.startTime === 'string' ? { startTime: parsed.startTime } : {})
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** `owner` still runs: its pid exists and, where the lock says, in the same boot and since the same start. */
+function isRunning (owner: Owner): boolean {
+  try {
+    process.kill(owner.pid, 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  const now = ownerOf(owner.pid)
+  if (owner.bootId !== undefined && now.bootId !== undefined && owner.bootId !== now.bootId) return false
+  if (owner.startTime !== undefined && now.startTime !== undefined && owner.startTime !== now.startTime) return false
+  return true
+}
+
+/** What identifies process `pid` here: on Linux the boot and its start time (clock ticks after boot). */
+function ownerOf (pid: number): Owner {
+  const owner: Owner = { pid }
+  const bootId = readOrUndefined('/proc/sys/kernel/random/boot_id')?.trim()
+  if (bootId !== undefined && bootId !== '') owner.bootId = bootId
+  const stat = readOrUndefined(`/proc/${pid}/stat`)
+  // the fields after the command name, which may itself hold spaces and parentheses
+  const startTime = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  if (startTime !== undefined && /^\d+$/.test(startTime)) owner.startTime = startTime
+  return owner
 }
