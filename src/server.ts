@@ -11,6 +11,7 @@ import type { Config } from './config/schema.js'
 import { CertmqError, isCertmqError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.js'
+import { guardLmdbCommitFailures } from './store/embedded/commit-failures.js'
 import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
@@ -74,9 +75,12 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     }
   }), now)
   await store.open()
+  const unguard = guardLmdbCommitFailures((err) => {
+    log.warn({ event: 'store.commit_failed', err }, 'a background write to the embedded store failed (a full disk?); the broker goes on')
+  })
   const bus = new LocalStatusBus()
   const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)
-  const stack: Array<() => Promise<void> | void> = [async () => { await store.close() }, async () => { await bus.close() }]
+  const stack: Array<() => Promise<void> | void> = [unguard, async () => { await store.close() }, async () => { await bus.close() }]
   const stopAll = async (): Promise<void> => {
     for (const step of stack.reverse()) await step()
   }

@@ -258,6 +258,16 @@ export class EmbeddedRegistryStore implements RegistryStore {
     return this.getCertificateNow(id)
   }
 
+  async certificateIdOfClientId (clientId: string): Promise<string | undefined> {
+    return this.certificateIdOfClientIdNow(clientId)
+  }
+
+  /** From the projection, which changes only after commits, like the record cache. */
+  certificateIdOfClientIdNow (clientId: string): string | undefined {
+    this.handles(`find the certificate of Client ID ${JSON.stringify(clientId)}`)
+    return this.projection.idOfClientId(clientId)
+  }
+
   /** The record is shared with later readers: callers must not change it (none does; they copy). */
   getCertificateNow (id: string): CertificateRecord | undefined {
     // close() empties the cache, so a closed store still throws STORE_UNAVAILABLE from read()
@@ -411,6 +421,10 @@ export class EmbeddedRegistryStore implements RegistryStore {
             }
           })
         })().catch((err: unknown) => {
+          // a failed commit (a full disk) gives its reason in a second promise, err.commitError:
+          // unhandled, its rejection would end the process
+          const reason = (err as { commitError?: unknown } | undefined)?.commitError
+          if (reason instanceof Promise) reason.catch(() => {})
           reportQuietly(this.onClientFlushError, this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
         })
       }
