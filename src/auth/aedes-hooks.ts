@@ -150,6 +150,13 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       const remoteAddress = socket.remoteAddress
       const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
       const fingerprint = leaf === undefined ? undefined : ConnectService.fingerprintOf(leaf)
+      if (packet.protocolVersion !== 4 && packet.protocolVersion !== 3) {
+        // aedes refuses it with CONNACK 1 after this hook: decide nothing (no automatic
+        // registration, no accepted count), only say why, naming the certificate
+        const refused: ConnectOutcome = { ok: false, reason: 'unsupported_protocol', ...(fingerprint === undefined ? {} : { identity: { fingerprint } }) }
+        settle(client, packet, callback, refused, undefined, remoteAddress, normalizeServerName(socket.servername), performance.now())
+        return
+      }
       if (fingerprint !== undefined) {
         deps.sessions.track(client, fingerprint)
         untrackOnClose(socket, client)

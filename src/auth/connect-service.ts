@@ -151,7 +151,7 @@ export class ConnectService {
    * A registered certificate: its chain was verified when it was registered, and the TLS
    * handshake proved the device holds its key; the registered CA and the record decide.
    */
-  private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome {
+  private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome | Promise<ConnectOutcome> {
     const trusted = this.deps.trust.get(record.caId)
     const verdict = decideCertificate(factsOfRecord(record, trusted, this.deps.now().getTime(), request))
     if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
@@ -163,7 +163,12 @@ export class ConnectService {
     return { ok: false, reason, identity: { fingerprint: record.id, serialNumber: record.serialNumber, caId: record.caId } }
   }
 
-  private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome {
+  /**
+   * Resolves the client ID (PRODUCT §1.4) and refuses one that is another certificate's registered
+   * Client ID, in every mode: registered Client IDs are unique so that no device can take over
+   * another's session (aedes closes the older client of an ID and hands its session to the newer).
+   */
+  private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome | Promise<ConnectOutcome> {
     const resolved = resolveClientId({
       packetClientId: request.packetClientId,
       registeredClientId: record.clientId,
@@ -174,7 +179,20 @@ export class ConnectService {
     if (!resolved.ok) {
       return ConnectService.refusal(resolved.reason, record)
     }
-    return { ok: true, clientId: resolved.clientId, record, autoRegistered }
+    const admitted: ConnectOutcome = { ok: true, clientId: resolved.clientId, record, autoRegistered }
+    // its own registered Client ID, or one aedes assigns: nobody else's
+    if (resolved.clientId === '' || resolved.clientId === record.clientId) return admitted
+    const { store } = this.deps
+    const owned = (owner: string | undefined): ConnectOutcome =>
+      owner === undefined || owner === record.id ? admitted : ConnectService.refusal('client_id_mismatch', record)
+    if (store.certificateIdOfClientIdNow === undefined) {
+      return store.certificateIdOfClientId(resolved.clientId).then(owned, (err: unknown) => unavailable(record.id, err))
+    }
+    try {
+      return owned(store.certificateIdOfClientIdNow(resolved.clientId))
+    } catch (err) {
+      return unavailable(record.id, err)
+    }
   }
 
   private reject (reason: RejectReason, id: string, serialNumber: string, ca: CaRecord | undefined): ConnectOutcome {

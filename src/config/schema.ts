@@ -94,7 +94,7 @@ export const ConfigSchema = Type.Object({
   clientId: Type.Object({
     strict: Type.Boolean({
       default: false,
-      description: 'Reject (CONNACK 2) a CONNECT whose non-empty client ID is neither the registered Client ID nor the subject CN'
+      description: 'Reject (CONNACK 2) a CONNECT whose non-empty client ID is neither the registered Client ID nor the subject CN. In either mode a certificate cannot use another certificate\'s registered Client ID'
     })
   }, { ...strict, default: {} }),
   cas: Type.Object({

@@ -64,6 +64,13 @@ export interface RegistryStore {
    * leave it out and the asynchronous read is used. Throws STORE_UNAVAILABLE like the rest.
    */
   getCertificateNow? (id: string): CertificateRecord | undefined
+  /**
+   * The id of the certificate registered with Client ID `clientId`, if any: a registered Client ID
+   * belongs to its certificate, and the CONNECT path refuses it to every other one.
+   */
+  certificateIdOfClientId (clientId: string): Promise<string | undefined>
+  /** The same read, answered at once (see getCertificateNow). */
+  certificateIdOfClientIdNow? (clientId: string): string | undefined
   listCertificates (query: CertificateQuery): Promise<CertificatePage<CertificateRecord>>
   /**
    * Compare-and-set of a certificate's status. Throws CERT_NOT_FOUND, or CERT_STATUS_CONFLICT

@@ -191,7 +191,7 @@ describe('the aedes hooks: associated clients of a device that leaves during its
 
   async function admit (h: AuthHooks, client: Client): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      h.preConnect(client, { cmd: 'connect', clientId: client.id, clean: true } as Parameters<AuthHooks['preConnect']>[1], (err, ok) => {
+      h.preConnect(client, { cmd: 'connect', protocolVersion: 4, clientId: client.id, clean: true } as Parameters<AuthHooks['preConnect']>[1], (err, ok) => {
         if (err !== null || ok !== true) reject(err ?? new Error('refused')); else resolve()
       })
     })

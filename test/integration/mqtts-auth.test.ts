@@ -276,6 +276,20 @@ describe('§1.3 automatic registration', () => {
     expect(body.items[0]).toMatchObject({ status: 'active', source: 'auto', caId: cas['auto']!.id })
   })
 
+  it('refuses an MQTT 5 CONNECT with CONNACK 1 before deciding anything: nothing registered, nothing counted as accepted', async () => {
+    const leaf = await pki.leaf('mqtt5-1', await caOf('auto'), { cn: 'mqtt5-1' })
+    const session = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+    session.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'mqtt5-1', clean: true, keepalive: 60 })
+    expect(await session.next('connack')).toMatchObject({ returnCode: 1 })
+    session.close()
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=mqtt5-1')
+    expect(body.items).toHaveLength(0)
+    expect(certmq.logs.events('connect.accepted').filter((l) => l['clientId'] === 'mqtt5-1')).toHaveLength(0)
+    expect(certmq.logs.events('connect.rejected').at(-1)).toMatchObject({ reason: 'unsupported_protocol', returnCode: 1 })
+    // the same device over MQTT 3.1.1 is registered as usual
+    expect(await codeOf(leaf)).toBe(0)
+  })
+
   it('auto-registers as pending_activation when the CA says so, rejects until an operator activates it', async () => {
     const leaf = await pki.leaf('pending-1', await caOf('pending'), { cn: 'pending-1' })
     expect(await codeOf(leaf)).toBe(5)
@@ -388,6 +402,30 @@ describe('§1.4–1.5 client ID and associated clients', () => {
     expect(certmq.logs.events('connect.accepted').filter((l) => l['clientId'] === 'persistent-car')).toHaveLength(2)
   })
 
+  it('refuses another certificate\'s registered Client ID with CONNACK 2, leaving the owner\'s session alone', async () => {
+    const owner = await pki.leaf('owner', fleet, { cn: 'owner-cn' })
+    const ownerCert = await registerCert(owner, cas['fleet']!.id, { clientId: 'owned-car' })
+    const other = await pki.leaf('would-be-owner', fleet, { cn: 'would-be-cn' })
+    const otherCert = await registerCert(other, cas['fleet']!.id)
+    const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(owner))
+    expect(code).toBe(0)
+    try {
+      // aedes would close the owner and hand its session to the newcomer
+      expect(await codeOf(other, 'owned-car')).toBe(2)
+      expect(certmq.logs.events('connect.rejected').at(-1)).toMatchObject({ reason: 'client_id_mismatch', returnCode: 2, clientId: 'owned-car', fingerprint: otherCert.id })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(client!.connected).toBe(true)
+    } finally {
+      // forced, not awaited: endAsync never settles for a client the broker dropped
+      client?.end(true)
+    }
+    // its own CN, or an ID nobody registered, is still its choice outside strict mode
+    expect(await codeOf(other, 'free-id')).toBe(0)
+    // and the owner may use its own registered Client ID explicitly
+    expect(await codeOf(owner, 'owned-car')).toBe(0)
+    expect(ownerCert.id).not.toBe(otherCert.id)
+  })
+
   it('refuses a second certificate with the same Client ID (CLIENT_ID_TAKEN)', async () => {
     const a = await pki.leaf('dup-a', fleet, { cn: 'dup-a' })
     const b = await pki.leaf('dup-b', fleet, { cn: 'dup-b' })
@@ -427,6 +465,17 @@ describe('§1.4 strict client-ID mode (CERTMQ_CLIENT_ID_STRICT=true)', () => {
     expect(refused).toHaveLength(1)
     expect(refused[0]).toMatchObject({ reason: 'client_id_mismatch', returnCode: 2, clientId: 'someone-else', fingerprint: res.body.id })
     expect(strict.logs.events('connect.accepted').map((l) => l['clientId'])).toEqual(['strict-car', 'strict-cn', 'strict-car'])
+  })
+
+  it('refuses a CN that is another certificate\'s registered Client ID, sent or resolved from an empty ID', async () => {
+    const owner = await pki.leaf('strict-owner', fleet, { cn: 'strict-owner-cn' })
+    expect((await strict.api('POST', '/api/v1/certificates', { caId: strictCaId, certificatePem: owner.pem, clientId: 'strict-taken' })).status).toBe(201)
+    // a device whose CN is that Client ID: strict mode alone would admit its CN
+    const namesake = await pki.leaf('strict-namesake', fleet, { cn: 'strict-taken' })
+    expect((await strict.api('POST', '/api/v1/certificates', { caId: strictCaId, certificatePem: namesake.pem })).status).toBe(201)
+    expect(await strictCode(namesake, 'strict-taken')).toBe(2)
+    expect(await strictCode(namesake, '')).toBe(2)
+    expect(await strictCode(owner, '')).toBe(0)
   })
 
   it('is off by default: the same foreign ID is admitted', async () => {

@@ -1,8 +1,11 @@
 /**
  * Why a CONNECT was refused (PRODUCT §1), and the MQTT 3.1.1 CONNACK return code for each:
- * 2 identifier rejected, 3 server unavailable, 5 not authorized.
+ * 1 unacceptable protocol version, 2 identifier rejected, 3 server unavailable, 5 not authorized.
  */
 export const REJECT_REASONS = {
+  // not MQTT 3.1 or 3.1.1 (aedes speaks those only): refused before any certificate decision,
+  // so an MQTT 5 device is neither registered nor counted as accepted
+  unsupported_protocol: 1,
   no_certificate: 5,
   unknown_ca: 5,
   ca_inactive: 5,
@@ -19,7 +22,7 @@ export const REJECT_REASONS = {
   // the store could not be asked: the device may retry, as with rate_limited
   store_unavailable: 3,
   client_id_mismatch: 2
-} as const satisfies Record<string, 2 | 3 | 5>
+} as const satisfies Record<string, 1 | 2 | 3 | 5>
 
 export type RejectReason = keyof typeof REJECT_REASONS
 export type ConnackCode = (typeof REJECT_REASONS)[RejectReason]
