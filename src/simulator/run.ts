@@ -9,6 +9,7 @@
  * TLS sessions are resumed when the broker issued tickets).
  */
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { MqttClient } from 'mqtt'
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
@@ -81,6 +82,8 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   }))
   /** attempts waiting for their CONNACK: abandoned when the run ends, so it ends on time */
   const inFlight = new AbortController()
+  // one listener per attempt in flight (--concurrency, a whole storm): not a leak
+  setMaxListeners(0, inFlight.signal)
   // telemetry is `<run id>:<sent at>:<sequence>:<padding>`, padded to exactly payloadBytes
   const runId = randomBytes(4).toString('hex')
   const telemetry = (seq: number): string => {
@@ -101,7 +104,8 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
     if (result.kind !== 'accepted') {
       const why = result.kind === 'refused' ? `CONNACK ${result.code}` : result.kind === 'failed' ? result.message : 'abandoned'
-      throw new MonitorRefusedError(`the monitor client (${options.monitor.commonName}) could not connect: ${why}`)
+      throw new MonitorRefusedError(`the monitor client (${options.monitor.commonName}) could not connect: ${why}` +
+        (result.kind === 'refused' ? '; under a manual CA register it (--register ca-manual or devices does), or run with --no-monitor' : ''))
     }
     monitor = result.client
     const ours = `${runId}:`
@@ -218,6 +222,11 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   clearInterval(progressTimer)
   if (stormTimer !== undefined) clearTimeout(stormTimer)
   inFlight.abort()
+  // no telemetry after the end: what is sent has the grace below to reach the monitor
+  for (const state of states) {
+    if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
+    state.publishTimer = undefined
+  }
   await pacer.stop()
   // the memory with the fleet still connected, before it disconnects
   const rss = await sampleRss()
