@@ -75,8 +75,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     }
   }), now)
   await store.open()
-  const unguard = guardLmdbCommitFailures((err) => {
-    log.warn({ event: 'store.commit_failed', err }, 'a background write to the embedded store failed (a full disk?); the broker goes on')
+  const unguard = guardLmdbCommitFailures((err, cause) => {
+    log.error({ event: 'store.commit_failed', err, cause }, 'a background write to the embedded store failed (see cause: a full disk or a full map needs room); the broker goes on')
   })
   const bus = new LocalStatusBus()
   const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)

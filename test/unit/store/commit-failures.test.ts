@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { REPO_ROOT, TSX_IMPORT } from '../../helpers/tsx.js'
 import { guardLmdbCommitFailures } from '../../../src/store/embedded/commit-failures.js'
 
 /**
@@ -19,15 +23,19 @@ async function turns (): Promise<void> {
 }
 
 describe('guardLmdbCommitFailures', () => {
-  it('takes lmdb\'s unhandled commit failures and their commitError, and tells about each', async () => {
-    const heard: Error[] = []
-    const unguard = guardLmdbCommitFailures((err) => { heard.push(err) })
+  it('takes lmdb\'s unhandled commit failures and their commitError, and tells every guard about each with its cause', async () => {
+    const heard: Array<[Error, unknown]> = []
+    const unguard = guardLmdbCommitFailures((err, cause) => { heard.push([err, cause]) })
+    const second: Error[] = []
+    const unguardSecond = guardLmdbCommitFailures((err) => { second.push(err) })
     try {
       const err = lmdbCommitFailure()
       await turns()
-      expect(heard).toEqual([err])
+      expect(heard).toEqual([[err, expect.objectContaining({ message: 'Input/output error', code: 5 })]])
+      expect(second).toEqual([err])
     } finally {
       unguard()
+      unguardSecond()
     }
   })
 
@@ -44,15 +52,23 @@ describe('guardLmdbCommitFailures', () => {
       expect(heard).toEqual([])
       expect(others).toContain(plain)
       unguard()
-      expect(process.listeners('unhandledRejection')).not.toContain(undefined)
+      // one listener for any number of guards, gone with the last
       const before = process.listenerCount('unhandledRejection')
-      const again = guardLmdbCommitFailures(() => {})
+      const first = guardLmdbCommitFailures(() => {})
+      const second = guardLmdbCommitFailures(() => {})
       expect(process.listenerCount('unhandledRejection')).toBe(before + 1)
-      again()
+      first()
+      expect(process.listenerCount('unhandledRejection')).toBe(before + 1)
+      second()
       expect(process.listenerCount('unhandledRejection')).toBe(before)
     } finally {
       unguard()
       process.off('unhandledRejection', other)
     }
+  })
+
+  it('keeps any other unhandled rejection fatal when it is the only listener', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', TSX_IMPORT, join(REPO_ROOT, 'test/helpers/guarded-rejection.ts')])
+    await expect(run).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('an unrelated failure nobody handled') })
   })
 })
