@@ -51,7 +51,9 @@ export class TrustIndex {
    * `preferred`: CAs tried before the others of the same subject. Two registered CA certificates
    * can both verify a child: a CA renewed with its own key and name (a rollover), registered
    * again beside the old one. The active one must answer for the child, whatever the order of
-   * registration; an inactive one only when no other verifies.
+   * registration; an inactive one only when no other verifies. Among equals the one valid
+   * longest comes first: while both copies are active, the old one expires first, and a child
+   * chained to it would then be refused as expired.
    */
   constructor (trusted: ReadonlyMap<string, X509Certificate>, preferred: (caId: string) => boolean = () => true) {
     for (const [caId, certificate] of trusted) {
@@ -61,7 +63,10 @@ export class TrustIndex {
       else list.push({ caId, certificate })
     }
     for (const list of this.bySubject.values()) {
-      if (list.length > 1) list.sort((a, b) => Number(preferred(b.caId)) - Number(preferred(a.caId)))
+      if (list.length > 1) {
+        list.sort((a, b) => (Number(preferred(b.caId)) - Number(preferred(a.caId))) ||
+          (Date.parse(b.certificate.validTo) - Date.parse(a.certificate.validTo)))
+      }
     }
   }
 

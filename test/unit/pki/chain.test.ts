@@ -28,7 +28,7 @@ beforeAll(async () => {
   rootTwin = await pki.ca('root-twin', { cn: 'Fleet Root' })
   underTwin = await pki.leaf('under-twin', rootTwin, { cn: 'dev-4' })
   // same subject and same key as root: both verify whatever either signed
-  rootRenewed = await pki.renewedRoot('root-renewed', root, { cn: 'Fleet Root' })
+  rootRenewed = await pki.renewedRoot('root-renewed', root, { cn: 'Fleet Root', days: 7300 })
 }, 60_000)
 afterAll(async () => { await pki.cleanup() })
 
@@ -75,8 +75,9 @@ describe('findIssuerChain', () => {
       const map = new Map(order.map((id) => [id, certs[id]!]))
       expect(findIssuerChain(x(direct), [], new TrustIndex(map, (id) => id === 'ca-renewed'))?.caId).toBe('ca-renewed')
       expect(findIssuerChain(x(direct), [], new TrustIndex(map, (id) => id === 'ca-root'))?.caId).toBe('ca-root')
-      // none preferred: still found, by either
-      expect(['ca-root', 'ca-renewed']).toContain(findIssuerChain(x(direct), [], new TrustIndex(map, () => false))?.caId)
+      // both preferred (both active during the overlap), or neither: the one valid longest
+      expect(findIssuerChain(x(direct), [], new TrustIndex(map))?.caId).toBe('ca-renewed')
+      expect(findIssuerChain(x(direct), [], new TrustIndex(map, () => false))?.caId).toBe('ca-renewed')
     }
   })
 
