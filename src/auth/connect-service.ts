@@ -165,8 +165,9 @@ export class ConnectService {
 
   /**
    * Resolves the client ID (PRODUCT §1.4) and refuses one that is another certificate's registered
-   * Client ID, in every mode: registered Client IDs are unique so that no device can take over
-   * another's session (aedes closes the older client of an ID and hands its session to the newer).
+   * Client ID, in every mode: aedes closes the older client of an ID and hands its session to the
+   * newer, and registered Client IDs are unique so that their devices' sessions stay theirs. An ID
+   * nobody registered (a CN used as the ID, say) is protected by strict mode only.
    */
   private admit (request: ConnectRequest, record: CertificateRecord, autoRegistered: boolean): ConnectOutcome | Promise<ConnectOutcome> {
     const resolved = resolveClientId({

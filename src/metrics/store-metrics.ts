@@ -16,7 +16,7 @@ export const STORE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.000
  * answer synchronously from local state on the CONNECT path: timing them would measure next to
  * nothing and cost a closure and a promise per CONNECT.
  */
-const UNTIMED = new Set<string>(['recordClientConnected', 'recordClientDisconnected', 'getCertificateNow'])
+const UNTIMED = new Set<string>(['recordClientConnected', 'recordClientDisconnected', 'getCertificateNow', 'certificateIdOfClientIdNow'])
 
 export function instrumentStore<T extends object> (store: T, registry: Registry): T {
   const histogram = new Histogram({

@@ -31,6 +31,18 @@ export function describeCertificateContract (subject: StoreUnderTest): void {
       expect(await subject.store.getCertificate(makeCertificate(ca).id)).toBeUndefined()
     })
 
+    it('names the certificate that owns a registered Client ID, and none once it is deleted or for an ID nobody registered', async () => {
+      const owner = makeCertificate(ca, { clientId: 'owned-1' })
+      await subject.store.insertCertificate(owner)
+      await subject.store.insertCertificate(makeCertificate(ca))
+      expect(await subject.store.certificateIdOfClientId('owned-1')).toBe(owner.id)
+      expect(subject.store.certificateIdOfClientIdNow?.('owned-1') ?? owner.id).toBe(owner.id)
+      expect(await subject.store.certificateIdOfClientId('nobody')).toBeUndefined()
+      await subject.store.transitionCertificate(owner.id, ['active'], 'inactive', instant(0))
+      await subject.store.deleteCertificate(owner.id, ['inactive'])
+      expect(await subject.store.certificateIdOfClientId('owned-1')).toBeUndefined()
+    })
+
     it('refuses a certificate that is already registered (CERT_DUPLICATE) and keeps the first', async () => {
       const cert = makeCertificate(ca)
       await subject.store.insertCertificate(cert)

@@ -120,6 +120,31 @@ describe('ConnectService.authenticate', () => {
     expect(await later).toMatchObject({ ok: true, clientId: 'async-1' })
   })
 
+  it('refuses another certificate\'s registered Client ID, from the synchronous read and from a store without one', async () => {
+    const issue = async (commonName: string): Promise<string> => (await issueCertificate({
+      issuerCertificatePem: ca.certificatePem, issuerPrivateKeyPem: ca.privateKeyPem, subject: { commonName }, keyAlgorithm: 'EC-P256', validityDays: 30, purpose: 'client'
+    })).certificatePem
+    const ownerPem = await issue('owner-dev')
+    const owner = await certificates.register({ caId, certificatePem: ownerPem, clientId: 'owned-by-owner' })
+    const otherPem = await issue('other-dev')
+    await certificates.register({ caId, certificatePem: otherPem })
+    const remote = new Proxy(store, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key, target)
+        if (key === 'getCertificateNow' || key === 'certificateIdOfClientIdNow') return undefined
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+      }
+    })
+    for (const over of [store, remote]) {
+      const connect = await service(over)
+      const taken = { leaf: new X509Certificate(otherPem), packetClientId: 'owned-by-owner', clean: true }
+      expect(await connect.authenticate(taken)).toMatchObject({ ok: false, reason: 'client_id_mismatch' })
+      const own = { leaf: new X509Certificate(ownerPem), packetClientId: 'owned-by-owner', clean: true }
+      expect(await connect.authenticate(own)).toMatchObject({ ok: true, clientId: 'owned-by-owner', record: { id: owner.id } })
+      expect(await connect.authenticate({ ...taken, packetClientId: 'free-id' })).toMatchObject({ ok: true, clientId: 'free-id' })
+    }
+  })
+
   it('turns a failing synchronous read into store_unavailable, not a throw', async () => {
     const leaf = await device('closed-1', true)
     const other = new EmbeddedRegistryStore({ path: join(dir, 'closed') })
