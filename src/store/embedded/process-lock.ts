@@ -5,10 +5,10 @@
  * by a process that no longer runs (after kill -9) is taken over.
  *
  * Every step is atomic on a local file system: the lock appears whole (written aside, then
- * hard-linked into place: a link fails if the name exists), a stale one is taken away by rename
- * (one process wins), and release removes only our own.
+ * hard-linked into place: a link fails if the name exists), a stale one is taken away by one
+ * process at a time under a takeover mark placed the same way, and release removes only our own.
  */
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CertmqError } from '../../errors.js'
@@ -74,24 +74,45 @@ function placeLock (dir: string, file: string, content: string): boolean {
   }
 }
 
+/** A takeover mark older than this was left by a process that died taking over: ignored. */
+const TAKEOVER_STALE_MS = 10_000
+
 /**
- * Removes the stale lock whose content is `stale`. The rename is atomic: of two processes taking
- * over one stale lock, one gets it; the other renames nothing, or the winner's new lock, which
- * it puts back.
+ * Removes the stale lock whose content is `stale`, under a takeover mark (placed like the lock
+ * itself) so that one process at a time takes over: it reads the lock again under the mark and
+ * removes it only if it still holds what was judged stale, never a lock placed meanwhile.
  */
 function takeAway (file: string, stale: string): boolean {
-  const taken = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`
+  const mark = `${file}.takeover`
+  if (!placeMark(mark)) return false
   try {
-    renameSync(file, taken)
+    if (readOrUndefined(file) !== stale) return false
+    unlinkSync(file)
+    return true
   } catch {
-    return false // gone already
+    return false
+  } finally {
+    try { unlinkSync(mark) } catch { /* nothing to clean */ }
   }
-  const content = readOrUndefined(taken)
-  if (content !== stale) {
-    try { linkSync(taken, file) } catch { /* a third one placed a lock: it holds the store */ }
+}
+
+function placeMark (mark: string): boolean {
+  const aside = `${mark}.${process.pid}.${randomBytes(4).toString('hex')}`
+  try {
+    writeFileSync(aside, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })
+    linkSync(aside, mark)
+    return true
+  } catch {
+    // another process is taking over; unless its mark is old (it died doing so): then remove it
+    // by rename, which only one process can do, and let the next attempt place a new one
+    try {
+      if (Date.now() - statSync(mark).mtimeMs > TAKEOVER_STALE_MS) renameSync(mark, `${aside}.old`)
+      unlinkSync(`${aside}.old`)
+    } catch { /* not old, or gone */ }
+    return false
+  } finally {
+    try { unlinkSync(aside) } catch { /* nothing to clean */ }
   }
-  try { unlinkSync(taken) } catch { /* nothing to clean */ }
-  return content === stale
 }
 
 function readOrUndefined (file: string): string | undefined {
