@@ -36,6 +36,16 @@ async function start (dataDir: string, env: Record<string, string> = {}): Promis
   return { server, logs, banner: banner.raw.join('\n') }
 }
 
+/** A first start in a fresh data directory, stopped: the directory and the token it generated. */
+async function firstStart (): Promise<{ dataDir: string, generated: string }> {
+  const dataDir = await freshDir()
+  const first = await start(dataDir)
+  const generated = first.server.generatedAdminToken!
+  expect(generated).toMatch(/^cmq_/)
+  await first.server.stop()
+  return { dataDir, generated }
+}
+
 async function status (server: RunningServer, token: string): Promise<number> {
   return (await fetch(`${server.adminUrl}/api/v1/cas`, { headers: { authorization: `Bearer ${token}` } })).status
 }
@@ -77,11 +87,7 @@ describe('the built-in admin token', () => {
   })
 
   it('is retired by a configured token, which is never stored: the next start without one shows a new token', async () => {
-    const dataDir = await freshDir()
-    const first = await start(dataDir)
-    const generated = first.server.generatedAdminToken!
-    expect(generated).toMatch(/^cmq_/)
-    await first.server.stop()
+    const { dataDir, generated } = await firstStart()
 
     const configured = 'configured-token-0123456789'
     const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: configured })
@@ -110,11 +116,7 @@ describe('the built-in admin token', () => {
   })
 
   it('is kept, not retired, by a configured token equal to it: exported for the CLI as the banner says, it still works after a start without it', async () => {
-    const dataDir = await freshDir()
-    const first = await start(dataDir)
-    const generated = first.server.generatedAdminToken!
-    expect(generated).toMatch(/^cmq_/)
-    await first.server.stop()
+    const { dataDir, generated } = await firstStart()
 
     // the shell where the operator ran `export CERTMQ_ADMIN_TOKEN=<generated>` for the CLI
     const second = await start(dataDir, { CERTMQ_ADMIN_TOKEN: generated })

@@ -161,18 +161,17 @@ describe('certmq simulate', () => {
       })
       return { code, stderr }
     }
-    const zero = await run(['--devices', '0'])
-    expect(zero.code).toBe(2)
-    expect(zero.stderr).toContain("option '--devices <n>' argument '0' is invalid. must be a whole number above 0")
-    const scheme = await run(['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'])
-    expect(scheme.code).toBe(2)
-    expect(scheme.stderr).toContain('error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:')
-    const qos = await run(['--qos', '3'])
-    expect(qos.code).toBe(2)
-    expect(qos.stderr).toContain("option '--qos <n>' argument '3' is invalid. Allowed choices are 0, 1, 2.")
-    const commands = await run(['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'])
-    expect(commands.code).toBe(2)
-    expect(commands.stderr).toContain('error VALIDATION_FAILED: --commands needs the monitor')
+    const cases: Array<[string[], string]> = [
+      [['--devices', '0'], "option '--devices <n>' argument '0' is invalid. must be a whole number above 0"],
+      [['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:'],
+      [['--qos', '3'], "option '--qos <n>' argument '3' is invalid. Allowed choices are 0, 1, 2."],
+      [['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --commands needs the monitor']
+    ]
+    for (const [args, message] of cases) {
+      const refused = await run(args)
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stderr).toContain(message)
+    }
   })
 
   it('sends telemetry at the QoS and payload size asked for, and its monitor counts only this run\'s messages', async () => {
