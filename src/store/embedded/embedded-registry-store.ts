@@ -264,7 +264,8 @@ export class EmbeddedRegistryStore implements RegistryStore {
 
   /** From the projection, which changes only after commits, like the record cache. */
   certificateIdOfClientIdNow (clientId: string): string | undefined {
-    this.handles(`find the certificate of Client ID ${JSON.stringify(clientId)}`)
+    // on every CONNECT: the message is made only for a closed store
+    if (this.dbs === undefined) this.handles(`find the certificate of Client ID ${JSON.stringify(clientId)}`)
     return this.projection.idOfClientId(clientId)
   }
 
