@@ -217,6 +217,7 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
 
   for (const state of states) schedule(state, true, false)
   await untilEnd(options.durationSeconds * 1000, options.signal)
+  stats.interrupted = options.signal?.aborted === true
 
   stopping = true
   clearInterval(progressTimer)

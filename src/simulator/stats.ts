@@ -18,6 +18,8 @@ export const CONNACK_NAMES: Readonly<Record<number, string>> = {
 export interface SimulationSummary {
   devices: number
   durationSeconds: number
+  /** the run was ended early (Ctrl-C) rather than after its duration */
+  interrupted: boolean
   connect: {
     attempts: number
     accepted: number
@@ -67,6 +69,7 @@ export class SimulationStats {
   dropped = 0
   tlsResumed = 0
   aborted = 0
+  interrupted = false
   sent = 0
   received = 0
   commandsSent = 0
@@ -127,6 +130,7 @@ export class SimulationStats {
     return {
       devices: this.devices,
       durationSeconds: round((endedAt - this.startedAt) / 1000),
+      interrupted: this.interrupted,
       connect: {
         attempts: this.attempts,
         accepted: this.accepted,

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { loadOrCreateFleet } from '../../src/simulator/fleet.js'
 import type { SimulationSummary } from '../../src/simulator/stats.js'
+import { runSimulation } from '../../src/simulator/run.js'
+import { DEFAULT_BACKOFF } from '../../src/simulator/backoff.js'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 
 async function simulate (certmq: TestCertmq, fleetDir: string, args: string[], broker?: string[]): Promise<{ code: number, summary: SimulationSummary, stderr: string }> {
@@ -274,6 +276,21 @@ describe('certmq simulate', () => {
       expect(timedOut.code, timedOut.stderr).toBe(0)
       expect(timedOut.summary.connect.failures).toEqual({ tls: 0, timeout: 2, closed: 0, error: 0 })
       expect(timedOut.summary.connect.attempts).toBe(2)
+
+      // Ctrl-C (the CLI aborts this signal): a 30 s run ends at once, and says it was interrupted
+      const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'silent', organization: 'certmq simulator', count: 2, keyAlgorithm: 'EC-P256' })
+      const interrupt = new AbortController()
+      setTimeout(() => { interrupt.abort() }, 300)
+      const cut = await runSimulation({
+        fleet,
+        devices: fleet.devices,
+        broker: { host: '127.0.0.1', port, servername: undefined, serverCaPem: undefined, insecure: true, connectTimeoutMs: 10_000, keepaliveSeconds: 60 },
+        rate: 100, concurrency: 5, durationSeconds: 30, publishRate: 0, qos: 0, payloadBytes: 64, subscribeCommands: false,
+        backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY, signal: interrupt.signal
+      })
+      expect(cut.interrupted).toBe(true)
+      expect(cut.durationSeconds).toBeLessThan(5)
+      expect(cut.connect).toMatchObject({ attempts: 2, aborted: 2 })
     } finally {
       await new Promise((resolve) => { server.close(resolve) })
     }

@@ -215,7 +215,7 @@ export function renderSummary (s: SimulationSummary): string {
   const { connect } = s
   const allUp = connect.devicesNeverConnected === 0
   const lines = [
-    `devices            ${s.devices} over ${s.durationSeconds} s: ${connect.devicesConnected} connected at least once` +
+    `devices            ${s.devices} over ${s.durationSeconds} s${s.interrupted ? ' (interrupted)' : ''}: ${connect.devicesConnected} connected at least once` +
       (allUp ? '' : `, ${connect.devicesNeverConnected} never`),
     `connects           ${connect.accepted} accepted of ${connect.attempts} attempts` +
       (connect.aborted > 0 ? ` (${connect.aborted} still waiting for a CONNACK at the end, abandoned)` : '') + '; ' +

@@ -33,6 +33,7 @@ describe('SimulationStats', () => {
     expect(s.connect.perSecond).toBe(2)
     expect(s.connect.accepted).toBe(3)
     expect(s.durationSeconds).toBe(8)
+    expect(s.interrupted).toBe(false)
   })
 
   it('reports the devices that never connected by measuring until the end', () => {
