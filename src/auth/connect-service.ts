@@ -184,16 +184,18 @@ export class ConnectService {
     // its own registered Client ID, or one aedes assigns: nobody else's
     if (resolved.clientId === '' || resolved.clientId === record.clientId) return admitted
     const { store } = this.deps
-    const owned = (owner: string | undefined): ConnectOutcome =>
-      owner === undefined || owner === record.id ? admitted : ConnectService.refusal('client_id_mismatch', record)
     if (store.certificateIdOfClientIdNow === undefined) {
-      return store.certificateIdOfClientId(resolved.clientId).then(owned, (err: unknown) => unavailable(record.id, err))
+      return store.certificateIdOfClientId(resolved.clientId)
+        .then((owner) => ownedBy(owner, admitted, record), (err: unknown) => unavailable(record.id, err))
     }
+    // no closure on the usual, synchronous path: this runs on every CONNECT
+    let owner: string | undefined
     try {
-      return owned(store.certificateIdOfClientIdNow(resolved.clientId))
+      owner = store.certificateIdOfClientIdNow(resolved.clientId)
     } catch (err) {
       return unavailable(record.id, err)
     }
+    return ownedBy(owner, admitted, record)
   }
 
   private reject (reason: RejectReason, id: string, serialNumber: string, ca: CaRecord | undefined): ConnectOutcome {
@@ -269,6 +271,11 @@ function chainWindow (leaf: { notBefore: string, notAfter: string }, intermediat
 }
 
 /** The registry could not be asked: server unavailable, the device retries. */
+/** `admitted` unless the client ID belongs to another certificate than `record`. */
+function ownedBy (owner: string | undefined, admitted: ConnectOutcome, record: CertificateRecord): ConnectOutcome {
+  return owner === undefined || owner === record.id ? admitted : ConnectService.refusal('client_id_mismatch', record)
+}
+
 function unavailable (id: string, cause: unknown): ConnectOutcome {
   return { ok: false, reason: 'store_unavailable', identity: { fingerprint: id }, cause }
 }
