@@ -8,7 +8,7 @@
  */
 
 /** The error lmdb rejects a commit's promises with: 'Commit failed …' carrying the cause as a promise. */
-function isLmdbCommitFailure (reason: unknown): reason is Error & { commitError: Promise<unknown> } {
+export function isLmdbCommitFailure (reason: unknown): reason is Error & { commitError: Promise<unknown> } {
   return reason instanceof Error && reason.message.startsWith('Commit failed') &&
     (reason as { commitError?: unknown }).commitError instanceof Promise
 }

@@ -21,6 +21,7 @@ import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
 import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
+import { isLmdbCommitFailure } from './commit-failures.js'
 import { openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 import { reportQuietly } from './report-quietly.js'
@@ -424,8 +425,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
         })().catch((err: unknown) => {
           // a failed commit (a full disk) gives its reason in a second promise, err.commitError:
           // unhandled, its rejection would end the process
-          const reason = (err as { commitError?: unknown } | undefined)?.commitError
-          if (reason instanceof Promise) reason.catch(() => {})
+          if (isLmdbCommitFailure(err)) err.commitError.catch(() => {})
           reportQuietly(this.onClientFlushError, this.failure(`record the clients of ${chunk.length} certificates`, err), chunk.length)
         })
       }

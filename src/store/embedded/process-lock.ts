@@ -57,20 +57,28 @@ export function acquireProcessLock (dir: string): { release: () => void, tookOve
 
 /** Puts `content` at `file` whole, if nothing is there. */
 function placeLock (dir: string, file: string, content: string): boolean {
-  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    writeFileSync(aside, content, { flag: 'wx', mode: 0o600 })
+    return linkWhole(file, content)
   } catch (err) {
     throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
   }
+}
+
+/**
+ * Writes `content` beside `file`, then hard-links it into place: false when `file` exists (a
+ * link never replaces), so `file` appears whole or not at all. Other errors are thrown.
+ */
+function linkWhole (file: string, content: string): boolean {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
+    writeFileSync(aside, content, { flag: 'wx', mode: 0o600 })
     linkSync(aside, file)
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new CertmqError('STORE_UNAVAILABLE', `embedded store at ${dir}: cannot create ${LOCK_FILE} (${(err as Error).message})`, { path: dir }, { cause: err })
+    throw err
   } finally {
-    try { unlinkSync(aside) } catch { /* nothing to clean */ }
+    try { unlinkSync(aside) } catch { /* not written */ }
   }
 }
 
@@ -97,22 +105,21 @@ function takeAway (file: string, stale: string): boolean {
 }
 
 function placeMark (mark: string): boolean {
-  const aside = `${mark}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    writeFileSync(aside, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })
-    linkSync(aside, mark)
-    return true
+    if (linkWhole(mark, `${process.pid}\n`)) return true
   } catch {
-    // another process is taking over; unless its mark is old (it died doing so): then remove it
-    // by rename, which only one process can do, and let the next attempt place a new one
-    try {
-      if (Date.now() - statSync(mark).mtimeMs > TAKEOVER_STALE_MS) renameSync(mark, `${aside}.old`)
-      unlinkSync(`${aside}.old`)
-    } catch { /* not old, or gone */ }
     return false
-  } finally {
-    try { unlinkSync(aside) } catch { /* nothing to clean */ }
   }
+  // another process is taking over; unless its mark is old (it died doing so): then take it
+  // away by rename, which only one process can do, and let the next attempt place a new one
+  const old = `${mark}.old.${process.pid}.${randomBytes(4).toString('hex')}`
+  try {
+    if (Date.now() - statSync(mark).mtimeMs > TAKEOVER_STALE_MS) {
+      renameSync(mark, old)
+      unlinkSync(old)
+    }
+  } catch { /* not old, or gone */ }
+  return false
 }
 
 function readOrUndefined (file: string): string | undefined {
