@@ -113,11 +113,6 @@ export async function loadOrCreateFleet (options: FleetOptions): Promise<Fleet> 
   return { name: options.fleet, dir, ca, devices, generated }
 }
 
-/** The monitor's certificate: not a device (no SN number), so it never turns into one when --devices grows. */
-export function monitorCommonName (fleet: string): string {
-  return `${fleet}-monitor`
-}
-
 /**
  * The simulator's own client of a fleet (it watches the telemetry and sends the commands): a
  * certificate of the fleet CA with the subject `CN=<fleet>-monitor, OU=<fleet>, O=<org>`, cached
@@ -131,7 +126,8 @@ export async function loadOrCreateMonitor (fleet: Fleet, organization: string): 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err
   }
-  const commonName = monitorCommonName(fleet.name)
+  // not a device's name (no SN number), so it never turns into one when --devices grows
+  const commonName = `${fleet.name}-monitor`
   const issued = await issueCertificate({
     issuerCertificatePem: fleet.ca.certificatePem,
     issuerPrivateKeyPem: fleet.ca.privateKeyPem,
@@ -141,10 +137,7 @@ export async function loadOrCreateMonitor (fleet: Fleet, organization: string): 
     purpose: 'client'
   })
   const monitor: FleetDevice = { index: -1, commonName, certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, fingerprint: fingerprintOfPem(issued.certificatePem) }
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify({ caFingerprint: fleet.ca.fingerprint, organization, monitor }), { mode: 0o600 })
-  await chmod(tmp, 0o600)
-  await rename(tmp, file)
+  await writeJsonWhole(file, { caFingerprint: fleet.ca.fingerprint, organization, monitor })
   return monitor
 }
 
@@ -189,9 +182,13 @@ async function readCachedDevices (dir: string, manifest: Manifest): Promise<Flee
 
 /** Written to a temporary file and renamed, so an interrupted run never leaves half a cache. */
 async function writeCachedDevices (dir: string, manifest: Manifest, devices: FleetDevice[]): Promise<void> {
-  const file = join(dir, 'devices.json')
+  await writeJsonWhole(join(dir, 'devices.json'), { manifest, devices })
+}
+
+/** Keys inside: mode 0600, written to a temporary file and renamed, so `file` is never half written. */
+async function writeJsonWhole (file: string, value: unknown): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify({ manifest, devices }), { mode: 0o600 })
+  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 })
   await chmod(tmp, 0o600)
   await rename(tmp, file)
 }

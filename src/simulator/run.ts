@@ -11,7 +11,9 @@
 import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { MqttClient } from 'mqtt'
+import { CertmqError } from '../errors.js'
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
 import { connectOnce, type TargetBroker } from './device.js'
 import { createPacer } from './pacing.js'
@@ -44,10 +46,6 @@ export interface SimulationOptions {
   signal?: AbortSignal
 }
 
-/** The monitor could not connect, so the run cannot measure what it was asked to. */
-export class MonitorRefusedError extends Error {
-  override name = 'MonitorRefusedError'
-}
 
 export interface Progress {
   elapsedSeconds: number
@@ -104,8 +102,10 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
     if (result.kind !== 'accepted') {
       const why = result.kind === 'refused' ? `CONNACK ${result.code}` : result.kind === 'failed' ? result.message : 'abandoned'
-      throw new MonitorRefusedError(`the monitor client (${options.monitor.commonName}) could not connect: ${why}` +
-        (result.kind === 'refused' ? '; under a manual CA register it (--register ca-manual or devices does), or run with --no-monitor' : ''))
+      // the run cannot measure what it was asked to
+      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${options.monitor.commonName}) could not connect: ${why}` +
+        (result.kind === 'refused' ? '; under a manual CA register it (--register ca-manual or devices does), or run with --no-monitor' : ''),
+      { host: options.broker.host, port: options.broker.port })
     }
     monitor = result.client
     const ours = `${runId}:`
@@ -216,7 +216,8 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     }, options.stormAfterSeconds * 1000)
 
   for (const state of states) schedule(state, true, false)
-  await untilEnd(options.durationSeconds * 1000, options.signal)
+  // the duration, or until the signal (Ctrl-C) ends it early
+  await sleep(options.durationSeconds * 1000, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => {})
   stats.interrupted = options.signal?.aborted === true
 
   stopping = true
@@ -240,23 +241,11 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     if (state.client !== undefined) await state.client.endAsync().catch(() => {})
   }))
   if (monitor !== undefined) await monitor.endAsync().catch(() => {})
-  const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: Math.max(peakRss ?? rss, rss) }
+  // sampleRss() counted `rss` into the peak
+  const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: peakRss ?? rss }
   return stats.summary(endedAt, memory)
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-async function untilEnd (ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted === true) return
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done)
-  })
-}
 
 function identityOf (device: FleetDevice): { clientId: string, certificatePem: string, privateKeyPem: string } {
   return { clientId: device.commonName, certificatePem: device.certificatePem, privateKeyPem: device.privateKeyPem }

@@ -97,7 +97,7 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
       const monitor = opts.monitor ? await loadOrCreateMonitor(fleet, opts.org) : undefined
       if (opts.register !== 'none') await register(ctx.client(), fleet, opts.register, devices, monitor, progress, stderr)
       // loaded here: the MQTT client and the pacer stay out of every other command, `serve` included
-      const { runSimulation, MonitorRefusedError } = await import('../../simulator/run.js')
+      const { runSimulation } = await import('../../simulator/run.js')
       // Ctrl-C ends the run early with its summary; a second one stops at once
       const interrupted = new AbortController()
       const onInterrupt = (): void => {
@@ -136,9 +136,6 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
         ...(opts.brokerPid === undefined ? {} : { brokerPid: opts.brokerPid }),
         onProgress: (p) => { progress(renderProgress(p)) },
         signal: interrupted.signal
-      }).catch((err: unknown) => {
-        if (err instanceof MonitorRefusedError) throw new CertmqError('MONITOR_REFUSED', err.message, { broker: opts.broker }, { cause: err })
-        throw err
       }).finally(() => { process.off('SIGINT', onInterrupt) })
       if (stderr.isTTY === true && !output.json) stderr.write('\n')
       if (opts.brokerPid !== undefined && summary.broker === undefined) {
