@@ -246,10 +246,8 @@ async function registerBuiltinCa (caService: CaService, certificatePem: string):
 async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certificatePem: string; privateKeyPem: string }, nodeName: string, nowMs: number):
   Promise<{ certificatePem: string; privateKeyPem: string; generated: boolean }> {
   const { certFile, keyFile } = config.mqtts
+  // loadConfig has checked that both are set, or neither, and readable
   if (certFile !== '' || keyFile !== '') {
-    if (certFile === '' || keyFile === '') {
-      throw new CertmqError('CONFIG_INVALID', 'config mqtts.certFile and mqtts.keyFile: set both or neither', {})
-    }
     return { certificatePem: readTlsFile(certFile, 'mqtts.certFile'), privateKeyPem: readTlsFile(keyFile, 'mqtts.keyFile'), generated: false }
   }
   const names = [...new Set(['localhost', nodeName, hostname(), ...config.mqtts.serverNames])]

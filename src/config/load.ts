@@ -78,25 +78,24 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
  * problems and their sources, before anything is created in the data directory.
  */
 function checkTlsFiles (data: Json, cwd: string, sourceOf: (key: string) => string): string[] {
-  const mqtts = data['mqtts']
-  if (mqtts === null || typeof mqtts !== 'object') return []
-  const files = { 'mqtts.certFile': (mqtts as Json)['certFile'], 'mqtts.keyFile': (mqtts as Json)['keyFile'] }
-  const set = Object.entries(files).filter(([, value]) => typeof value === 'string' && value !== '') as Array<[string, string]>
-  if (set.length === 0) return []
-  if (set.length === 1) {
-    const [[key]] = set as [[string, string]]
+  const mqtts = (data['mqtts'] ?? {}) as Json
+  const given = (['certFile', 'keyFile'] as const).flatMap((name) => {
+    const path = mqtts[name]
+    return typeof path === 'string' && path !== '' ? [{ key: `mqtts.${name}`, path }] : []
+  })
+  if (given.length === 1) {
+    const { key } = given[0]!
     const other = key === 'mqtts.certFile' ? 'mqtts.keyFile' : 'mqtts.certFile'
     return [`config ${key} (from ${sourceOf(key)}): needs ${other} too (the certificate and its key go together), or neither`]
   }
-  const problems: string[] = []
-  for (const [key, path] of set) {
+  return given.flatMap(({ key, path }) => {
     try {
       accessSync(resolve(cwd, path), constants.R_OK)
+      return []
     } catch (err) {
-      problems.push(`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+      return [`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]
     }
-  }
-  return problems
+  })
 }
 
 function readConfigFile (file: string, required: boolean, source: string): Json | undefined {
