@@ -52,19 +52,29 @@ export class MqttsListener {
    * has new session-ticket keys: sessions made before are not resumed.
    */
   setCaPems (caPems: string[]): void {
-    this.context = { ...this.context, ca: caPems }
-    this.server.setSecureContext(this.contextOptions())
+    this.swap({ ...this.context, ca: caPems })
   }
 
-  /** Serves a new certificate (a renewal) from the next handshake on; live connections are untouched. */
+  /**
+   * Serves a new certificate (a renewal, a reload) from the next handshake on; live connections
+   * are untouched. Throws TLS_SETUP_FAILED, serving the previous one still, when OpenSSL refuses it.
+   */
   setServerCertificate (certificatePem: string, privateKeyPem: string): void {
-    this.context = { ...this.context, key: privateKeyPem, cert: certificatePem }
-    this.server.setSecureContext(this.contextOptions())
+    this.swap({ ...this.context, key: privateKeyPem, cert: certificatePem })
+  }
+
+  /** Installs a context; kept as the current one only once OpenSSL took it, so a refused swap spoils no later one. */
+  private swap (next: { key: string, cert: string, ca: string[] }): void {
+    try {
+      this.server.setSecureContext(this.contextOptions(next))
+    } catch (err) {
+      throw new CertmqError('TLS_SETUP_FAILED', `mqtts: cannot use the server key, certificate or CA list (${(err as Error).message})`, {}, { cause: err })
+    }
+    this.context = next
   }
 
   /** The secure-context options, the same at creation and at every swap (a new context inherits none of the old). */
-  private contextOptions (): SecureContextOptions {
-    const { key, cert, ca } = this.context
+  private contextOptions ({ key, cert, ca } = this.context): SecureContextOptions {
     // an empty array, not undefined: undefined would load Node's bundled root CAs
     return { key, cert, ca, minVersion: 'TLSv1.2' }
   }
