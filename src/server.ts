@@ -25,6 +25,7 @@ import { observeAll } from './auth/connect-observer.js'
 import { SessionRegistry } from './broker/sessions.js'
 import { closeBroker, createBroker } from './broker/broker.js'
 import { MqttsListener } from './broker/mqtts-listener.js'
+import { ServerCertificate, type ServerCertificateReload } from './broker/server-certificate.js'
 import { AdminThread } from './admin/thread/admin-thread.js'
 import { AdminTokens } from './admin/admin-tokens.js'
 import { CertmqMetrics } from './metrics/metrics.js'
@@ -41,7 +42,7 @@ export interface StartOptions {
   console?: NodeJS.WritableStream
   /** Facts about the process set up by the caller (e.g. `certmq serve`'s V8 heap growth), added to the server.started line. */
   startFacts?: Readonly<Record<string, string>>
-  /** How often the generated MQTTS certificate is checked for renewal; default every 12 hours. */
+  /** How often the MQTTS certificate is checked (the generated one renewed, an operator's expiry reported); default every 12 hours. */
   tlsRenewalCheckMs?: number
 }
 
@@ -57,6 +58,12 @@ export interface RunningServer {
   readonly caCertificatePath: string
   /** Set only on the start that generated the token. */
   readonly generatedAdminToken: string | undefined
+  /**
+   * Rereads the MQTTS server certificate (mqtts.certFile/keyFile, or the generated pair, renewed
+   * if due) and serves it to new handshakes; live sessions stay. Throws TLS_SETUP_FAILED or
+   * PEM_INVALID, and keeps serving the previous one, when the new pair is unusable.
+   */
+  reloadTls (): Promise<ServerCertificateReload>
   stop (): Promise<void>
 }
 
@@ -142,18 +149,26 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     trust.onChange(() => { listener.setCaPems(namedCas()) })
     const mqtts = await listener.listen()
     stack.push(async () => { await listener.close() })
-    if (tls.generated) {
-      let serving = tls.certificatePem
-      const stopRenewal = renewServerCertificate(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
-        const next = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
-        // compared with what is served: a swap that failed after the new files were written is tried again
-        if (next.certificatePem === serving) return
-        listener.setServerCertificate(next.certificatePem, next.privateKeyPem)
-        serving = next.certificatePem
-        log.info({ event: 'tls.renewed', certificate: join(dataDir, 'tls', 'server.pem') }, 'renewed the MQTTS server certificate; new handshakes use it')
-      }, log)
-      stack.push(stopRenewal)
-    }
+    const certificateFiles = tls.generated
+      ? { source: join(dataDir, 'tls', 'server.pem'), keySource: join(dataDir, 'tls', 'server.key') }
+      : { source: config.mqtts.certFile, keySource: config.mqtts.keyFile }
+    const serverCertificate = new ServerCertificate(tls, {
+      sink: listener,
+      // the generated pair is renewed on disk when due; an operator's files are read as they are
+      load: async () => await serverTls(config, dataDir, builtin, nodeName, now().getTime()),
+      ...certificateFiles,
+      log: log.child({ module: 'mqtts' }),
+      now,
+      onServed: (notAfterSeconds) => { metrics.serverCertificateExpiry(notAfterSeconds) }
+    })
+    serverCertificate.checkExpiry()
+    // twice a day: the generated certificate is renewed when due, an operator's is reported when
+    // its end nears (it is replaced by the operator, then reloaded on SIGHUP)
+    const stopRenewal = everyInterval(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
+      if (tls.generated) await serverCertificate.reload('renewal')
+      else serverCertificate.checkExpiry()
+    })
+    stack.push(stopRenewal)
 
     // the admin API runs in its own thread and calls the services here (admin/thread/)
     const adminThread = await AdminThread.start({
@@ -208,6 +223,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       adminUrl,
       caCertificatePath: builtin.certificatePath,
       generatedAdminToken: tokens.generated,
+      reloadTls: async () => await serverCertificate.reload('signal'),
       stop: async () => {
         stopping ??= stopAll().then(() => { log.info({ event: 'server.stopped', node: nodeName }, 'certmq stopped') })
         await stopping
@@ -259,18 +275,15 @@ async function serverTls (config: Readonly<Config>, dataDir: string, ca: { certi
 }
 
 /**
- * A broker that runs for a year must not end up serving an expired certificate: the generated
- * one is checked every `everyMs` and renewed in place (new handshakes get it, live sessions stay).
- * Returns the stop function. A failed renewal is logged and tried again at the next check.
+ * Runs `task` every `everyMs`, one run at a time; a failed run was logged by the task and is tried
+ * again at the next tick. Returns the stop function, which waits for a run under way (so nothing
+ * writes tls/ after stop()).
  */
-function renewServerCertificate (everyMs: number, renew: () => Promise<void>, log: Logger): () => Promise<void> {
+function everyInterval (everyMs: number, task: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined
   const timer = setInterval(() => {
-    running ??= renew()
-      .catch((err: unknown) => { log.error({ event: 'tls.renew_failed', err }, 'could not renew the MQTTS server certificate; trying again later') })
-      .finally(() => { running = undefined })
+    running ??= task().catch(() => {}).finally(() => { running = undefined })
   }, everyMs).unref()
-  // stopping waits for a renewal under way, so nothing writes tls/ after stop()
   return async () => {
     clearInterval(timer)
     await running

@@ -51,7 +51,7 @@ export const ConfigSchema = Type.Object({
     port: Type.Integer({ default: 8883, minimum: 0, maximum: 65535, description: 'MQTTS port; 0 picks a free one' }),
     certFile: Type.String({
       default: '',
-      description: 'PEM server certificate (chain) for the listener; empty means one issued by the built-in CA'
+      description: 'PEM server certificate (chain) for the listener, reread on SIGHUP; empty means one issued by the built-in CA'
     }),
     keyFile: Type.String({ default: '', description: 'PEM private key matching mqtts.certFile' }),
     serverNames: Type.Array(Type.String({ minLength: 1 }), {

@@ -2,7 +2,7 @@
  * All metrics of one server, on its own registry: server.ts creates one CertmqMetrics and hands
  * its parts to the CONNECT path, the store and the admin API (GET /metrics).
  */
-import type { Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
 import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
 import type { RegistryStore } from '../store/ports.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
@@ -16,6 +16,11 @@ export class CertmqMetrics {
   readonly registry: Registry = createMetricsRegistry()
   readonly connect = new ConnectMetrics(this.registry)
   readonly registration: RegistrationMetrics
+  private readonly tlsNotAfter = new Gauge({
+    name: 'certmq_mqtts_certificate_not_after_timestamp_seconds',
+    help: 'notAfter of the MQTTS server certificate being served (Unix seconds): alert well before it passes',
+    registers: [this.registry]
+  })
 
   constructor (options: { autoRegistrationPerSecond: number }) {
     this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
@@ -29,6 +34,11 @@ export class CertmqMetrics {
       autoRegistered: (record) => { this.registration.autoRegistered(record) },
       rateLimited: () => { this.registration.rateLimited() }
     }
+  }
+
+  /** The served MQTTS certificate's notAfter, set at start and after each renewal or reload. */
+  serverCertificateExpiry (notAfterSeconds: number): void {
+    this.tlsNotAfter.set(notAfterSeconds)
   }
 
   /** The store, timed per operation, with the certificate and CRL gauges reading from it. */

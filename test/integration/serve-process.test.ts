@@ -167,6 +167,29 @@ describe('stopping', () => {
   })
 })
 
+describe('SIGHUP', () => {
+  const token = 'sighup-token-0123456789'
+
+  it('rereads the MQTTS certificate and keeps the broker and its connected devices', async () => {
+    const dataDir = await freshDir()
+    const one = await serve(dataDir, { CERTMQ_ADMIN_TOKEN: token })
+    expect((await api(one, token, 'POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode: 'auto' })).status).toBe(201)
+    const leaf = await pki.leaf('through-sighup', ca, { cn: 'through-sighup' })
+    const serverCaPem = await readFile(join(dataDir, 'ca', 'builtin-ca.pem'), 'utf8')
+    const device = await connectDevice(one.mqttsPort, serverCaPem, { certPem: leaf.pem, keyPem: leaf.keyPem })
+    expect(device.code).toBe(0)
+    // Node's default for SIGHUP is to exit: a closed terminal or a supervisor's reload must not stop the broker
+    one.child.kill('SIGHUP')
+    const reload = await waitFor(() => one.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'tls.reload_unchanged'),
+      { what: 'tls.reload_unchanged' })
+    expect(reload).toMatchObject({ trigger: 'signal', certificate: join(dataDir, 'tls', 'server.pem') })
+    expect(device.client?.connected).toBe(true)
+    expect((await fetch(`${one.adminUrl}/healthz`)).status).toBe(200)
+    await endClient(device.client)
+    expect(await stop(one)).toBe(0)
+  })
+})
+
 describe('bad configuration', () => {
   it('exits 78 naming the misspelt key and the file, and every other problem', async () => {
     const dir = await freshDir()

@@ -1,4 +1,7 @@
-/** `certmq serve`: load and validate the config, start the broker, stop cleanly on SIGINT/SIGTERM. */
+/**
+ * `certmq serve`: load and validate the config, start the broker, stop cleanly on SIGINT/SIGTERM,
+ * reload the MQTTS server certificate on SIGHUP (as Mosquitto does).
+ */
 import { loadConfigInThread } from '../../config/load-in-thread.js'
 import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
@@ -31,6 +34,10 @@ export async function serve (opts: { config?: string }): Promise<number> {
     throw err
   }
   const running = server
+  // the outcome, good or bad, is logged by the server (tls.reloaded, tls.reload_failed); a failed
+  // reload keeps the previous certificate and the process
+  const reload = (): void => { running.reloadTls().catch(() => {}) }
+  process.on('SIGHUP', reload)
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop)
@@ -40,5 +47,6 @@ export async function serve (opts: { config?: string }): Promise<number> {
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  process.off('SIGHUP', reload)
   return 0
 }
