@@ -102,6 +102,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     log.info({
       event: 'connect.rejected',
       reason: outcome.reason,
+      detail: outcome.detail,
       returnCode: connackCodeFor(outcome.reason),
       fingerprint: outcome.identity?.fingerprint,
       serial: outcome.identity?.serialNumber,

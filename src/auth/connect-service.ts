@@ -14,7 +14,8 @@ import type { RejectReason } from '../domain/connect/reasons.js'
 import { checkRegistration } from '../domain/connect/checks/registration.js'
 import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
-import { presentedChain } from '../pki/chain.js'
+import { intermediatesWindow, presentedChain } from '../pki/chain.js'
+import { pathProblem } from '../pki/path-constraints.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
 import { TrustStore, type TrustedCa } from './trust-store.js'
@@ -41,7 +42,7 @@ export interface CertificateIdentity {
 
 export type ConnectOutcome =
   | { ok: true; clientId: string; record: CertificateRecord; autoRegistered: boolean }
-  | { ok: false; reason: RejectReason; identity?: CertificateIdentity; cause?: unknown }
+  | { ok: false; reason: RejectReason; identity?: CertificateIdentity; cause?: unknown; detail?: string }
 
 export interface ConnectServiceDeps {
   store: RegistryStore
@@ -121,18 +122,30 @@ export class ConnectService {
     const found = this.deps.trust.findCa(leaf, presentedChain(leaf))
     const trusted = found?.ca
     const ca = trusted?.record
-    const facts = { ...inspectCertificate(leaf.raw), ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }) }
+    const intermediates = found?.intermediates ?? []
     // RFC 5280 path validation: every certificate of the chain, not only the leaf, must be inside
     // its validity window. A registered certificate is decided by its record (decideKnown): the
-    // leaf's own dates, its status and its CA as they are now
-    const window = chainWindow(facts, found?.intermediates ?? [], ca)
+    // leaf's own dates and those of the intermediates it was registered through, its status and
+    // its CA as they are now
+    const window = intermediatesWindow(intermediates)
+    const facts = {
+      ...inspectCertificate(leaf.raw),
+      ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }),
+      ...window
+    }
+    // what the chain walk leaves out of path validation: pathLenConstraint, extensions certmq
+    // does not enforce, the intermediates' purpose. Only on an active CA's path, so a refusal for
+    // an unknown or inactive CA keeps its reason
+    if (trusted !== undefined && ca?.status === 'active') {
+      const problem = pathProblem(leaf.raw, intermediates.map((c) => c.raw), trusted.constraints)
+      if (problem !== undefined) return { ...this.reject('invalid_chain', id, leaf.serialNumber, ca), detail: problem }
+    }
     let verdict = decideCertificate({
       nowMs: this.deps.now().getTime(),
       ca,
       servername: request.servername,
       usage: facts,
-      notBeforeMs: window.notBeforeMs,
-      notAfterMs: window.notAfterMs,
+      ...validityOf(facts, trusted),
       denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
       record: undefined
     })
@@ -149,7 +162,8 @@ export class ConnectService {
 
   /**
    * A registered certificate: its chain was verified when it was registered, and the TLS
-   * handshake proved the device holds its key; the registered CA and the record decide.
+   * handshake proved the device holds its key; the registered CA and the record decide, with the
+   * validity of the intermediates recorded at registration.
    */
   private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome | Promise<ConnectOutcome> {
     const trusted = this.deps.trust.get(record.caId)
@@ -198,7 +212,7 @@ export class ConnectService {
     return ownedBy(owner, admitted, record)
   }
 
-  private reject (reason: RejectReason, id: string, serialNumber: string, ca: CaRecord | undefined): ConnectOutcome {
+  private reject (reason: RejectReason, id: string, serialNumber: string, ca: CaRecord | undefined): Extract<ConnectOutcome, { ok: false }> {
     return { ok: false, reason, identity: { fingerprint: id, serialNumber, ...(ca === undefined ? {} : { caId: ca.id }) } }
   }
 
@@ -207,7 +221,7 @@ export class ConnectService {
    * A concurrent first connect of the same certificate (here or on another node) finds the
    * record the other one inserted.
    */
-  private async register (leaf: X509Certificate, facts: CertificateFacts & { viaSerial?: string }, ca: CaRecord, status: CertificateRecord['status']):
+  private async register (leaf: X509Certificate, facts: CertificateFacts & Pick<CertificateRecord, 'viaSerial' | 'chainNotBefore' | 'chainNotAfter'>, ca: CaRecord, status: CertificateRecord['status']):
     Promise<CertificateRecord | RejectReason> {
     const id = facts.fingerprint
     const inflight = this.registering.get(id)
@@ -252,21 +266,22 @@ export class ConnectService {
 }
 
 /**
- * When the whole chain is valid: from the latest notBefore to the earliest notAfter of the leaf,
- * the intermediates it was chained through and its CA. A chain with one expired certificate is
- * expired (reason `expired`), one with a certificate not yet valid is not yet valid.
+ * When the whole chain is valid, from the latest notBefore to the earliest notAfter of the
+ * certificate, the intermediates it chains through and its CA (as the CA stands now). A chain
+ * with one expired certificate is expired (reason `expired`), one with a certificate not yet
+ * valid is not yet valid. Runs on every CONNECT of a registered certificate: the CA's dates are
+ * parsed once per CA set (TrustedCa), the intermediates' only when there are some.
  */
-function chainWindow (leaf: { notBefore: string, notAfter: string }, intermediates: readonly X509Certificate[], ca: CaRecord | undefined):
+function validityOf (certificate: Pick<CertificateRecord, 'notBefore' | 'notAfter' | 'chainNotBefore' | 'chainNotAfter'>, ca: TrustedCa | undefined):
   { notBeforeMs: number, notAfterMs: number } {
-  let notBeforeMs = Date.parse(leaf.notBefore)
-  let notAfterMs = Date.parse(leaf.notAfter)
-  const widen = (from: number, to: number): void => {
-    // an unparsable date leaves the window as it is: OpenSSL parsed the certificate, so none is expected
-    if (!Number.isNaN(from)) notBeforeMs = Math.max(notBeforeMs, from)
-    if (!Number.isNaN(to)) notAfterMs = Math.min(notAfterMs, to)
+  let notBeforeMs = Date.parse(certificate.notBefore)
+  let notAfterMs = Date.parse(certificate.notAfter)
+  if (certificate.chainNotBefore !== undefined) notBeforeMs = Math.max(notBeforeMs, Date.parse(certificate.chainNotBefore))
+  if (certificate.chainNotAfter !== undefined) notAfterMs = Math.min(notAfterMs, Date.parse(certificate.chainNotAfter))
+  if (ca !== undefined) {
+    notBeforeMs = Math.max(notBeforeMs, ca.notBeforeMs)
+    notAfterMs = Math.min(notAfterMs, ca.notAfterMs)
   }
-  for (const intermediate of intermediates) widen(Date.parse(intermediate.validFrom), Date.parse(intermediate.validTo))
-  if (ca !== undefined) widen(Date.parse(ca.notBefore), Date.parse(ca.notAfter))
   return { notBeforeMs, notAfterMs }
 }
 
@@ -286,8 +301,7 @@ function factsOfRecord (record: CertificateRecord, trusted: TrustedCa | undefine
     ca: trusted?.record,
     servername: request.servername,
     usage: record,
-    notBeforeMs: Date.parse(record.notBefore),
-    notAfterMs: Date.parse(record.notAfter),
+    ...validityOf(record, trusted),
     // a revoked record is refused by its status; the deny list matters for unknown certificates.
     // The CRL matters for both: an operator's CRL does not change the record (PRODUCT §2)
     denied: trusted !== undefined && TrustStore.onCrl(trusted, record),

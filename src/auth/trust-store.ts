@@ -9,6 +9,7 @@ import { recheckSession } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
 import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
 import { formatSerial } from '../pki/inspect.js'
+import { caConstraintsOf, type CaConstraints } from '../pki/path-constraints.js'
 import type { RegistryStore } from '../store/ports.js'
 
 /**
@@ -30,6 +31,11 @@ export interface TrustedCa {
   revoked: ReadonlySet<string>
   /** The CA subject folded as names compare (pki/chain.ts nameKey). */
   subjectKey: string
+  /** What the CA imposes on paths through it (pathLenConstraint, unenforced extensions). */
+  constraints: CaConstraints
+  /** The CA's validity window, parsed once: a certificate is valid only while its CA is. */
+  notBeforeMs: number
+  notAfterMs: number
 }
 
 const NONE: ReadonlySet<string> = new Set()
@@ -56,11 +62,15 @@ export class TrustStore {
         const cas = new Map<string, TrustedCa>()
         for (const record of records) {
           const previous = this.cas.get(record.id)
+          const certificate = previous?.certificate ?? new X509Certificate(record.certificatePem)
           cas.set(record.id, {
             record,
-            certificate: previous?.certificate ?? new X509Certificate(record.certificatePem),
+            certificate,
             revoked: await this.revokedOf(record, previous),
-            subjectKey: previous?.subjectKey ?? nameKey(record.subject)
+            subjectKey: previous?.subjectKey ?? nameKey(record.subject),
+            constraints: previous?.constraints ?? caConstraintsOf(certificate.raw),
+            notBeforeMs: Date.parse(record.notBefore),
+            notAfterMs: Date.parse(record.notAfter)
           })
         }
         this.cas = cas

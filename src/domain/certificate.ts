@@ -50,6 +50,13 @@ export interface CertificateRecord extends CertificateFacts {
    * A CRL of the CA that lists this serial revokes the certificate too.
    */
   viaSerial?: string
+  /**
+   * The latest notBefore and the earliest notAfter (ISO 8601) of the intermediates the
+   * certificate chained through when it was registered; absent when its CA issued it directly.
+   * The certificate is refused outside that window as outside its own.
+   */
+  chainNotBefore?: string
+  chainNotAfter?: string
   createdAt: string
   updatedAt: string
 }

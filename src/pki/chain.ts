@@ -27,6 +27,27 @@ export function presentedChain (leaf: X509Certificate): X509Certificate[] {
 }
 
 /**
+ * When the intermediates a certificate chains through are all valid: the latest notBefore and the
+ * earliest notAfter among them, kept with its record (chainNotBefore, chainNotAfter); nothing
+ * when the CA issued it directly.
+ */
+export function intermediatesWindow (intermediates: readonly X509Certificate[]): { chainNotBefore?: string, chainNotAfter?: string } {
+  let notBeforeMs = -Infinity
+  let notAfterMs = Infinity
+  for (const intermediate of intermediates) {
+    // an unparsable date leaves the window as it is: OpenSSL parsed the certificate, so none is expected
+    const from = Date.parse(intermediate.validFrom)
+    const to = Date.parse(intermediate.validTo)
+    if (!Number.isNaN(from)) notBeforeMs = Math.max(notBeforeMs, from)
+    if (!Number.isNaN(to)) notAfterMs = Math.min(notAfterMs, to)
+  }
+  return {
+    ...(notBeforeMs === -Infinity ? {} : { chainNotBefore: new Date(notBeforeMs).toISOString() }),
+    ...(notAfterMs === Infinity ? {} : { chainNotAfter: new Date(notAfterMs).toISOString() })
+  }
+}
+
+/**
  * True when `issuer` issued `child`: names and key identifiers match, the issuer's keyUsage (if
  * any) allows keyCertSign (OpenSSL X509_check_issued), and the signature verifies with the
  * issuer's key. False on any error; never throws.

@@ -12,6 +12,7 @@ import { checkCrlDates } from '../domain/crl.js'
 import { CA_TRANSITIONS, type CaAction } from '../domain/lifecycle.js'
 import { derToPem, parseCertificatePem } from '../pki/pem.js'
 import { inspectCertificate } from '../pki/inspect.js'
+import { unsupportedExtension } from '../pki/path-constraints.js'
 import { parseCrl, verifyCrlIssuer } from '../pki/crl.js'
 import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
@@ -63,7 +64,7 @@ export class CaService {
 
   /**
    * Registers a CA certificate. Throws PEM_INVALID, CA_NOT_CA (not CA:TRUE, or keyUsage present
-   * without keyCertSign), VALIDATION_FAILED (hosts), CA_VERIFICATION_REQUIRED,
+   * without keyCertSign), CA_UNSUPPORTED (name constraints…), CA_EXPIRED, VALIDATION_FAILED (hosts), CA_VERIFICATION_REQUIRED,
    * CA_VERIFICATION_FAILED, CA_DUPLICATE, CA_LIMIT_REACHED.
    */
   async register (input: RegisterCaInput): Promise<CaRecord> {
@@ -76,6 +77,16 @@ export class CaService {
     }
     // X509Certificate also rejects what @peculiar/x509 might tolerate; the hot path uses it
     new X509Certificate(der) // eslint-disable-line no-new
+    const unsupported = unsupportedExtension(der)
+    if (unsupported !== undefined) {
+      throw new CertmqError('CA_UNSUPPORTED', `certificatePem: ${facts.subject} cannot be trusted by certmq: ${unsupported}, so every device under it would be refused`,
+        { fingerprint: facts.fingerprint })
+    }
+    // the built-in CA is registered at every start: its expiry is reported, not a reason to fail the start
+    if (input.builtin !== true && Date.parse(facts.notAfter) < this.deps.now().getTime()) {
+      throw new CertmqError('CA_EXPIRED', `certificatePem: ${facts.subject} expired on ${facts.notAfter}; no device under it could connect`,
+        { fingerprint: facts.fingerprint, notAfter: facts.notAfter })
+    }
     const hosts = normalizeHosts(input.hosts ?? [])
     if (input.builtin !== true) await this.checkPossession(der, input.verificationCertificatePem)
     const now = this.deps.now().toISOString()

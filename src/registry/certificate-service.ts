@@ -5,12 +5,15 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { CertmqError } from '../errors.js'
-import { keySizeOf, normalizeId, type AssociatedClient, type CertificateRecord, type CertSource } from '../domain/certificate.js'
+import { keySizeOf, normalizeId, type AssociatedClient, type CertificateFacts, type CertificateRecord, type CertSource } from '../domain/certificate.js'
 import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAction } from '../domain/lifecycle.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import { parseCertificatePem, parseCertificatesPem } from '../pki/pem.js'
 import { formatSerial, inspectCertificate } from '../pki/inspect.js'
-import { findIssuerChain, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, intermediatesWindow, TrustIndex } from '../pki/chain.js'
+import { caConstraintsOf, pathProblem } from '../pki/path-constraints.js'
+import { checkClientUsage } from '../domain/connect/checks/client-usage.js'
+import type { CaRecord } from '../domain/ca.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { validateClientId } from './client-id-format.js'
 import { ACTOR_ADMIN, type EventType } from '../domain/event.js'
@@ -44,8 +47,8 @@ export class CertificateService {
 
   /**
    * Registers a device certificate under a registered CA. Throws PEM_INVALID, VALIDATION_FAILED
-   * (Client ID), CA_NOT_FOUND, CA_INACTIVE, CERT_NOT_LEAF, CERT_WRONG_ISSUER, CERT_DUPLICATE,
-   * CERT_REVOKED, CLIENT_ID_TAKEN.
+   * (Client ID), CA_NOT_FOUND, CA_INACTIVE, CERT_NOT_LEAF, CERT_WRONG_ISSUER, CERT_EXPIRED,
+   * CA_EXPIRED, CERT_NOT_CLIENT, CERT_CHAIN_INVALID, CERT_DUPLICATE, CERT_REVOKED, CLIENT_ID_TAKEN.
    */
   async register (input: RegisterCertificateInput): Promise<CertificateRecord> {
     const { der, pem } = parseCertificatePem(input.certificatePem, 'certificatePem')
@@ -66,16 +69,20 @@ export class CertificateService {
     const intermediates = input.chainPem === undefined || input.chainPem.trim() === '' ? [] : parseCertificatesPem(input.chainPem, 'chainPem')
     // the same walk as a CONNECT's: each intermediate a CA that issued the one below, up to this
     // CA, at most MAX_INTERMEDIATES of them; a bundle may hold more (the CA itself, other branches)
-    const chain = findIssuerChain(new X509Certificate(der), intermediates, new TrustIndex(new Map([[ca.id, new X509Certificate(ca.certificatePem)]])))
+    const caCertificate = new X509Certificate(ca.certificatePem)
+    const chain = findIssuerChain(new X509Certificate(der), intermediates, new TrustIndex(new Map([[ca.id, caCertificate]])))
     if (chain === undefined) {
       throw new CertmqError('CERT_WRONG_ISSUER',
         `certificatePem: ${facts.subject} was not issued by CA ${ca.id} (${ca.subject})${intermediates.length === 0 ? '' : ' through the certificates in chainPem'}`,
         { fingerprint: facts.fingerprint, caId: ca.id, issuer: facts.issuer })
     }
+    const window = intermediatesWindow(chain.intermediates)
+    this.checkUsable(facts, window, ca, caCertificate, chain.intermediates, der)
     const top = chain.intermediates.at(-1)
     const now = this.deps.now().toISOString()
     const saved = await this.deps.store.insertCertificate({
       ...facts,
+      ...window,
       id: facts.fingerprint,
       status: manualInitialStatus(input.activate ?? true),
       source: input.source ?? 'manual',
@@ -89,6 +96,38 @@ export class CertificateService {
     })
     await this.deps.events?.recordChange(certificateRegistered(saved, input.actor ?? ACTOR_ADMIN))
     return saved
+  }
+
+  /**
+   * A certificate registered active must be able to connect: refused now what every CONNECT would
+   * refuse (CERT_EXPIRED, CA_EXPIRED, CERT_NOT_CLIENT, CERT_CHAIN_INVALID), rather than registered
+   * `active` for a device that never gets in. One not valid yet is accepted: devices are often
+   * registered before they ship.
+   */
+  private checkUsable (facts: CertificateFacts, window: { chainNotAfter?: string }, ca: CaRecord, caCertificate: X509Certificate,
+    intermediates: readonly X509Certificate[], der: Uint8Array): void {
+    const nowMs = this.deps.now().getTime()
+    const fingerprint = facts.fingerprint
+    if (Date.parse(facts.notAfter) < nowMs) {
+      throw new CertmqError('CERT_EXPIRED', `certificatePem: ${facts.subject} expired on ${facts.notAfter}`, { fingerprint, notAfter: facts.notAfter })
+    }
+    if (window.chainNotAfter !== undefined && Date.parse(window.chainNotAfter) < nowMs) {
+      throw new CertmqError('CERT_EXPIRED', `chainPem: an intermediate of ${facts.subject} expired on ${window.chainNotAfter}`,
+        { fingerprint, notAfter: window.chainNotAfter })
+    }
+    if (Date.parse(ca.notAfter) < nowMs) {
+      throw new CertmqError('CA_EXPIRED', `caId: CA ${ca.id} (${ca.subject}) expired on ${ca.notAfter}`, { caId: ca.id, notAfter: ca.notAfter })
+    }
+    if (checkClientUsage(facts) !== undefined) {
+      throw new CertmqError('CERT_NOT_CLIENT',
+        `certificatePem: ${facts.subject} is not for TLS client authentication (keyUsage needs digitalSignature and extendedKeyUsage clientAuth, when present)`,
+        { fingerprint, keyUsage: facts.keyUsage, extendedKeyUsage: facts.extendedKeyUsage })
+    }
+    const problem = pathProblem(der, intermediates.map((c) => c.raw), caConstraintsOf(caCertificate.raw))
+    if (problem !== undefined) {
+      throw new CertmqError('CERT_CHAIN_INVALID', `certificatePem: the path from ${facts.subject} to CA ${ca.id} is not acceptable: ${problem}`,
+        { fingerprint, caId: ca.id })
+    }
   }
 
   /** Throws CERT_NOT_FOUND. */

@@ -46,6 +46,10 @@ export interface CaOptions {
   /** Explicit validity (intermediates only), e.g. an expired intermediate. */
   notBefore?: Date
   notAfter?: Date
+  /** basicConstraints pathlen (a pathLenConstraint). */
+  pathLen?: number
+  /** More extension lines as openssl config spells them, e.g. `nameConstraints = critical, permitted;DNS:example.com`. */
+  extensions?: string[]
 }
 
 export interface LeafOptions {
@@ -62,6 +66,8 @@ export interface LeafOptions {
   days?: number
   notBefore?: Date
   notAfter?: Date
+  /** More extension lines as openssl config spells them, e.g. `1.2.3.4 = critical, ASN1:NULL`. */
+  extensions?: string[]
 }
 
 export class OpenSslPki {
@@ -93,7 +99,7 @@ export class OpenSslPki {
   async ca (name: string, opts: CaOptions = {}): Promise<OpenSslCa> {
     const files = this.claim(name)
     await this.generateKey(files.keyPath, opts.key ?? 'ec')
-    await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', true))
+    await this.writeConfig(files.confPath, caExtensions(opts, true))
     await this.openssl('req', '-x509', '-new', '-utf8', '-config', files.confPath, '-extensions', 'ext',
       '-key', files.keyPath, '-subj', subject({ cn: opts.cn ?? name, o: opts.o }), '-sha256',
       '-days', String(opts.days ?? 3650), '-set_serial', randomSerial(), '-out', files.certPath)
@@ -108,7 +114,7 @@ export class OpenSslPki {
   async renewedRoot (name: string, ca: OpenSslCa, opts: CaOptions & { cn: string }): Promise<OpenSslCa> {
     const files = this.claim(name)
     await copyFile(ca.keyPath, files.keyPath)
-    await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', true))
+    await this.writeConfig(files.confPath, caExtensions(opts, true))
     await this.openssl('req', '-x509', '-new', '-utf8', '-config', files.confPath, '-extensions', 'ext',
       '-key', files.keyPath, '-subj', subject({ cn: opts.cn, o: opts.o }), '-sha256',
       '-days', String(opts.days ?? 3650), '-set_serial', randomSerial(), '-out', files.certPath)
@@ -119,7 +125,7 @@ export class OpenSslPki {
   async intermediate (name: string, parent: OpenSslCa, opts: CaOptions = {}): Promise<OpenSslCa> {
     const files = this.claim(name)
     await this.generateKey(files.keyPath, opts.key ?? 'ec')
-    await this.writeConfig(files.confPath, caExtensions(opts.keyUsage ?? 'keyCertSign', false))
+    await this.writeConfig(files.confPath, caExtensions(opts, false))
     await this.sign(files, parent, { cn: opts.cn ?? name, o: opts.o }, opts.days ?? 1825, opts.notBefore, opts.notAfter)
     const cert = await this.finish(name, files, parent.intermediatePems)
     return { ...cert, intermediatePems: [cert.pem, ...parent.intermediatePems] }
@@ -292,12 +298,13 @@ interface SubjectParts {
   o?: string | undefined
 }
 
-function caExtensions (keyUsage: 'keyCertSign' | 'none', root: boolean): string {
+function caExtensions (opts: CaOptions, root: boolean): string {
   return [
-    'basicConstraints = critical, CA:TRUE',
-    keyUsage === 'none' ? '' : 'keyUsage = critical, keyCertSign, cRLSign',
+    `basicConstraints = critical, CA:TRUE${opts.pathLen === undefined ? '' : `, pathlen:${opts.pathLen}`}`,
+    (opts.keyUsage ?? 'keyCertSign') === 'none' ? '' : 'keyUsage = critical, keyCertSign, cRLSign',
     'subjectKeyIdentifier = hash',
-    root ? 'authorityKeyIdentifier = keyid:always' : 'authorityKeyIdentifier = keyid:always, issuer'
+    root ? 'authorityKeyIdentifier = keyid:always' : 'authorityKeyIdentifier = keyid:always, issuer',
+    ...(opts.extensions ?? [])
   ].filter((line) => line !== '').join('\n')
 }
 
@@ -310,7 +317,8 @@ function leafExtensions (opts: LeafOptions): string {
     eku === 'none' ? '' : `extendedKeyUsage = ${eku}`,
     opts.san === undefined || opts.san.length === 0 ? '' : `subjectAltName = ${opts.san.join(', ')}`,
     'subjectKeyIdentifier = hash',
-    'authorityKeyIdentifier = keyid, issuer'
+    'authorityKeyIdentifier = keyid, issuer',
+    ...(opts.extensions ?? [])
   ].filter((line) => line !== '').join('\n')
 }
 

@@ -190,6 +190,38 @@ describe('ConnectService: a CA renewed with its own key and name (a rollover), r
   })
 })
 
+describe('ConnectService: a registered certificate is valid only while its CA and its intermediates are', () => {
+  let pki: OpenSslPki
+  beforeAll(async () => { pki = await OpenSslPki.create() })
+  afterAll(async () => { await pki.cleanup() })
+  const DAY_MS = 86_400_000
+
+  it('refuses it as expired once the intermediate it was registered through, or its CA, has expired', async () => {
+    const root = await pki.ca('short-root', { days: 20 })
+    const intermediate = await pki.intermediate('short-int', root, { notBefore: new Date(Date.now() - DAY_MS), notAfter: new Date(Date.now() + 10 * DAY_MS) })
+    const viaIntermediate = await pki.leaf('short-via-int', intermediate, { cn: 'short-via-int', days: 365 })
+    const direct = await pki.leaf('short-direct', root, { cn: 'short-direct', days: 365 })
+    const rootId = (await new CaService({ store, bus, maxCas: 10, now }).register({ certificatePem: root.pem, registrationMode: 'manual' })).id
+    const registered = await certificates.register({ caId: rootId, certificatePem: viaIntermediate.pem, chainPem: intermediate.pem })
+    expect(registered.chainNotAfter).toBe(new Date(new X509Certificate(intermediate.pem).validTo).toISOString())
+    await certificates.register({ caId: rootId, certificatePem: direct.pem })
+
+    let offsetMs = 0
+    const trust = new TrustStore(store)
+    await trust.refresh()
+    const connect = new ConnectService({ store, trust, limiter: new LocalRegistrationLimiter(15), strictClientId: false, now: () => new Date(Date.now() + offsetMs) })
+    // the device does not send its intermediate again: the record remembers it
+    const decide = (pem: string): ConnectOutcome | Promise<ConnectOutcome> => connect.authenticate(request(new X509Certificate(pem)))
+    expect(decide(viaIntermediate.pem)).toMatchObject({ ok: true })
+    expect(decide(direct.pem)).toMatchObject({ ok: true })
+    offsetMs = 11 * DAY_MS
+    expect(decide(viaIntermediate.pem)).toMatchObject({ ok: false, reason: 'expired' })
+    expect(decide(direct.pem)).toMatchObject({ ok: true })
+    offsetMs = 21 * DAY_MS
+    expect(decide(direct.pem)).toMatchObject({ ok: false, reason: 'expired' })
+  })
+})
+
 describe('the aedes hooks: associated clients of a device that leaves during its CONNECT', () => {
   /** What the hooks read of an aedes client and its TLS socket (an emitter, for its 'close'). */
   function clientFor (leaf: X509Certificate, id: string): Client & { closed: boolean, conn: EventEmitter } {

@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait-for.js'
 
 interface CaBody { id: string; status: string }
 interface CertBody { id: string; status: string; source: string; caId: string; clientId: string | null; associatedClients?: Array<{ clientId: string; connected: boolean; remoteAddress: string }> }
+interface ErrorBody { error: { code: string; message: string } }
 
 let pki: OpenSslPki
 let certmq: TestCertmq
@@ -169,10 +170,16 @@ describe('§1.1–1.3 the CONNECT decision', () => {
     expect(lastRejection()).toBe('unknown_ca')
   })
 
-  it('rejects an expired certificate with CONNACK 5 and reason expired', async () => {
+  it('rejects an expired certificate with CONNACK 5 and reason expired; registering it is refused (CERT_EXPIRED)', async () => {
     const leaf = await pki.leaf('expired', fleet, { cn: 'expired', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') })
-    await registerCert(leaf, cas['fleet']!.id)
+    const refused = await certmq.api<ErrorBody>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: leaf.pem })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toMatchObject({ code: 'CERT_EXPIRED', message: expect.stringContaining('expired on 2021-01-01') })
     expect(await codeOf(leaf)).toBe(5)
+    expect(lastRejection()).toBe('expired')
+    // an auto CA does not register it either
+    const auto = await pki.leaf('expired-auto', await caOf('auto'), { cn: 'expired-auto', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') })
+    expect(await codeOf(auto)).toBe(5)
     expect(lastRejection()).toBe('expired')
   })
 
@@ -181,6 +188,15 @@ describe('§1.1–1.3 the CONNECT decision', () => {
     await registerCert(leaf, cas['fleet']!.id)
     expect(await codeOf(leaf)).toBe(5)
     expect(lastRejection()).toBe('not_yet_valid')
+  })
+
+  it('refuses to register a certificate that is not for TLS client authentication (CERT_NOT_CLIENT)', async () => {
+    for (const [name, opts] of [['reg-server-only', { eku: 'serverAuth' }], ['reg-no-digsig', { keyUsage: 'keyCertSign' }]] as const) {
+      const leaf = await pki.leaf(name, fleet, { cn: name, ...opts })
+      const refused = await certmq.api<ErrorBody>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: leaf.pem })
+      expect(refused.status, name).toBe(400)
+      expect(refused.body.error.code, name).toBe('CERT_NOT_CLIENT')
+    }
   })
 
   it('rejects a server-only certificate (EKU serverAuth) with reason not_client_cert', async () => {
@@ -348,6 +364,65 @@ describe('§1.3 automatic registration', () => {
     const leaf = await pki.leaf('no-chain', intermediate, { cn: 'no-chain' })
     expect(await codeOf(leaf)).toBe(5)
     expect(lastRejection()).toBe('unknown_ca')
+  })
+})
+
+describe('§1.1 the path to the CA follows RFC 5280 where the chain walk alone would not', () => {
+  async function connectWithChain (leaf: OpenSslLeaf): Promise<number> {
+    const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { chainPem: await readFile(leaf.chainPath, 'utf8'), keyPem: leaf.keyPem })
+    await endClient(client)
+    return code
+  }
+
+  async function registered (commonName: string): Promise<number> {
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', `/api/v1/certificates?commonName=${commonName}`)
+    return body.items.length
+  }
+
+  it('honours a pathLenConstraint: pathlen:0 admits no intermediate below the CA, pathlen:1 admits one', async () => {
+    const tight = await pki.ca('pathlen0', { pathLen: 0 })
+    const loose = await pki.ca('pathlen1', { pathLen: 1 })
+    const [tightCa] = [await registerCa(tight, 'auto'), await registerCa(loose, 'auto')]
+    const under = async (root: OpenSslCa, name: string): Promise<OpenSslLeaf> => await pki.leaf(name, await pki.intermediate(`${name}-int`, root), { cn: name })
+    const refused = await under(tight, 'via-pathlen0')
+    expect(await connectWithChain(refused)).toBe(5)
+    expect(lastRejection()).toBe('invalid_chain')
+    expect(certmq.logs.events('connect.rejected').at(-1)?.['detail']).toMatch(/pathLenConstraint 0/)
+    expect(await registered('via-pathlen0'), 'not auto-registered').toBe(0)
+    const manual = await certmq.api<ErrorBody>('POST', '/api/v1/certificates',
+      { caId: tightCa.id, certificatePem: refused.pem, chainPem: await readFile(refused.chainPath, 'utf8') })
+    expect(manual.status).toBe(400)
+    expect(manual.body.error.code).toBe('CERT_CHAIN_INVALID')
+    // the same shape under pathlen:1 is fine
+    expect(await connectWithChain(await under(loose, 'via-pathlen1')), lastRejection()).toBe(0)
+  })
+
+  it('refuses a CA with name constraints at registration, and a path through an intermediate that carries them', async () => {
+    const constrained = await pki.ca('named-root', { extensions: ['nameConstraints = critical, permitted;dirName:dir_sect', '[dir_sect]', 'O = Allowed'] })
+    const refused = await certmq.api<ErrorBody>('POST', '/api/v1/cas', { certificatePem: constrained.pem, registrationMode: 'auto' })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toMatchObject({ code: 'CA_UNSUPPORTED', message: expect.stringContaining('name constraints') })
+    // registered roots (from beforeAll) with a constrained intermediate below: the device is not admitted
+    const intermediate = await pki.intermediate('named-int', await caOf('auto'), { extensions: ['nameConstraints = critical, permitted;DNS:allowed.example'] })
+    const leaf = await pki.leaf('via-named-int', intermediate, { cn: 'via-named-int' })
+    expect(await connectWithChain(leaf)).toBe(5)
+    expect(lastRejection()).toBe('invalid_chain')
+    expect(await registered('via-named-int')).toBe(0)
+  })
+
+  it('refuses a certificate with a critical extension certmq does not process, and an intermediate not for clientAuth', async () => {
+    const odd = await pki.leaf('critical-unknown', await caOf('auto'), { cn: 'critical-unknown', extensions: ['1.2.3.4.5.6.7 = critical, ASN1:NULL'] })
+    expect(await codeOf(odd)).toBe(5)
+    expect(lastRejection()).toBe('invalid_chain')
+    expect(await registered('critical-unknown')).toBe(0)
+    const manual = await certmq.api<ErrorBody>('POST', '/api/v1/certificates', { caId: cas['fleet']!.id, certificatePem: (await pki.leaf('critical-unknown-m', fleet, { cn: 'critical-unknown-m', extensions: ['1.2.3.4.5.6.7 = critical, ASN1:NULL'] })).pem })
+    expect(manual.body.error?.code).toBe('CERT_CHAIN_INVALID')
+    const serverOnly = await pki.intermediate('server-only-int', await caOf('auto'), { extensions: ['extendedKeyUsage = serverAuth'] })
+    expect(await connectWithChain(await pki.leaf('via-server-only-int', serverOnly, { cn: 'via-server-only-int' }))).toBe(5)
+    expect(lastRejection()).toBe('invalid_chain')
+    // the same extension, not critical, is ignored as RFC 5280 allows
+    const tolerated = await pki.leaf('noncritical-unknown', await caOf('auto'), { cn: 'noncritical-unknown', extensions: ['1.2.3.4.5.6.7 = ASN1:NULL'] })
+    expect(await codeOf(tolerated), lastRejection()).toBe(0)
   })
 })
 

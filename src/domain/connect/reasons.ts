@@ -11,6 +11,9 @@ export const REJECT_REASONS = {
   ca_inactive: 5,
   // the CA is bound to listener hostnames and the TLS server name (SNI) is none of them
   ca_host_mismatch: 5,
+  // the path to the CA breaks a rule of RFC 5280 that the chain walk does not: a pathLenConstraint,
+  // an extension certmq does not enforce (name constraints), an intermediate not for clientAuth
+  invalid_chain: 5,
   expired: 5,
   not_yet_valid: 5,
   not_client_cert: 5,

@@ -9,7 +9,15 @@ function trusted (revoked: string[]): TrustedCa {
   const record = { ...makeCa(), subject: 'CN=Fleet Root,O=Acme' }
   // onCrl never looks at the certificate object; any real one stands in for it
   const certificate = undefined as unknown as X509Certificate
-  return { record, certificate, revoked: new Set(revoked), subjectKey: nameKey(record.subject) }
+  return {
+    record,
+    certificate,
+    revoked: new Set(revoked),
+    subjectKey: nameKey(record.subject),
+    constraints: { subject: record.subject, pathLength: undefined, unsupported: undefined, extendedKeyUsage: null, selfIssued: true },
+    notBeforeMs: Date.parse(record.notBefore),
+    notAfterMs: Date.parse(record.notAfter)
+  }
 }
 
 describe('TrustStore.onCrl', () => {
