@@ -129,6 +129,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: observer })
     const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
     const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
+    // runs after the broker has closed its clients (the stack unwinds in reverse): what is left
+    // never sent CONNECT, and would hold the process until its timeout
+    let leftover: (() => void) | undefined
+    stack.push(() => { leftover?.() })
     stack.push(async () => { await closeBroker(broker) })
     metrics.connect.countConnectionsWith(() => broker.connectedClients)
 
@@ -148,6 +152,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     // again (a resumed session has the leaf only, and an unknown leaf needs its intermediates)
     trust.onChange(() => { listener.setCaPems(namedCas()) })
     const mqtts = await listener.listen()
+    leftover = () => { listener.destroyConnections() }
     stack.push(async () => { await listener.close() })
     const certificateFiles = tls.generated
       ? { source: join(dataDir, 'tls', 'server.pem'), keySource: join(dataDir, 'tls', 'server.key') }

@@ -7,7 +7,7 @@
  * no chain up to a trusted CA, a verdict nobody reads.
  */
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Aedes } from 'aedes'
 import type { Logger } from '../log.js'
 import { CertmqError } from '../errors.js'
@@ -24,6 +24,8 @@ export interface MqttsListenerOptions {
 export class MqttsListener {
   private readonly server: Server
   private listening = false
+  /** Every TCP connection accepted and not yet closed, whether or not its TLS handshake or CONNECT came. */
+  private readonly sockets = new Set<Socket>()
   /** What the TLS context is made of; a swap (new CA list, renewed certificate) changes one part. */
   private context: { key: string, cert: string, ca: string[] }
 
@@ -42,6 +44,10 @@ export class MqttsListener {
     } catch (err) {
       throw new CertmqError('TLS_SETUP_FAILED', `mqtts: cannot use the server key, certificate or CA list (${(err as Error).message})`, {}, { cause: err })
     }
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => { this.sockets.delete(socket) })
+    })
     this.server.on('tlsClientError', (err, socket) => {
       log.debug({ event: 'tls.failed', remoteAddress: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
     })
@@ -103,5 +109,15 @@ export class MqttsListener {
     if (!this.listening) return
     this.listening = false
     this.server.close()
+  }
+
+  /**
+   * Ends the connections left once the broker has closed its clients: those still in their TLS
+   * handshake or not yet past CONNECT, which aedes does not know as clients. Each would otherwise
+   * keep the process alive until its handshake or CONNECT timeout (30 s by default).
+   */
+  destroyConnections (): void {
+    for (const socket of this.sockets) socket.destroy()
+    this.sockets.clear()
   }
 }
