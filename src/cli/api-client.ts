@@ -3,6 +3,7 @@
  * only way to the registry: operator commands never touch the store.
  */
 import { CertmqError } from '../errors.js'
+import { isBearerToken, TOKEN_CHARACTERS } from '../domain/bearer-token.js'
 import type { CaBody, CaHostsBody, CaListBody, CrlBody, RegisterCaBody, RegistrationCodeBody } from '../admin/schemas/ca.js'
 import type {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
@@ -171,23 +172,38 @@ export class AdminApiClient {
   private async call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.base}/api/v1${path}`
     const headers: Record<string, string> = { accept: 'application/json' }
-    if (this.options.token !== undefined && this.options.token !== '') headers['authorization'] = `Bearer ${this.options.token}`
+    const { token } = this.options
+    if (token !== undefined && token !== '') {
+      // fetch would refuse the header and echo the token in its message
+      if (!isBearerToken(token)) {
+        throw new CertmqError('VALIDATION_FAILED', `the admin token (--token or CERTMQ_ADMIN_TOKEN) holds characters a bearer token cannot have (${TOKEN_CHARACTERS}), such as a line break or a space`)
+      }
+      headers['authorization'] = `Bearer ${token}`
+    }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    // a timer that keeps the process alive, unlike AbortSignal.timeout's: Node 20's fetch can stay
+    // pending for good when the server closes the connection at once (a port forward with nothing
+    // behind it), and with nothing else pending node then exits 13 without a word
+    const controller = new AbortController()
+    const timer = setTimeout(() => { controller.abort(new DOMException('no answer', 'TimeoutError')) }, timeoutMs)
     let response: Response
+    let text: string
     try {
       response = await fetch(url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs)
+        signal: controller.signal
       })
+      text = await response.text()
     } catch (err) {
       const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(err)
       throw new CertmqError('ADMIN_UNREACHABLE', `cannot reach the admin API at ${this.base}: ${reason}`,
         { url: this.base, reason }, { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
-    const text = await response.text()
     let parsed: unknown
     try {
       parsed = text === '' ? undefined : JSON.parse(text)

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { Command, CommanderError } from 'commander'
 import { CertmqError } from '../errors.js'
 import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
+import { positiveNumber } from './arguments.js'
 import { registerCaCommands } from './commands/ca.js'
 import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
@@ -34,6 +35,7 @@ interface GlobalOptions {
   url?: string
   token?: string
   json?: boolean
+  timeout?: number
 }
 
 export async function runCli (argv: string[], options: RunCliOptions = {}): Promise<number> {
@@ -53,6 +55,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
     .option('--url <url>', `admin API URL, with or without /api/v1 (env CERTMQ_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
     .option('--token <token>', 'admin API bearer token (env CERTMQ_ADMIN_TOKEN)')
     .option('--json', 'print the admin API\'s JSON unchanged')
+    .option('--timeout <seconds>', 'give up on an admin API call after this long (env CERTMQ_ADMIN_TIMEOUT, default 30)', positiveNumber)
     .addHelpText('after', EXIT_CODES_HELP)
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>()
@@ -61,7 +64,8 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
     output,
     client: () => new AdminApiClient({
       url: globals().url ?? nonEmpty(env['CERTMQ_ADMIN_URL']) ?? DEFAULT_ADMIN_URL,
-      token: globals().token ?? nonEmpty(env['CERTMQ_ADMIN_TOKEN'])
+      token: globals().token ?? nonEmpty(env['CERTMQ_ADMIN_TOKEN']),
+      timeoutMs: 1000 * (globals().timeout ?? envTimeout(env['CERTMQ_ADMIN_TIMEOUT']) ?? DEFAULT_TIMEOUT_SECONDS)
     }),
     readPemFile
   }
@@ -105,4 +109,17 @@ async function readPemFile (path: string): Promise<string> {
 
 function nonEmpty (value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 30
+
+/** CERTMQ_ADMIN_TIMEOUT in seconds; a bad value is a usage error naming the variable. */
+function envTimeout (value: string | undefined): number | undefined {
+  const given = nonEmpty(value)
+  if (given === undefined) return undefined
+  const seconds = Number(given)
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new CertmqError('VALIDATION_FAILED', `CERTMQ_ADMIN_TIMEOUT: must be a number of seconds above 0, got ${JSON.stringify(given)}`)
+  }
+  return seconds
 }

@@ -121,6 +121,32 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.stderr).toContain(`error ADMIN_UNREACHABLE: cannot reach the admin API at ${url}`)
   })
 
+  it('exits 3 with ADMIN_UNREACHABLE, not 13 in silence, when the server closes every connection at once (a port forward with nothing behind)', async () => {
+    // Node 20's fetch can stay pending for good on such a server; the call must still end in the timeout
+    const closer = createServer((socket) => { socket.end() })
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(closer.address() as AddressInfo).port}`
+    try {
+      for (let i = 0; i < 4; i++) {
+        const run = await certmq(['--timeout', '2', 'ca', 'list'], { CERTMQ_ADMIN_URL: url })
+        expect(run.code, run.stderr).toBe(3)
+        expect(run.stderr).toContain(`error ADMIN_UNREACHABLE: cannot reach the admin API at ${url}`)
+      }
+    } finally {
+      await new Promise<void>((resolve) => closer.close(() => { resolve() }))
+    }
+  })
+
+  it('refuses a token with a line break as a usage error (exit 2) without printing it', async () => {
+    const run = await certmq(['ca', 'list'], { CERTMQ_ADMIN_TOKEN: 'secret-part-one\nsecret-part-two' })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('error VALIDATION_FAILED: the admin token')
+    expect(run.stderr).not.toContain('secret-part')
+    const timeout = await certmq(['ca', 'list'], { CERTMQ_ADMIN_TIMEOUT: 'soon' })
+    expect(timeout.code).toBe(2)
+    expect(timeout.stderr).toContain('CERTMQ_ADMIN_TIMEOUT')
+  })
+
   it('exits 2 with a usage error naming the path when the PEM file does not exist', async () => {
     const missing = join(admin.dataDir, 'no-such.pem')
     const run = await certmq(['ca', 'register', missing, '--mode', 'manual'])
