@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { status: 500, summary: 'The configuration failed validation' },
   STORE_UNAVAILABLE: { status: 503, summary: 'The registry store cannot be reached or failed' },
   TLS_SETUP_FAILED: { status: 500, summary: 'The MQTTS listener could not load its key, certificate or CA list' },
+  LISTEN_FAILED: { status: 500, summary: 'A listener (MQTTS or admin) could not bind its address and port at start' },
   ADMIN_UNREACHABLE: { status: 503, summary: 'The CLI could not reach the admin API' },
   MONITOR_REFUSED: { status: 502, summary: 'certmq simulate: the broker refused or did not answer the monitor client, so the run cannot measure delivery' },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id' }

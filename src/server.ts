@@ -12,6 +12,7 @@ import { CertmqError, isCertmqError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.js'
 import { guardLmdbCommitFailures } from './store/embedded/commit-failures.js'
+import { dataDirFailure, listenFailure } from './listen-failure.js'
 import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
@@ -72,7 +73,11 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   const now = options.now ?? (() => new Date())
   const nodeName = config.nodeName !== '' ? config.nodeName : hostname()
   const dataDir = resolve(config.dataDir)
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw dataDirFailure(err, dataDir)
+  }
 
   const metrics = new CertmqMetrics({ autoRegistrationPerSecond: config.autoRegistration.maxPerSecond })
   const store = metrics.instrumentStore(new EmbeddedRegistryStore({
@@ -151,7 +156,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     // TLS sessions made before, so a device resumes into a full handshake and sends its chain
     // again (a resumed session has the leaf only, and an unknown leaf needs its intermediates)
     trust.onChange(() => { listener.setCaPems(namedCas()) })
-    const mqtts = await listener.listen()
+    const mqtts = await listener.listen().catch((err: unknown) => { throw listenFailure(err, 'mqtts', config.mqtts.host, config.mqtts.port) })
     leftover = () => { listener.destroyConnections() }
     stack.push(async () => { await listener.close() })
     const certificateFiles = tls.generated
@@ -192,6 +197,9 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       port: config.admin.port,
       metrics: { contentType: metrics.registry.contentType, requireToken: config.metrics.requireToken },
       logger: log
+    }).catch((err: unknown) => {
+      // a thread that failed for another reason (no errno) keeps its own error
+      throw isCertmqError(err) || typeof Reflect.get(err as object, 'code') !== 'string' ? err : listenFailure(err, 'admin', config.admin.host, config.admin.port)
     })
     stack.push(async () => { await adminThread.close() })
     const admin = adminThread.address

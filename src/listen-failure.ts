@@ -1,0 +1,38 @@
+/**
+ * A listener or the data directory that cannot be set up at start, said in the operator's terms:
+ * which setting (config key and environment variable), which address or path, and why in words,
+ * instead of a bare `listen EADDRINUSE` reported as INTERNAL.
+ */
+import { CertmqError } from './errors.js'
+
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is already in use (another certmq, or another service)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'that address is not one of this machine\'s',
+  ENOTFOUND: 'no such host name',
+  EAI_AGAIN: 'the host name could not be resolved'
+}
+
+/** LISTEN_FAILED for the `what` listener (`mqtts`, `admin`), naming its two settings. */
+export function listenFailure (err: unknown, what: 'mqtts' | 'admin', host: string, port: number): CertmqError {
+  const code = errnoOf(err)
+  const why = (code === undefined ? undefined : LISTEN_REASONS[code]) ?? (err as Error).message
+  const env = what === 'mqtts' ? 'CERTMQ_MQTTS_HOST / CERTMQ_MQTTS_PORT' : 'CERTMQ_ADMIN_HOST / CERTMQ_ADMIN_PORT'
+  return new CertmqError('LISTEN_FAILED', `${what}: cannot listen on ${host}:${port}: ${why} (set ${what}.host / ${what}.port, or ${env})`,
+    { listener: what, host, port, ...(code === undefined ? {} : { errno: code }) }, { cause: err })
+}
+
+/** STORE_UNAVAILABLE for a data directory that cannot be created or used. */
+export function dataDirFailure (err: unknown, dataDir: string): CertmqError {
+  const code = errnoOf(err)
+  const why = code === 'EEXIST' || code === 'ENOTDIR'
+    ? 'a file is in the way'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message
+  return new CertmqError('STORE_UNAVAILABLE', `dataDir: cannot use ${dataDir} as the data directory: ${why} (set dataDir, or CERTMQ_DATA_DIR)`,
+    { path: dataDir, ...(code === undefined ? {} : { errno: code }) }, { cause: err })
+}
+
+function errnoOf (err: unknown): string | undefined {
+  const code: unknown = err instanceof Error ? Reflect.get(err, 'code') : undefined
+  return typeof code === 'string' ? code : undefined
+}

@@ -1,0 +1,70 @@
+/**
+ * What an operator sees when certmq cannot start for a reason outside its config file: a port
+ * taken, a data directory that cannot be one. The error names the setting and its environment
+ * variable, and says why in words (it was `INTERNAL: listen EADDRINUSE`).
+ */
+import { createServer, type AddressInfo, type Server } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/load.js'
+import { createLogger } from '../../src/log.js'
+import { startServer } from '../../src/server.js'
+
+const dirs: string[] = []
+afterAll(async () => { for (const dir of dirs) await rm(dir, { recursive: true, force: true }) })
+
+async function occupiedPort (): Promise<{ port: number, server: Server }> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { port: (server.address() as AddressInfo).port, server }
+}
+
+async function start (env: Record<string, string>): Promise<unknown> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'certmq-start-fail-'))
+  dirs.push(dataDir)
+  const { config } = loadConfig({
+    cwd: dataDir,
+    env: {
+      CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
+      CERTMQ_ADMIN_TOKEN: 'start-failure-token-0123456789', ...env
+    }
+  })
+  try {
+    const server = await startServer(config, { logger: createLogger('silent') })
+    await server.stop()
+    return undefined
+  } catch (err) {
+    return err
+  }
+}
+
+describe('a start that cannot happen', () => {
+  it('names the MQTTS or admin port that is taken, and its settings', async () => {
+    const taken = await occupiedPort()
+    try {
+      expect(await start({ CERTMQ_MQTTS_PORT: String(taken.port) })).toMatchObject({
+        code: 'LISTEN_FAILED',
+        message: expect.stringMatching(new RegExp(`^mqtts: cannot listen on 127\\.0\\.0\\.1:${taken.port}: the port is already in use .*CERTMQ_MQTTS_PORT`))
+      })
+      expect(await start({ CERTMQ_ADMIN_HOST: '127.0.0.1', CERTMQ_ADMIN_PORT: String(taken.port) })).toMatchObject({
+        code: 'LISTEN_FAILED',
+        message: expect.stringMatching(new RegExp(`^admin: cannot listen on 127\\.0\\.0\\.1:${taken.port}: the port is already in use .*CERTMQ_ADMIN_PORT`))
+      })
+    } finally {
+      taken.server.close()
+    }
+  })
+
+  it('names a data directory that a file stands in the way of', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certmq-start-fail-'))
+    dirs.push(dir)
+    const file = join(dir, 'not-a-dir')
+    await writeFile(file, 'x')
+    expect(await start({ CERTMQ_DATA_DIR: join(file, 'data') })).toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining(`dataDir: cannot use ${join(file, 'data')} as the data directory: a file is in the way (set dataDir, or CERTMQ_DATA_DIR)`)
+    })
+  })
+})
