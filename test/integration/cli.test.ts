@@ -158,6 +158,9 @@ describe('§5 certmq CLI against the admin API', () => {
     const run = await certmq(['cert', 'list', '--status', 'active,bogus'], { CERTMQ_ADMIN_URL: `http://127.0.0.1:${await closedPort()}` })
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('error VALIDATION_FAILED: --status bogus: not a certificate status (one of active, inactive, pending_activation, revoked)')
+    const limit = await certmq(['cert', 'list', '--limit', '501'], { CERTMQ_ADMIN_URL: `http://127.0.0.1:${await closedPort()}` })
+    expect(limit.code).toBe(2)
+    expect(limit.stderr).toContain('--limit')
   })
 
   it('lists events newest first with `events --type … --since …`, as a table and as the API JSON', async () => {
