@@ -4,6 +4,7 @@
  * runCli returns the exit code and never calls process.exit.
  */
 import { readFile } from 'node:fs/promises'
+import { text } from 'node:stream/consumers'
 import { Command, CommanderError } from 'commander'
 import { CertmqError } from '../errors.js'
 import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
@@ -77,7 +78,8 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
       .description('start the broker: MQTTS listener and admin API')
       .option('--config <path>', 'config file (default ./broker.config.json)')
       .action(async (opts: { config?: string }) => {
-        exitCode = await serve(opts.config === undefined ? {} : { config: opts.config })
+        // an empty path means none given, as an empty CERTMQ_CONFIG does
+        exitCode = await serve(opts.config === undefined || opts.config === '' ? {} : { config: opts.config })
       })
   }
   registerCaCommands(program, context)
@@ -97,9 +99,10 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
   }
 }
 
+/** A PEM file's text; `-` reads standard input (`openssl x509 … | certmq ca register -`). */
 async function readPemFile (path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8')
+    return path === '-' ? await text(process.stdin) : await readFile(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message

@@ -23,6 +23,7 @@ Exit codes:
   ${EXIT_USAGE}  usage error: unknown command or option, missing argument, unreadable file, missing --yes
   ${EXIT_UNREACHABLE}  the admin API cannot be reached (ADMIN_UNREACHABLE)
   ${EXIT_MONITOR_REFUSED}  simulate: the broker refused or did not answer the monitor client (MONITOR_REFUSED)
+serve: 0 stopped by SIGINT/SIGTERM, 78 invalid configuration, 1 any other start failure
 `
 
 /** Where the CLI writes; process.stdout / process.stderr outside tests. */

@@ -1,7 +1,7 @@
 /** Runs the real `certmq` CLI as its own process (through tsx), as an operator would. */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -10,6 +10,17 @@ export interface CliRun { code: number | null; stdout: string; stderr: string }
 /** `certmq …args` with CERTMQ_ADMIN_URL and CERTMQ_ADMIN_TOKEN set; `env` overrides them. */
 export async function runCertmqCli (args: string[], adminUrl: string, token: string, env: Record<string, string> = {}): Promise<CliRun> {
   return await collect(spawnCertmq(args, { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: token, ...env }))
+}
+
+/** `certmq …args` reading `input` on its standard input (`cat ca.pem | certmq ca register -`). */
+export async function runCertmqCliWithStdin (args: string[], adminUrl: string, token: string, input: string): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: token },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  child.stdin.end(input)
+  return await collect(child)
 }
 
 /**
@@ -31,7 +42,7 @@ function spawnCertmq (args: string[], env: NodeJS.ProcessEnv): ChildProcessByStd
   })
 }
 
-async function collect (child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliRun> {
+async function collect (child: ChildProcessByStdio<null, Readable, Readable> | ChildProcessByStdio<Writable, Readable, Readable>): Promise<CliRun> {
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-app.js'
 import { fingerprintOf, type OpenSslCa, type OpenSslCert, type OpenSslPki } from '../helpers/openssl.js'
-import { runCertmqCli, runCertmqCliIntoClosedPipe, type CliRun } from '../helpers/cli.js'
+import { runCertmqCli, runCertmqCliIntoClosedPipe, runCertmqCliWithStdin, type CliRun } from '../helpers/cli.js'
 
 const TOKEN = 'cli-test-token-0123456789abcdef'
 
@@ -56,6 +56,17 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(body.items).toEqual([expect.objectContaining({
       id: fingerprintOf(ca.pem), registrationMode: 'auto', autoActivate: false, description: 'from the CLI', status: 'active'
     })])
+  })
+
+  it('reads the PEM from standard input when the file is -', async () => {
+    const other = await pki.ca('cli-stdin-root', { cn: 'CLI Stdin Root CA' })
+    const run = await runCertmqCliWithStdin(['ca', 'register', '-', '--mode', 'manual'], adminUrl, TOKEN, other.pem)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`registered CA ${fingerprintOf(other.pem)}`)
+    // the other tests count the CAs
+    const removed = await fetch(`${adminUrl}/api/v1/cas/${fingerprintOf(other.pem)}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(removed.status).toBe(200)
   })
 
   it('registers a device certificate and shows it in the `cert list` table; --url wins over CERTMQ_ADMIN_URL', async () => {

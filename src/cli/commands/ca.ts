@@ -15,7 +15,7 @@ export function registerCaCommands (program: Command, ctx: CommandContext): void
 
   ca.command('register')
     .description('register a CA certificate')
-    .argument('<pem-file>', 'the CA certificate (PEM)')
+    .argument('<pem-file>', 'the CA certificate (PEM; - reads standard input)')
     .addOption(new Option('--mode <mode>', 'auto: register unknown device certificates on first connect; manual: reject them')
       .choices(['auto', 'manual'] as const).makeOptionMandatory())
     .option('--no-auto-activate', 'auto-registered certificates start pending_activation instead of active')

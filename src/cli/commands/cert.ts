@@ -39,7 +39,7 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
 
   cert.command('register')
     .description('register a device certificate issued by a registered CA')
-    .argument('<pem-file>', 'the device certificate (PEM)')
+    .argument('<pem-file>', 'the device certificate (PEM; - reads standard input)')
     .requiredOption('--ca <id>', 'id of the registered CA that issued it')
     .option('--chain <pem-file>', 'the intermediate CA certificates between it and the CA (PEM), when the CA did not issue it directly')
     .option('--client-id <id>', 'Client ID for the device (unique among certificates)')
