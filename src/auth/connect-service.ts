@@ -14,7 +14,7 @@ import type { RejectReason } from '../domain/connect/reasons.js'
 import { checkRegistration } from '../domain/connect/checks/registration.js'
 import { resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
-import { intermediatesWindow, presentedChain } from '../pki/chain.js'
+import { intermediatesWindow, presentedChain, recordedPath } from '../pki/chain.js'
 import { pathProblem } from '../pki/path-constraints.js'
 import { derToPem } from '../pki/pem.js'
 import type { RegistrationLimiter, RegistryStore } from '../store/ports.js'
@@ -131,7 +131,8 @@ export class ConnectService {
     const facts = {
       ...inspectCertificate(leaf.raw),
       ...(found?.viaSerial === undefined ? {} : { viaSerial: found.viaSerial }),
-      ...window
+      ...window,
+      ...recordedPath(intermediates)
     }
     // what the chain walk leaves out of path validation: pathLenConstraint, extensions certmq
     // does not enforce, the intermediates' purpose. Only on an active CA's path, so a refusal for
@@ -168,7 +169,12 @@ export class ConnectService {
   private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome | Promise<ConnectOutcome> {
     const trusted = this.deps.trust.get(record.caId)
     const verdict = decideCertificate(factsOfRecord(record, trusted, this.deps.now().getTime(), request))
-    if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
+    if (verdict.kind === 'admit') {
+      // an intermediate of its path registered as a CA of its own has a say too
+      const refused = record.intermediates === undefined ? undefined : this.deps.trust.chainVerdict(record, request.servername)
+      if (refused !== undefined) return this.reject(refused, record.id, record.serialNumber, trusted?.record)
+      return this.admit(request, verdict.record, false)
+    }
     return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', record.id, record.serialNumber, trusted?.record)
   }
 
@@ -221,7 +227,7 @@ export class ConnectService {
    * A concurrent first connect of the same certificate (here or on another node) finds the
    * record the other one inserted.
    */
-  private async register (leaf: X509Certificate, facts: CertificateFacts & Pick<CertificateRecord, 'viaSerial' | 'chainNotBefore' | 'chainNotAfter'>, ca: CaRecord, status: CertificateRecord['status']):
+  private async register (leaf: X509Certificate, facts: CertificateFacts & Pick<CertificateRecord, 'viaSerial' | 'chainNotBefore' | 'chainNotAfter' | 'intermediates'>, ca: CaRecord, status: CertificateRecord['status']):
     Promise<CertificateRecord | RejectReason> {
     const id = facts.fingerprint
     const inflight = this.registering.get(id)

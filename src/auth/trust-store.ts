@@ -22,6 +22,8 @@ export interface SessionIdentity {
   issuer: string
   /** CertificateRecord.viaSerial: the intermediate the certificate chains through, if any. */
   viaSerial?: string | undefined
+  /** CertificateRecord.intermediates: its path, leaf side first, if any. */
+  intermediates?: ReadonlyArray<{ fingerprint: string, serialNumber: string }> | undefined
 }
 
 export interface TrustedCa {
@@ -104,7 +106,27 @@ export class TrustStore {
   sessionVerdict (identity: SessionIdentity, servername: string | undefined): RejectReason | 'ca_deleted' | undefined {
     const ca = this.cas.get(identity.caId)
     if (ca === undefined) return 'ca_deleted'
-    return recheckSession(ca.record, servername, TrustStore.onCrl(ca, identity))
+    return recheckSession(ca.record, servername, TrustStore.onCrl(ca, identity)) ?? this.chainVerdict(identity, servername)
+  }
+
+  /**
+   * Why an intermediate on the certificate's recorded path refuses it now, when that intermediate
+   * is registered as a CA of its own: deactivated (`ca_inactive`), bound to other hosts, or its
+   * CRL lists the certificate below it on the path (`revoked`). Undefined when none does, and at
+   * once for a certificate its CA issued directly.
+   */
+  chainVerdict (certificate: Pick<SessionIdentity, 'serialNumber' | 'intermediates'>, servername: string | undefined): RejectReason | undefined {
+    const path = certificate.intermediates
+    if (path === undefined) return undefined
+    for (let i = 0; i < path.length; i++) {
+      const ca = this.cas.get(path[i]!.fingerprint)
+      if (ca === undefined) continue
+      // the certificate this intermediate issued: the leaf, or the intermediate below it
+      const below = i === 0 ? certificate.serialNumber : path[i - 1]!.serialNumber
+      const verdict = recheckSession(ca.record, servername, ca.revoked.has(below))
+      if (verdict !== undefined) return verdict
+    }
+    return undefined
   }
 
   /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */

@@ -57,6 +57,12 @@ export interface CertificateRecord extends CertificateFacts {
    */
   chainNotBefore?: string
   chainNotAfter?: string
+  /**
+   * The intermediates the certificate chained through when it was registered, leaf side first:
+   * an intermediate registered as a CA of its own later (to deactivate it, or to import its CRL)
+   * governs the certificates registered through it before as well. Absent when the CA issued it.
+   */
+  intermediates?: ReadonlyArray<{ fingerprint: string, serialNumber: string }>
   createdAt: string
   updatedAt: string
 }

@@ -10,7 +10,7 @@ import { CERT_DELETABLE_FROM, CERT_TRANSITIONS, manualInitialStatus, type CertAc
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import { parseCertificatePem, parseCertificatesPem } from '../pki/pem.js'
 import { formatSerial, inspectCertificate } from '../pki/inspect.js'
-import { findIssuerChain, intermediatesWindow, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, intermediatesWindow, recordedPath, TrustIndex } from '../pki/chain.js'
 import { caConstraintsOf, pathProblem } from '../pki/path-constraints.js'
 import { checkClientUsage } from '../domain/connect/checks/client-usage.js'
 import type { CaRecord } from '../domain/ca.js'
@@ -83,6 +83,7 @@ export class CertificateService {
     const saved = await this.deps.store.insertCertificate({
       ...facts,
       ...window,
+      ...recordedPath(chain.intermediates),
       id: facts.fingerprint,
       status: manualInitialStatus(input.activate ?? true),
       source: input.source ?? 'manual',

@@ -359,6 +359,33 @@ describe('§1.3 automatic registration', () => {
     }
   })
 
+  it('lets an intermediate registered as a CA later govern the devices registered through it before (deactivate, CRL)', async () => {
+    const intermediate = await pki.intermediate('governing-int', await caOf('auto'))
+    const leaf = await pki.leaf('governed-dev', intermediate, { cn: 'governed-dev' })
+    const chainPem = await readFile(leaf.chainPath, 'utf8')
+    const first = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { chainPem, keyPem: leaf.keyPem })
+    expect(first.code, lastRejection()).toBe(0)
+    const { body } = await certmq.api<{ items: CertBody[] }>('GET', '/api/v1/certificates?commonName=governed-dev')
+    expect(body.items[0]).toMatchObject({ caId: cas['auto']!.id })
+    // the operator now registers the intermediate to control it directly
+    const intermediateCa = await registerCa(intermediate, 'manual')
+    expect((await certmq.api('POST', `/api/v1/cas/${intermediateCa.id}/deactivate`)).status).toBe(200)
+    // its live session is dropped as under a deactivated CA
+    await waitFor(() => certmq.logs.events('session.dropped').find((e) => e['clientId'] === 'governed-dev' && e['reason'] === 'ca_inactive'),
+      { what: 'the live session dropped' })
+    first.client?.end(true)
+    expect(await codeOf({ certPem: leaf.pem, keyPem: leaf.keyPem })).toBe(5)
+    expect(lastRejection()).toBe('ca_inactive')
+
+    // active again, with a CRL of its own that lists the device
+    expect((await certmq.api('POST', `/api/v1/cas/${intermediateCa.id}/activate`)).status).toBe(200)
+    expect(await codeOf({ certPem: leaf.pem, keyPem: leaf.keyPem }), lastRejection()).toBe(0)
+    const crl = await pki.crl('governing-int-crl', intermediate, { revoked: [leaf] })
+    expect((await certmq.api('POST', `/api/v1/cas/${intermediateCa.id}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    expect(await codeOf({ certPem: leaf.pem, keyPem: leaf.keyPem })).toBe(5)
+    expect(lastRejection()).toBe('revoked')
+  })
+
   it('rejects a device under an intermediate it does not send with reason unknown_ca', async () => {
     const intermediate = await pki.intermediate('auto-int2', await caOf('auto'))
     const leaf = await pki.leaf('no-chain', intermediate, { cn: 'no-chain' })
