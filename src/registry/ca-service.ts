@@ -18,7 +18,7 @@ import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { ACTOR_ADMIN } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
-import { caChanged, caCrlImported, caCrlRefused, caHostsChanged, caRegistered } from '../events/change-events.js'
+import { caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, certificateChanged } from '../events/change-events.js'
 
 /** Store meta key of the deployment's registration code (proof of possession). */
 const REGISTRATION_CODE_KEY = 'ca.registrationCode'
@@ -233,11 +233,18 @@ export class CaService {
     return crlView(ca, this.deps.now(), stored === undefined ? undefined : derToPem(stored.der, 'X509 CRL'))
   }
 
-  /** Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES. `actor` names who did it in the event. */
+  /**
+   * Deletes a CA with its certificates, none of which may be active. Each certificate deleted with
+   * it gets its certificate.deleted event (same actor), so its history does not just stop; the
+   * ca.deleted event counts them. Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES.
+   */
   async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
-    const ca = await this.deps.store.deleteCa(normalizeId(id))
+    const { ca, certificates } = await this.deps.store.deleteCa(normalizeId(id))
     await this.deps.bus.publish({ kind: 'ca', id: ca.id, status: 'deleted' })
-    await this.deps.events?.recordChange(caChanged('ca.deleted', ca, ca.status, actor))
+    await this.deps.events?.recordChanges([
+      ...certificates.map((cert) => certificateChanged('certificate.deleted', cert, cert.status, actor)),
+      caDeleted(ca, certificates.length, actor)
+    ])
     return ca
   }
 }
