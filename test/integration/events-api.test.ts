@@ -204,6 +204,11 @@ describe('GET /api/v1/events', () => {
     const ranged = await events(`?from=${encodeURIComponent(middle.time)}&to=${encodeURIComponent(middle.time)}&limit=500`)
     expect(ranged.map((e) => e.id)).toContain(middle.id)
     expect(ranged.every((e) => e.time === middle.time)).toBe(true)
+    // a date alone: `from` is the start of that day (UTC) and `to` its end, both inclusive
+    const day = middle.time.slice(0, 10)
+    const daily = await events(`?from=${day}&to=${day}&limit=500`)
+    expect(daily.map((e) => e.id)).toContain(middle.id)
+    expect(daily).toEqual(all.filter((e) => e.time.startsWith(day)))
   })
 
   it('answers 400 VALIDATION_FAILED naming the bad parameter', async () => {
