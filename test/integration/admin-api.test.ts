@@ -372,6 +372,19 @@ describe('§3 client certificates', () => {
     expect(activate.body.error.code).toBe('CERT_REVOKED')
   })
 
+  it('asks for confirmation only when there is something to revoke: 404 CERT_NOT_FOUND for an unknown id, 409 CERT_REVOKED for a revoked one', async () => {
+    const unknown = await call<ErrorBody>('POST', `/api/v1/certificates/${'ef'.repeat(32)}/revoke`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('CERT_NOT_FOUND')
+    const cert = await registerCert(await leaf(fleet))
+    expect((await call('POST', `/api/v1/certificates/${cert.id}/revoke`, { confirm: true })).status).toBe(200)
+    for (const body of [undefined, { confirm: false }, { confirm: true }]) {
+      const again = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/revoke`, body)
+      expect(again.status, JSON.stringify(body)).toBe(409)
+      expect(again.body.error).toMatchObject({ code: 'CERT_REVOKED', details: { id: cert.id, status: 'revoked' } })
+    }
+  })
+
   it('refuses to delete an active certificate (409), deletes an inactive one (200 with the record), then 404 CERT_NOT_FOUND', async () => {
     const cert = await registerCert(await leaf(fleet))
     const refused = await call<ErrorBody>('DELETE', `/api/v1/certificates/${cert.id}`)
