@@ -42,6 +42,9 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     // fastify's own request lines would be a second format; ours below picks its fields
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
+    // `/api/v1/cas/` is the list, as clients that build URLs by joining segments send it; without
+    // this it matched /cas/:id with an empty id (400). No route is registered with a trailing slash
+    routerOptions: { ignoreTrailingSlash: true },
     // errors raised before routing (a malformed %-escape in the URL) get the same error body
     frameworkErrors: (error, request, reply) => { errorHandler(error, request, reply) }
   })

@@ -412,6 +412,22 @@ describe('§3 error bodies (docs/errors.md)', () => {
     expect(res.headers['x-request-id']).toBe(res.body.error.requestId)
   })
 
+  it('answers a URL with a trailing slash as without it: /cas/ and /certificates/ list, a write to a list URL is no route', async () => {
+    const cas = await call<{ items: CaBody[] }>('GET', '/api/v1/cas/')
+    expect(cas.status, JSON.stringify(cas.body)).toBe(200)
+    expect(cas.body).toEqual((await call('GET', '/api/v1/cas')).body)
+    const certs = await call<Page>('GET', '/api/v1/certificates/?limit=5')
+    expect(certs.status, JSON.stringify(certs.body)).toBe(200)
+    expect(certs.body).toEqual((await call('GET', '/api/v1/certificates?limit=5')).body)
+    expect((await call<CaBody>('GET', `/api/v1/cas/${fleetCa.id}/`)).body.id).toBe(fleetCa.id)
+    const del = await call<ErrorBody>('DELETE', '/api/v1/cas/')
+    expect(del.status).toBe(404)
+    expect(del.body.error.code).toBe('NOT_FOUND')
+    // an empty segment is still an empty id, not the list
+    const doubled = await call<ErrorBody>('GET', '/api/v1/cas//')
+    expect(doubled.status).toBe(400)
+  })
+
   it('answers an unknown route with 404 NOT_FOUND in the same body', async () => {
     const res = await call<ErrorBody>('GET', '/api/v1/no-such-thing')
     expect(res.status).toBe(404)
