@@ -51,6 +51,15 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
 
   // the API speaks JSON only; any other body type is refused with VALIDATION_FAILED
   app.removeContentTypeParser('text/plain')
+  // Python's requests and urllib sessions send content-type: application/json on every call,
+  // including the body-less ones (activate, DELETE): an empty JSON body is no body. A route that
+  // needs one still says so ("body must be object"); malformed JSON is still refused
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+    if (body.length === 0) done(null, undefined)
+    else parseJson(request, body, done)
+  })
   app.setValidatorCompiler(validatorCompiler())
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)

@@ -385,6 +385,28 @@ describe('§3 client certificates', () => {
     }
   })
 
+  it('takes content-type: application/json with an empty body as no body (Python requests sessions send it on every call)', async () => {
+    const json = { 'content-type': 'application/json' }
+    const cert = await registerCert(await leaf(fleet))
+    expect((await call<CertBody>('POST', `/api/v1/certificates/${cert.id}/deactivate`, '', json)).body.status).toBe('inactive')
+    expect((await call<CertBody>('POST', `/api/v1/certificates/${cert.id}/activate`, '', json)).body.status).toBe('active')
+    const unconfirmed = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/revoke`, '', json)
+    expect(unconfirmed.status).toBe(400)
+    expect(unconfirmed.body.error.code).toBe('CONFIRMATION_REQUIRED')
+    await call('POST', `/api/v1/certificates/${cert.id}/deactivate`, '', json)
+    expect((await call<CertBody>('DELETE', `/api/v1/certificates/${cert.id}`, '', json)).status).toBe(200)
+    const ca = await call<CaBody>('POST', '/api/v1/cas', { certificatePem: (await pki.ca('empty-json')).pem, registrationMode: 'manual' })
+    expect((await call<CaBody>('POST', `/api/v1/cas/${ca.body.id}/deactivate`, '', json)).body.status).toBe('inactive')
+    expect((await call<CaBody>('DELETE', `/api/v1/cas/${ca.body.id}`, '', json)).status).toBe(200)
+    // a route that needs a body still says so, and malformed JSON is still refused
+    const missing = await call<ErrorBody>('POST', '/api/v1/cas', '', json)
+    expect(missing.status).toBe(400)
+    expect(missing.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body must be object' })
+    const malformed = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/activate`, '{', json)
+    expect(malformed.status).toBe(400)
+    expect(malformed.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body is not valid JSON' })
+  })
+
   it('refuses to delete an active certificate (409), deletes an inactive one (200 with the record), then 404 CERT_NOT_FOUND', async () => {
     const cert = await registerCert(await leaf(fleet))
     const refused = await call<ErrorBody>('DELETE', `/api/v1/certificates/${cert.id}`)
