@@ -200,11 +200,13 @@ export class CaService {
   async importCrl (id: string, body: string | Buffer, actor: string = ACTOR_ADMIN): Promise<CrlView> {
     const ca = await this.get(id)
     const now = this.deps.now()
+    // errors name what the request sent: the JSON field, or the DER body itself
+    const where = typeof body === 'string' ? 'crlPem' : 'body'
     try {
-      const parsed = parseCrl(body, 'crl')
-      await verifyCrlIssuer(parsed, ca.certificatePem, 'crl')
+      const parsed = parseCrl(body, where)
+      await verifyCrlIssuer(parsed, ca.certificatePem, where)
       const problem = checkCrlDates(parsed, now.getTime(), ca.crl)
-      if (problem !== undefined) throw new CertmqError(problem.code, `crl: ${problem.message}`, { caId: ca.id })
+      if (problem !== undefined) throw new CertmqError(problem.code, `${where}: ${problem.message}`, { caId: ca.id, where })
       const serials = [...new Set(parsed.serials)]
       const updated = await this.deps.store.replaceCrl(ca.id, { der: parsed.der, serials }, {
         thisUpdate: parsed.thisUpdate.toISOString(),
