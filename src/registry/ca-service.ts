@@ -180,15 +180,20 @@ export class CaService {
 
   /**
    * Binds a CA to listener hostnames (replacing its binding; [] unbinds). New connections see it
-   * at once; live sessions on a name no longer bound are dropped. Throws VALIDATION_FAILED, CA_NOT_FOUND.
+   * at once; live sessions on a name no longer bound are dropped. The same names as now (in any
+   * order) change nothing: no write, no event, `changed` false. Throws VALIDATION_FAILED, CA_NOT_FOUND.
    */
-  async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<CaRecord> {
+  async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<{ ca: CaRecord, changed: boolean }> {
     const normalized = normalizeHosts(hosts)
-    const previous = (await this.get(id)).hosts
+    const current = await this.get(id)
+    // a binding is a set of names: a PUT that repeats it (a config sync) is not a change to record
+    if (normalized.length === current.hosts.length && normalized.every((host) => current.hosts.includes(host))) {
+      return { ca: current, changed: false }
+    }
     const ca = await this.deps.store.setCaHosts(normalizeId(id), normalized, this.deps.now().toISOString())
     await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
-    await this.deps.events?.recordChange(caHostsChanged(ca, previous, actor))
-    return ca
+    await this.deps.events?.recordChange(caHostsChanged(ca, current.hosts, actor))
+    return { ca, changed: true }
   }
 
   /**

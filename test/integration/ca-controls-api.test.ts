@@ -189,6 +189,19 @@ describe('§2 SNI host binding', () => {
     expect(logs.events('ca.hosts_changed').at(-1)).toMatchObject({ caId: fleetCa.id, hosts: ['fleet-a.example', 'fleet-b.example'] })
   })
 
+  it('changes nothing when PUT repeats the binding (in any order or case): no write, no publish, no log line', async () => {
+    const before = (await call<CaBody>('GET', `/api/v1/cas/${fleetCa.id}`)).body
+    expect(before.hosts).toEqual(['fleet-a.example', 'fleet-b.example'])
+    const published = events.length
+    const logged = logs.events('ca.hosts_changed').length
+    const put = await call<{ caId: string; hosts: string[] }>('PUT', `/api/v1/cas/${fleetCa.id}/hosts`, { hosts: ['FLEET-B.example', 'fleet-a.example.'] })
+    expect(put.status, JSON.stringify(put.body)).toBe(200)
+    expect(put.body).toEqual({ caId: fleetCa.id, hosts: ['fleet-a.example', 'fleet-b.example'] })
+    expect((await call<CaBody>('GET', `/api/v1/cas/${fleetCa.id}`)).body).toEqual(before)
+    expect(events.length).toBe(published)
+    expect(logs.events('ca.hosts_changed')).toHaveLength(logged)
+  })
+
   it('unbinds with an empty list; a new CA starts unbound, or bound when registered with hosts', async () => {
     expect((await call<{ hosts: string[] }>('PUT', `/api/v1/cas/${fleetCa.id}/hosts`, { hosts: [] })).body.hosts).toEqual([])
     const ca = await pki.ca('bound-at-birth')
