@@ -42,12 +42,24 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     // fastify's own request lines would be a second format; ours below picks its fields
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
+    // `/api/v1/cas/` is the list, as clients that build URLs by joining segments send it; without
+    // this it matched /cas/:id with an empty id (400). No route is registered with a trailing slash
+    routerOptions: { ignoreTrailingSlash: true },
     // errors raised before routing (a malformed %-escape in the URL) get the same error body
     frameworkErrors: (error, request, reply) => { errorHandler(error, request, reply) }
   })
 
   // the API speaks JSON only; any other body type is refused with VALIDATION_FAILED
   app.removeContentTypeParser('text/plain')
+  // Python's requests and urllib sessions send content-type: application/json on every call,
+  // including the body-less ones (activate, DELETE): an empty JSON body is no body. A route that
+  // needs one still says so ("body must be object"); malformed JSON is still refused
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+    if (body.length === 0) done(null, undefined)
+    else parseJson(request, body, done)
+  })
   app.setValidatorCompiler(validatorCompiler())
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)

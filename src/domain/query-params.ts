@@ -4,9 +4,10 @@
  * details name the parameter (`field`), as every other query-string error of the API does.
  */
 import { CertmqError } from '../errors.js'
-import { CERT_SOURCES, CERT_STATUSES, type CertSource, type CertStatus } from './certificate.js'
+import { CERT_SOURCES, CERT_STATUSES, normalizeId, type CertSource, type CertStatus } from './certificate.js'
+import { decodeCursor, queryHash } from './query-cursor.js'
 import {
-  CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_EXPIRING_WITHIN_DAYS, MAX_PAGE_SIZE, SORT_ORDERS,
+  canonicalSerial, CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_EXPIRING_WITHIN_DAYS, MAX_PAGE_SIZE, SORT_ORDERS,
   type CertificateQuery, type CertificateSortKey, type SortOrder
 } from './query.js'
 
@@ -90,8 +91,9 @@ function integer (field: string, text: string | undefined, min: number, max: num
 
 /**
  * The search parameters of GET /api/v1/certificates. Empty values mean "no filter". `status`
- * may be repeated and each value may be a comma-separated list. Throws VALIDATION_FAILED naming
- * the parameter. `now` is not set here: the caller adds the clock's reading.
+ * may be repeated and each value may be a comma-separated list; `caId` is normalized (lowercase,
+ * no colons), and a cursor is checked against the filters and sort it comes with. Throws
+ * VALIDATION_FAILED naming the parameter. `now` is not set here: the caller adds the clock's reading.
  */
 export function parseCertificateSearch (params: SearchParams): CertificateQuery {
   const query: CertificateQuery = { limit: integer('limit', single(params, 'limit'), 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE }
@@ -99,6 +101,11 @@ export function parseCertificateSearch (params: SearchParams): CertificateQuery 
     const value = single(params, field)
     if (value !== undefined) query[field] = value
   }
+  // a serial that is not hex can match nothing: an answer of 0 would hide the mistake
+  if (query.serialNumber !== undefined && !/^[0-9A-F]+$/.test(canonicalSerial(query.serialNumber))) {
+    throw invalid('serialNumber', `"${query.serialNumber}" is not a hexadecimal serial number (colons, case and leading zeros do not matter)`)
+  }
+  if (query.caId !== undefined) query.caId = normalizeId(query.caId)
   const status = parseStatuses(params['status'])
   if (status !== undefined) query.status = status
   const source = oneOf<CertSource>('source', single(params, 'source'), CERT_SOURCES)
@@ -116,6 +123,10 @@ export function parseCertificateSearch (params: SearchParams): CertificateQuery 
   const order = oneOf<SortOrder>('order', single(params, 'order'), SORT_ORDERS)
   if (order !== undefined) query.order = order
   const cursor = single(params, 'cursor')
-  if (cursor !== undefined) query.cursor = cursor
+  if (cursor !== undefined) {
+    query.cursor = cursor
+    // checked here rather than first by the store, so the error names the parameter as every other one does
+    decodeCursor(cursor, queryHash(query), query.sort ?? 'id', invalid)
+  }
   return query
 }

@@ -32,11 +32,18 @@ export class AuditTrail implements ConnectObserver, RegistrationObserver {
    * durable. A failure is logged, not thrown: the change itself has happened and stays.
    */
   async recordChange (event: NewEvent): Promise<void> {
-    this.deps.log.append(event)
+    await this.recordChanges([event])
+  }
+
+  /** Several events of one change (a CA deleted with its certificates), committed together. */
+  async recordChanges (events: readonly NewEvent[]): Promise<void> {
+    for (const event of events) this.deps.log.append(event)
     try {
       await this.deps.log.flush()
     } catch (err) {
-      this.deps.logger.warn({ event: 'events.write_failed', type: event.type, err }, 'could not write an event')
+      // `type` as for a single event; a CA delete lists both of its types once
+      const type = [...new Set(events.map((e) => e.type))].join(',')
+      this.deps.logger.warn({ event: 'events.write_failed', type, count: events.length, err }, `could not write ${events.length} event(s)`)
     }
   }
 

@@ -46,9 +46,17 @@ export function caRegistered (record: CaRecord, actor: string): NewEvent {
   })
 }
 
-/** activate / deactivate / delete; `from` is the status before the change when known. */
-export function caChanged (type: 'ca.activated' | 'ca.deactivated' | 'ca.deleted', record: CaRecord, from: string | undefined, actor: string): NewEvent {
+/** activate / deactivate; `from` is the status before the change when known. */
+export function caChanged (type: 'ca.activated' | 'ca.deactivated', record: CaRecord, from: string | undefined, actor: string): NewEvent {
   return caEvent(type, record, actor, statusChange(type, from, record.status))
+}
+
+/**
+ * A CA deleted, with how many of its (non-active) certificates went with it: each of those has
+ * its own certificate.deleted event, this count says how many to look for.
+ */
+export function caDeleted (record: CaRecord, certificatesDeleted: number, actor: string): NewEvent {
+  return caEvent('ca.deleted', record, actor, { ...statusChange('ca.deleted', record.status, record.status), certificatesDeleted })
 }
 
 /** A CA's SNI host binding replaced: `from` and `to` as comma-separated host lists ('' = unbound). */

@@ -18,7 +18,7 @@ import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { ACTOR_ADMIN } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
-import { caChanged, caCrlImported, caCrlRefused, caHostsChanged, caRegistered } from '../events/change-events.js'
+import { caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, certificateChanged } from '../events/change-events.js'
 
 /** Store meta key of the deployment's registration code (proof of possession). */
 const REGISTRATION_CODE_KEY = 'ca.registrationCode'
@@ -180,15 +180,20 @@ export class CaService {
 
   /**
    * Binds a CA to listener hostnames (replacing its binding; [] unbinds). New connections see it
-   * at once; live sessions on a name no longer bound are dropped. Throws VALIDATION_FAILED, CA_NOT_FOUND.
+   * at once; live sessions on a name no longer bound are dropped. The same names as now (in any
+   * order) change nothing: no write, no event, `changed` false. Throws VALIDATION_FAILED, CA_NOT_FOUND.
    */
-  async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<CaRecord> {
+  async setHosts (id: string, hosts: string[], actor: string = ACTOR_ADMIN): Promise<{ ca: CaRecord, changed: boolean }> {
     const normalized = normalizeHosts(hosts)
-    const previous = (await this.get(id)).hosts
+    const current = await this.get(id)
+    // a binding is a set of names: a PUT that repeats it (a config sync) is not a change to record
+    if (normalized.length === current.hosts.length && normalized.every((host) => current.hosts.includes(host))) {
+      return { ca: current, changed: false }
+    }
     const ca = await this.deps.store.setCaHosts(normalizeId(id), normalized, this.deps.now().toISOString())
     await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
-    await this.deps.events?.recordChange(caHostsChanged(ca, previous, actor))
-    return ca
+    await this.deps.events?.recordChange(caHostsChanged(ca, current.hosts, actor))
+    return { ca, changed: true }
   }
 
   /**
@@ -200,11 +205,13 @@ export class CaService {
   async importCrl (id: string, body: string | Buffer, actor: string = ACTOR_ADMIN): Promise<CrlView> {
     const ca = await this.get(id)
     const now = this.deps.now()
+    // errors name what the request sent: the JSON field, or the DER body itself
+    const where = typeof body === 'string' ? 'crlPem' : 'body'
     try {
-      const parsed = parseCrl(body, 'crl')
-      await verifyCrlIssuer(parsed, ca.certificatePem, 'crl')
+      const parsed = parseCrl(body, where)
+      await verifyCrlIssuer(parsed, ca.certificatePem, where)
       const problem = checkCrlDates(parsed, now.getTime(), ca.crl)
-      if (problem !== undefined) throw new CertmqError(problem.code, `crl: ${problem.message}`, { caId: ca.id })
+      if (problem !== undefined) throw new CertmqError(problem.code, `${where}: ${problem.message}`, { caId: ca.id, where })
       const serials = [...new Set(parsed.serials)]
       const updated = await this.deps.store.replaceCrl(ca.id, { der: parsed.der, serials }, {
         thisUpdate: parsed.thisUpdate.toISOString(),
@@ -233,11 +240,18 @@ export class CaService {
     return crlView(ca, this.deps.now(), stored === undefined ? undefined : derToPem(stored.der, 'X509 CRL'))
   }
 
-  /** Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES. `actor` names who did it in the event. */
+  /**
+   * Deletes a CA with its certificates, none of which may be active. Each certificate deleted with
+   * it gets its certificate.deleted event (same actor), so its history does not just stop; the
+   * ca.deleted event counts them. Throws CA_NOT_FOUND, CA_BUILTIN, CA_HAS_ACTIVE_CERTIFICATES.
+   */
   async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
-    const ca = await this.deps.store.deleteCa(normalizeId(id))
+    const { ca, certificates } = await this.deps.store.deleteCa(normalizeId(id))
     await this.deps.bus.publish({ kind: 'ca', id: ca.id, status: 'deleted' })
-    await this.deps.events?.recordChange(caChanged('ca.deleted', ca, ca.status, actor))
+    await this.deps.events?.recordChanges([
+      ...certificates.map((cert) => certificateChanged('certificate.deleted', cert, cert.status, actor)),
+      caDeleted(ca, certificates.length, actor)
+    ])
     return ca
   }
 }

@@ -149,20 +149,27 @@ export class CertificateService {
 
   /**
    * activate / deactivate / revoke. Throws CERT_NOT_FOUND, CERT_STATUS_CONFLICT (CERT_REVOKED
-   * when the certificate is revoked), CONFIRMATION_REQUIRED for revoke without confirm. `actor`
-   * names who did it in the event.
+   * when the certificate is revoked), CONFIRMATION_REQUIRED for revoke without confirm of a
+   * certificate that could be revoked. `actor` names who did it in the event.
    */
   async transition (id: string, action: CertAction, confirm = false, actor: string = ACTOR_ADMIN): Promise<CertificateRecord> {
+    const rule = CERT_TRANSITIONS[action]
     if (action === 'revoke' && !confirm) {
+      // confirmation is asked only when there is something to confirm: an unknown or already
+      // revoked certificate answers 404 / 409 as a confirmed revoke would
+      const current = await this.deps.store.getCertificate(normalizeId(id))
+      if (current === undefined) throw notFound(id)
+      if (current.status === 'revoked') {
+        throw revoked(id, action, { id: current.id, status: current.status, to: rule.to, allowedFrom: [...rule.allowedFrom] })
+      }
       throw new CertmqError('CONFIRMATION_REQUIRED', `revoking certificate ${id} is irreversible: send { "confirm": true }`, { id })
     }
-    const rule = CERT_TRANSITIONS[action]
     let changed: { record: CertificateRecord, from: CertificateRecord['status'] }
     try {
       changed = await this.deps.store.transitionCertificate(normalizeId(id), rule.allowedFrom, rule.to, this.deps.now().toISOString())
     } catch (err) {
       if (err instanceof CertmqError && err.code === 'CERT_STATUS_CONFLICT' && err.details['status'] === 'revoked') {
-        throw new CertmqError('CERT_REVOKED', `certificate ${id} is revoked and cannot be ${action}d`, err.details, { cause: err })
+        throw revoked(id, action, err.details, err)
       }
       throw err
     }
@@ -186,6 +193,10 @@ const EVENT_OF_ACTION = {
   deactivate: 'certificate.deactivated',
   revoke: 'certificate.revoked'
 } as const satisfies Record<CertAction, EventType>
+
+function revoked (id: string, action: CertAction, details: Readonly<Record<string, unknown>>, cause?: unknown): CertmqError {
+  return new CertmqError('CERT_REVOKED', `certificate ${id} is revoked and cannot be ${action}d`, details, cause === undefined ? undefined : { cause })
+}
 
 function notFound (id: string): CertmqError {
   return new CertmqError('CERT_NOT_FOUND', `certificate ${id} is not registered`, { id })

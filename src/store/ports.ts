@@ -31,9 +31,10 @@ export interface RegistryStore {
   /**
    * Deletes a CA. Throws CA_NOT_FOUND, CA_BUILTIN, or CA_HAS_ACTIVE_CERTIFICATES when any
    * certificate under it is active. Certificates under it that are not active are deleted with it
-   * (revoked ones stay on the deny list).
+   * in the same write (revoked ones stay on the deny list) and returned as they were, so the
+   * caller can record each deletion.
    */
-  deleteCa (id: string): Promise<CaRecord>
+  deleteCa (id: string): Promise<DeletedCa>
   /** Replaces the listener hostnames (TLS SNI) a CA is bound to and stamps updatedAt. Throws CA_NOT_FOUND. */
   setCaHosts (id: string, hosts: string[], now: string): Promise<CaRecord>
 
@@ -115,6 +116,12 @@ export interface RegistryStore {
   setMeta (key: string, value: string): Promise<void>
   /** Removes the keys (absent ones are fine), all or none. */
   deleteMeta (keys: readonly string[]): Promise<void>
+}
+
+/** A deleted CA and the (non-active) certificates deleted with it, as they were before. */
+export interface DeletedCa {
+  ca: CaRecord
+  certificates: CertificateRecord[]
 }
 
 export interface CertificateCounts {

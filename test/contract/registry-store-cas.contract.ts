@@ -98,7 +98,12 @@ export function describeCaContract (subject: StoreUnderTest): void {
         await subject.store.transitionCertificate(revoked.id, ['active'], 'revoked', instant(5000))
         await subject.store.recordClientConnected(inactive.id, makeClient('truck-17', 'node-a', instant(4000)))
 
-        expect(await subject.store.deleteCa(ca.id)).toEqual(ca)
+        const deleted = await subject.store.deleteCa(ca.id)
+        // each as it was before, so the caller can record one event per certificate
+        expect(deleted.ca).toEqual(ca)
+        expect([...deleted.certificates].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual([
+          inactive, pending, { ...revoked, status: 'revoked', updatedAt: instant(5000) }
+        ].sort((a, b) => (a.id < b.id ? -1 : 1)))
 
         expect(await subject.store.getCa(ca.id)).toBeUndefined()
         for (const cert of [inactive, pending, revoked]) expect(await subject.store.getCertificate(cert.id)).toBeUndefined()

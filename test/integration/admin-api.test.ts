@@ -372,6 +372,41 @@ describe('§3 client certificates', () => {
     expect(activate.body.error.code).toBe('CERT_REVOKED')
   })
 
+  it('asks for confirmation only when there is something to revoke: 404 CERT_NOT_FOUND for an unknown id, 409 CERT_REVOKED for a revoked one', async () => {
+    const unknown = await call<ErrorBody>('POST', `/api/v1/certificates/${'ef'.repeat(32)}/revoke`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('CERT_NOT_FOUND')
+    const cert = await registerCert(await leaf(fleet))
+    expect((await call('POST', `/api/v1/certificates/${cert.id}/revoke`, { confirm: true })).status).toBe(200)
+    for (const body of [undefined, { confirm: false }, { confirm: true }]) {
+      const again = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/revoke`, body)
+      expect(again.status, JSON.stringify(body)).toBe(409)
+      expect(again.body.error).toMatchObject({ code: 'CERT_REVOKED', details: { id: cert.id, status: 'revoked' } })
+    }
+  })
+
+  it('takes content-type: application/json with an empty body as no body (Python requests sessions send it on every call)', async () => {
+    const json = { 'content-type': 'application/json' }
+    const cert = await registerCert(await leaf(fleet))
+    expect((await call<CertBody>('POST', `/api/v1/certificates/${cert.id}/deactivate`, '', json)).body.status).toBe('inactive')
+    expect((await call<CertBody>('POST', `/api/v1/certificates/${cert.id}/activate`, '', json)).body.status).toBe('active')
+    const unconfirmed = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/revoke`, '', json)
+    expect(unconfirmed.status).toBe(400)
+    expect(unconfirmed.body.error.code).toBe('CONFIRMATION_REQUIRED')
+    await call('POST', `/api/v1/certificates/${cert.id}/deactivate`, '', json)
+    expect((await call<CertBody>('DELETE', `/api/v1/certificates/${cert.id}`, '', json)).status).toBe(200)
+    const ca = await call<CaBody>('POST', '/api/v1/cas', { certificatePem: (await pki.ca('empty-json')).pem, registrationMode: 'manual' })
+    expect((await call<CaBody>('POST', `/api/v1/cas/${ca.body.id}/deactivate`, '', json)).body.status).toBe('inactive')
+    expect((await call<CaBody>('DELETE', `/api/v1/cas/${ca.body.id}`, '', json)).status).toBe(200)
+    // a route that needs a body still says so, and malformed JSON is still refused
+    const missing = await call<ErrorBody>('POST', '/api/v1/cas', '', json)
+    expect(missing.status).toBe(400)
+    expect(missing.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body must be object' })
+    const malformed = await call<ErrorBody>('POST', `/api/v1/certificates/${cert.id}/activate`, '{', json)
+    expect(malformed.status).toBe(400)
+    expect(malformed.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body is not valid JSON' })
+  })
+
   it('refuses to delete an active certificate (409), deletes an inactive one (200 with the record), then 404 CERT_NOT_FOUND', async () => {
     const cert = await registerCert(await leaf(fleet))
     const refused = await call<ErrorBody>('DELETE', `/api/v1/certificates/${cert.id}`)
@@ -397,6 +432,22 @@ describe('§3 error bodies (docs/errors.md)', () => {
     expect(res.body.error.message).toContain('ab'.repeat(32))
     expect(res.body.error.requestId).toMatch(/^[0-9a-f-]{36}$/)
     expect(res.headers['x-request-id']).toBe(res.body.error.requestId)
+  })
+
+  it('answers a URL with a trailing slash as without it: /cas/ and /certificates/ list, a write to a list URL is no route', async () => {
+    const cas = await call<{ items: CaBody[] }>('GET', '/api/v1/cas/')
+    expect(cas.status, JSON.stringify(cas.body)).toBe(200)
+    expect(cas.body).toEqual((await call('GET', '/api/v1/cas')).body)
+    const certs = await call<Page>('GET', '/api/v1/certificates/?limit=5')
+    expect(certs.status, JSON.stringify(certs.body)).toBe(200)
+    expect(certs.body).toEqual((await call('GET', '/api/v1/certificates?limit=5')).body)
+    expect((await call<CaBody>('GET', `/api/v1/cas/${fleetCa.id}/`)).body.id).toBe(fleetCa.id)
+    const del = await call<ErrorBody>('DELETE', '/api/v1/cas/')
+    expect(del.status).toBe(404)
+    expect(del.body.error.code).toBe('NOT_FOUND')
+    // an empty segment is still an empty id, not the list
+    const doubled = await call<ErrorBody>('GET', '/api/v1/cas//')
+    expect(doubled.status).toBe(400)
   })
 
   it('answers an unknown route with 404 NOT_FOUND in the same body', async () => {

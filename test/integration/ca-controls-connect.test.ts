@@ -118,8 +118,14 @@ describe('§2 SNI host binding at CONNECT', () => {
     expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'ca_host_mismatch' })
     expect(await codeOf(device, 'fleet-a.example')).toBe(5)
     expect(await codeOf(device, 'fleet-b.example')).toBe(0)
-    const events = await certmq.api<{ items: Array<{ type: string, actor: string, details: Record<string, unknown> }> }>('GET', `/api/v1/events?targetId=${caId}&type=ca.hosts_changed&limit=1`)
-    expect(events.body.items[0]).toMatchObject({ actor: 'admin', details: { from: 'fleet-a.example', to: 'fleet-b.example' } })
+    const changes = async (): Promise<Array<{ id: string, type: string, actor: string, details: Record<string, unknown> }>> =>
+      (await certmq.api<{ items: Array<{ id: string, type: string, actor: string, details: Record<string, unknown> }> }>('GET',
+        `/api/v1/events?targetId=${caId}&type=ca.hosts_changed`)).body.items
+    const recorded = await changes()
+    expect(recorded[0]).toMatchObject({ actor: 'admin', details: { from: 'fleet-a.example', to: 'fleet-b.example' } })
+    // the same binding again is no change: no event from "fleet-b.example" to itself
+    await bind(caId, ['fleet-b.example'])
+    expect(await changes()).toEqual(recorded)
   })
 
   it('keeps a live session whose server name stays bound', async () => {

@@ -95,6 +95,35 @@ describe('events of registry changes', () => {
     ])
   })
 
+  it('records certificate.deleted for each certificate deleted with its CA, counts them on ca.deleted, and keeps revoked ones denied', async () => {
+    const doomed = await pki.ca('events-doomed')
+    const ca = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: doomed.pem, registrationMode: 'manual' })).body
+    const inactiveLeaf = await pki.leaf('ev-doomed-inactive', doomed, { cn: 'ev-doomed-inactive' })
+    const revokedLeaf = await pki.leaf('ev-doomed-revoked', doomed, { cn: 'ev-doomed-revoked' })
+    const inactive = await register(inactiveLeaf, ca.id)
+    const revoked = await register(revokedLeaf, ca.id)
+    expect((await certmq.api('POST', `/api/v1/certificates/${inactive.id}/deactivate`)).status).toBe(200)
+    expect((await certmq.api('POST', `/api/v1/certificates/${revoked.id}/revoke`, { confirm: true })).status).toBe(200)
+    expect((await certmq.api('DELETE', `/api/v1/cas/${ca.id}`)).status).toBe(200)
+
+    expect((await events(`?targetId=${ca.id}&limit=1`))[0]).toMatchObject({
+      type: 'ca.deleted', actor: 'admin', details: { from: 'active', to: 'deleted', certificatesDeleted: 2 }
+    })
+    for (const [cert, from] of [[inactive, 'inactive'], [revoked, 'revoked']] as const) {
+      expect((await events(`?targetId=${cert.id}&limit=1`))[0]).toMatchObject({
+        type: 'certificate.deleted', actor: 'admin', target: { kind: 'certificate', id: cert.id }, details: { caId: ca.id, from, to: 'deleted' }
+      })
+    }
+
+    // the deny list outlives the CA: registered again, the revoked certificate stays refused
+    const again = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: doomed.pem, registrationMode: 'auto' })).body
+    const refused = await certmq.api<ErrorBody>('POST', '/api/v1/certificates', { caId: again.id, certificatePem: revokedLeaf.pem })
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('CERT_REVOKED')
+    // an auto-registering CA would have taken it back (CONNACK 0) had the deny list forgotten it
+    expect(await connectCode(revokedLeaf)).toBe(5)
+  })
+
   it('records an automatic registration with actor device', async () => {
     const auto = await pki.ca('events-auto')
     const ca = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: auto.pem, registrationMode: 'auto' })).body
@@ -175,6 +204,11 @@ describe('GET /api/v1/events', () => {
     const ranged = await events(`?from=${encodeURIComponent(middle.time)}&to=${encodeURIComponent(middle.time)}&limit=500`)
     expect(ranged.map((e) => e.id)).toContain(middle.id)
     expect(ranged.every((e) => e.time === middle.time)).toBe(true)
+    // a date alone: `from` is the start of that day (UTC) and `to` its end, both inclusive
+    const day = middle.time.slice(0, 10)
+    const daily = await events(`?from=${day}&to=${day}&limit=500`)
+    expect(daily.map((e) => e.id)).toContain(middle.id)
+    expect(daily).toEqual(all.filter((e) => e.time.startsWith(day)))
   })
 
   it('answers 400 VALIDATION_FAILED naming the bad parameter', async () => {

@@ -53,8 +53,8 @@ export async function caRoutes (app: FastifyInstance, { caService }: CaRouteOpti
   app.put<{ Params: IdParams, Body: CaHostsRequest }>('/cas/:id/hosts', {
     schema: { params: IdParams, body: CaHostsRequest, response: { 200: CaHostsBody } }
   }, async (request) => {
-    const ca = await caService.setHosts(request.params.id, request.body.hosts, actorOf(request))
-    request.log.info({ event: 'ca.hosts_changed', caId: ca.id, hosts: ca.hosts }, `CA ${ca.id} bound to ${ca.hosts.length} host(s)`)
+    const { ca, changed } = await caService.setHosts(request.params.id, request.body.hosts, actorOf(request))
+    if (changed) request.log.info({ event: 'ca.hosts_changed', caId: ca.id, hosts: ca.hosts }, `CA ${ca.id} bound to ${ca.hosts.length} host(s)`)
     return { caId: ca.id, hosts: ca.hosts }
   })
 

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CertAction } from '../../domain/lifecycle.js'
-import type { CertificateQuery } from '../../domain/query.js'
 import { parseCertificateSearch } from '../../domain/query-params.js'
-import { normalizeId } from '../../domain/certificate.js'
 import type { CertificateBackend } from '../thread/backend.js'
 import { dropEmptyQueryValues } from '../query-values.js'
 import { IdParams } from '../schemas/common.js'
@@ -36,7 +34,7 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
     preValidation: dropEmptyQueryValues,
     schema: { querystring: CertificateListQuery, response: { 200: CertificateListBody } }
   }, async (request) => {
-    return await certificateService.list(toCertificateQuery(request.query))
+    return await certificateService.list(parseCertificateSearch(request.query))
   })
 
   app.get<{ Params: IdParams }>('/certificates/:id', {
@@ -71,11 +69,4 @@ export async function certificateRoutes (app: FastifyInstance, { certificateServ
       `certificate ${cert.id} ${action}d`)
     return cert
   }
-}
-
-/** Query string → CertificateQuery; a bad value is 400 VALIDATION_FAILED naming the parameter. */
-function toCertificateQuery (query: CertificateListQuery): CertificateQuery {
-  const result = parseCertificateSearch(query)
-  if (result.caId !== undefined) result.caId = normalizeId(result.caId)
-  return result
 }

@@ -28,8 +28,9 @@ export function toEventQuery (query: EventListQuery): EventQuery {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(query.reason)) throw invalid('reason', `"${query.reason}" is not a reason code (e.g. revoked, CRL_STALE)`)
     result.reason = query.reason
   }
-  if (query.from !== undefined) result.from = parseInstantOrDate('from', query.from)
-  if (query.to !== undefined) result.to = parseInstantOrDate('to', query.to)
+  if (query.from !== undefined) result.from = parseInstantOrDate('from', query.from, 'T00:00:00Z')
+  // both bounds are inclusive: `to` as a date alone takes in the whole of that day
+  if (query.to !== undefined) result.to = parseInstantOrDate('to', query.to, 'T23:59:59.999Z')
   if (result.from !== undefined && result.to !== undefined && result.from > result.to) {
     throw invalid('from', `${result.from} is after to (${result.to})`)
   }
@@ -37,7 +38,7 @@ export function toEventQuery (query: EventListQuery): EventQuery {
   return result
 }
 
-/** An ISO 8601 instant with a zone, or a date alone meaning its midnight UTC. */
-function parseInstantOrDate (field: string, value: string): string {
-  return parseInstant(field, /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
+/** An ISO 8601 instant with a zone, or a date alone (UTC) completed with `time`: its first or last millisecond. */
+function parseInstantOrDate (field: string, value: string, time: 'T00:00:00Z' | 'T23:59:59.999Z'): string {
+  return parseInstant(field, /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}${time}` : value)
 }

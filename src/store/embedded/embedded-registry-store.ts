@@ -18,7 +18,7 @@ import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
 import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
-import type { CertificateCounts, RegistryStore, StoredCrl } from '../ports.js'
+import type { CertificateCounts, DeletedCa, RegistryStore, StoredCrl } from '../ports.js'
 import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { isLmdbCommitFailure } from './commit-failures.js'
@@ -204,7 +204,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     })
   }
 
-  async deleteCa (id: string): Promise<CaRecord> {
+  async deleteCa (id: string): Promise<DeletedCa> {
     const { ca, removed } = this.write(`delete CA ${shortId(id)}`, ({ cas, certs, clients, crls }) => {
       const ca = withCaDefaults(cas.get(id))
       if (ca === undefined) throw caErrors.notFound(id)
@@ -226,7 +226,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
       return { ca, removed: under }
     })
     this.committedRemoval(removed.map((cert) => cert.id))
-    return ca
+    return { ca, certificates: removed }
   }
 
   // ---- certificates ----------------------------------------------------------------------
