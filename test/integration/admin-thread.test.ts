@@ -96,7 +96,7 @@ describe('admin API thread', () => {
     const port = new URL(certmq.adminUrl).port
     const dataDir = `${certmq.dataDir}-second`
     const err = await startCertmq({ CERTMQ_ADMIN_PORT: port }, { dataDir }).catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 'EADDRINUSE' })
+    expect(err).toMatchObject({ code: 'LISTEN_FAILED', details: { listener: 'admin', errno: 'EADDRINUSE' } })
     expect(String(err)).toContain(port)
     // the failed start closed its store: no lock is left behind
     const second = await startCertmq({}, { dataDir })
