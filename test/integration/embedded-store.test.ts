@@ -1,14 +1,15 @@
 /**
  * EmbeddedRegistryStore: the RegistryStore contract, plus what only an on-disk store has to show
- * (STYLE §6): data and indexes intact after reopen, and every acknowledged write kept when the
- * writing process is killed with SIGKILL.
+ * (STYLE §6): data and indexes intact after reopen, every acknowledged write kept when the
+ * writing process is killed with SIGKILL, and flushed to the disk before it is acknowledged.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registry-store.js'
 import { TSX_IMPORT } from '../helpers/tsx.js'
@@ -303,6 +304,47 @@ describe('EmbeddedRegistryStore on disk', () => {
     const last = stored[stored.length - 1]
     await rejectsWith(store.insertCertificate(makeCertificate(ca, { clientId: last?.clientId ?? null })), 'CLIENT_ID_TAKEN')
     await store.insertCertificate(makeCertificate(ca, { clientId: 'after-crash' }))
+  })
+})
+
+const execFileAsync = promisify(execFile)
+const SYNC_CALLS = ['fdatasync', 'fsync', 'msync']
+const hasStrace = spawnSync('strace', ['-V']).status === 0
+// never skipped under CI: .ci/run installs strace
+const straceSkip = !hasStrace && process.env['CI'] === undefined ? 'strace not installed (apt-get install strace)' : undefined
+if (straceSkip !== undefined) process.stderr.write(`embedded-store.test.ts: flush test skipped: ${straceSkip}\n`)
+
+/** The calls of `names` counted in an `strace -c` summary (columns: % time, seconds, usecs/call, calls, [errors], syscall). */
+function callsIn (summary: string, names: readonly string[]): number {
+  let calls = 0
+  for (const line of summary.split('\n')) {
+    const fields = line.trim().split(/\s+/)
+    if (names.includes(fields.at(-1) ?? '') && /^\d+$/.test(fields[3] ?? '')) calls += Number(fields[3])
+  }
+  return calls
+}
+
+// SIGKILL leaves the page cache to the kernel, so the crash test above passes with syncing off
+// (lmdb noSync): only the sync calls themselves show that a write reached the disk when acknowledged
+describe.skipIf(straceSkip !== undefined)(`EmbeddedRegistryStore flushing${straceSkip === undefined ? '' : ` — skipped: ${straceSkip}`}`, () => {
+  it('makes at least one sync call (fdatasync, fsync, msync) per acknowledged write', async () => {
+    const dir = await makeTempDir()
+    try {
+      const ca = makeCa()
+      const seedPath = join(dir, 'seed.json')
+      await writeFile(seedPath, JSON.stringify({ ca, template: makeCertificate(ca) }))
+      const summaryPath = join(dir, 'strace.txt')
+      const writes = 30
+      // -f: lmdb may flush from a thread of its own
+      const { stdout } = await execFileAsync('strace', ['-f', '-c', '-e', `trace=${SYNC_CALLS.join(',')}`, '-o', summaryPath,
+        process.execPath, '--import', TSX_IMPORT, WRITER, join(dir, 'registry'), seedPath, String(writes)], { cwd: REPO_ROOT })
+      const acknowledged = stdout.split('\n').filter((line) => /^ack [0-9a-f]{64}$/.test(line)).length
+      expect(acknowledged).toBe(writes)
+      const summary = await readFile(summaryPath, 'utf8')
+      expect(callsIn(summary, SYNC_CALLS), `sync calls for ${acknowledged} acknowledged writes; strace -c:\n${summary}`).toBeGreaterThanOrEqual(acknowledged)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
