@@ -35,12 +35,19 @@ export function describeCertificateContract (subject: StoreUnderTest): void {
       const owner = makeCertificate(ca, { clientId: 'owned-1' })
       await subject.store.insertCertificate(owner)
       await subject.store.insertCertificate(makeCertificate(ca))
-      expect(await subject.store.certificateIdOfClientId('owned-1')).toBe(owner.id)
-      expect(subject.store.certificateIdOfClientIdNow?.('owned-1') ?? owner.id).toBe(owner.id)
-      expect(await subject.store.certificateIdOfClientId('nobody')).toBeUndefined()
-      await subject.store.transitionCertificate(owner.id, ['active'], 'inactive', instant(0))
-      await subject.store.deleteCertificate(owner.id, ['inactive'])
-      expect(await subject.store.certificateIdOfClientId('owned-1')).toBeUndefined()
+      const { store } = subject
+      expect(await store.certificateIdOfClientId('owned-1')).toBe(owner.id)
+      expect(await store.certificateIdOfClientId('nobody')).toBeUndefined()
+      // the synchronous lookup CONNECT uses, where the store has one, gives the same answers:
+      // asserted itself, so a lookup that finds nothing cannot pass
+      if (store.certificateIdOfClientIdNow !== undefined) {
+        expect(store.certificateIdOfClientIdNow('owned-1')).toBe(owner.id)
+        expect(store.certificateIdOfClientIdNow('nobody')).toBeUndefined()
+      }
+      await store.transitionCertificate(owner.id, ['active'], 'inactive', instant(0))
+      await store.deleteCertificate(owner.id, ['inactive'])
+      expect(await store.certificateIdOfClientId('owned-1')).toBeUndefined()
+      if (store.certificateIdOfClientIdNow !== undefined) expect(store.certificateIdOfClientIdNow('owned-1')).toBeUndefined()
     })
 
     it('refuses a certificate that is already registered (CERT_DUPLICATE) and keeps the first', async () => {

@@ -6,7 +6,10 @@
  * ends the thread.
  */
 import { spawn } from 'node:child_process'
-import { rm } from 'node:fs/promises'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
@@ -73,21 +76,34 @@ describe('admin API thread', () => {
 
   it('answers /healthz 503 with mqtts false while the broker\'s thread does not answer, and 200 once it does', async () => {
     expect((await fetch(`${certmq.adminUrl}/healthz`)).status).toBe(200)
-    // a probe from another process, started first: once it says it is up, this (the broker's)
-    // thread is kept busy well past the 2 s the admin thread waits for it
+    // a probe from another process asks once this (the broker's) thread is stuck, and writes its
+    // answer to a file: the thread stays stuck until that answer is there, however late the
+    // probe runs, so the admin thread always finds the broker's thread not answering
+    const dir = await mkdtemp(join(tmpdir(), 'certmq-healthz-'))
+    const go = join(dir, 'go')
+    const answerFile = join(dir, 'answer')
     const probe = spawn(process.execPath, ['-e', [
-      'process.stdout.write("up\\n")',
-      `setTimeout(() => fetch(${JSON.stringify(`${certmq.adminUrl}/healthz`)}).then(async (r) => { process.stdout.write(r.status + ' ' + await r.text()) }), 200)`
-    ].join(';')])
-    let answer = ''
-    const up = new Promise((resolve) => { probe.stdout.once('data', resolve) })
-    probe.stdout.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+      'const fs = require("node:fs")',
+      `const write = (text) => { fs.writeFileSync(${JSON.stringify(`${answerFile}.part`)}, text); fs.renameSync(${JSON.stringify(`${answerFile}.part`)}, ${JSON.stringify(answerFile)}) }`,
+      `const wait = setInterval(() => { if (!fs.existsSync(${JSON.stringify(go)})) return; clearInterval(wait); fetch(${JSON.stringify(`${certmq.adminUrl}/healthz`)}).then(async (r) => { write(r.status + ' ' + await r.text()) }, (err) => { write('error ' + err.message) }) }, 5)`,
+      'process.stdout.write("up\\n")'
+    ].join(';')], { stdio: ['ignore', 'pipe', 'inherit'] })
     const exited = new Promise((resolve) => { probe.once('exit', resolve) })
-    await up
-    const until = Date.now() + 4500
-    while (Date.now() < until) { /* the broker's event loop is stuck */ }
-    await exited
-    answer = answer.replace(/^up\n/, '')
+    let answer: string | undefined
+    try {
+      await Promise.race([new Promise((resolve) => { probe.stdout.once('data', resolve) }), exited])
+      writeFileSync(go, '')
+      // capped, so a probe that never answers fails the test instead of hanging the worker
+      const until = Date.now() + 20_000
+      while (answer === undefined && Date.now() < until) {
+        try { answer = readFileSync(answerFile, 'utf8') } catch { /* not yet */ }
+      }
+      if (answer !== undefined) await exited
+    } finally {
+      probe.kill('SIGKILL')
+      await rm(dir, { recursive: true, force: true })
+    }
+    expect(answer, 'the probe did not answer within 20 s').toBeDefined()
     expect(answer).toBe('503 {"status":"unavailable","mqtts":false,"admin":true}')
     expect((await fetch(`${certmq.adminUrl}/healthz`)).status).toBe(200)
   })

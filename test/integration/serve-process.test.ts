@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
-import { serve, type ServeProcess } from '../helpers/serve-process.js'
+import { killSurvivors, serve, stop, track, type ServeProcess } from '../helpers/serve-process.js'
 
 async function api (proc: ServeProcess, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${proc.adminUrl}${path}`, {
@@ -36,11 +36,6 @@ async function shownAs (proc: ServeProcess, token: string, certificatePem: strin
   }, { what: `certificate ${id.slice(0, 12)}… shown ${connected ? 'connected' : 'disconnected'}` })
 }
 
-async function stop (proc: ServeProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  proc.child.kill(signal)
-  return await proc.exited
-}
-
 let pki: OpenSslPki
 let ca: OpenSslCa
 const dirs: string[] = []
@@ -55,6 +50,9 @@ beforeAll(async () => {
   pki = await OpenSslPki.create()
   ca = await pki.ca('proc-ca')
 })
+
+// a test that failed before its own stop leaves its certmq running: ended before the next test
+afterEach(killSurvivors)
 
 afterAll(async () => {
   await pki?.cleanup()
@@ -195,6 +193,7 @@ describe('bad configuration', () => {
     const dir = await freshDir()
     await writeFile(join(dir, 'broker.config.json'), JSON.stringify({ mqtts: { prot: 8883 }, admin: { port: 'x' } }))
     const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve'], { cwd: dir, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    track(child)
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
     const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })

@@ -8,12 +8,15 @@ import { connect, type TLSSocket } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MqttClient } from 'mqtt'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { OpenSslPki, fingerprintOf, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
+import { connectDevice, endClient } from '../helpers/mqtt.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const TOKEN = 'tls-reload-test-token-0123456789'
 const DAY_MS = 86_400_000
@@ -50,6 +53,13 @@ async function served (port: number): Promise<string> {
   return fingerprint
 }
 
+/** `promise`, or a failure naming `what` after 10 s: mqtt.js waits forever for an answer a dead session never sends. */
+async function inTime<T> (promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no ${what} within 10 s`)) }, 10_000) })
+  return await Promise.race([promise, late]).finally(() => { clearTimeout(timer) })
+}
+
 async function start (certFile: string, keyFile: string, logs: LogSink): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-reload-'))
   dirs.push(dataDir)
@@ -80,9 +90,22 @@ describe('reloading the operator\'s MQTTS certificate', () => {
     await copyFile(first.keyPath, keyFile)
     const logs = new LogSink()
     const server = await start(certFile, keyFile, logs)
+    let device: MqttClient | undefined
     try {
       expect(await served(server.mqtts.port)).toBe(fingerprintOf(first.pem))
-      const live = await handshake(server.mqtts.port)
+      // a device connected before the swap: server-root is also its CA (auto registration)
+      const ca = await fetch(`${server.adminUrl}/api/v1/cas`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ certificatePem: root.pem, registrationMode: 'auto' })
+      })
+      expect(ca.status, await ca.clone().text()).toBe(201)
+      const leaf = await pki.leaf('reload-device', root, { cn: 'reload-device' })
+      const connected = await connectDevice(server.mqtts.port, root.pem, { certPem: leaf.pem, keyPem: leaf.keyPem }, { servername: 'localhost' })
+      expect(connected.code).toBe(0)
+      device = connected.client!
+      let closed = false
+      device.once('close', () => { closed = true })
 
       // unchanged files: nothing to do
       expect((await server.reloadTls()).result).toBe('unchanged')
@@ -97,10 +120,19 @@ describe('reloading the operator\'s MQTTS certificate', () => {
         trigger: 'signal', certificate: certFile, fingerprint: fingerprintOf(second.pem), previous: fingerprintOf(first.pem)
       })])
       expect(await notAfterGauge(server)).toBe(Date.parse(reloaded.notAfter) / 1000)
-      // the connection made before the swap is still up and usable
-      expect(live.destroyed).toBe(false)
-      expect(live.write('ping')).toBe(true)
-      live.destroy()
+      // the connection made before the swap is still up and carries MQTT both ways: a QoS 1
+      // subscription and a QoS 1 publish that comes back to it
+      const topic = 'fleet/reload-device/echo'
+      const received: Array<{ topic: string, payload: string, qos: number }> = []
+      device.on('message', (t, payload, packet) => { received.push({ topic: t, payload: payload.toString(), qos: packet.qos }) })
+      expect(closed, 'the device connected before the reload was disconnected').toBe(false)
+      expect((await inTime(device.subscribeAsync(topic, { qos: 1 }), 'SUBACK')).map((grant) => grant.qos)).toEqual([1])
+      await inTime(device.publishAsync(topic, 'after the reload', { qos: 1 }), 'PUBACK')
+      expect(await waitFor(() => received[0], { what: 'the QoS 1 message back on the device connected before the reload' }))
+        .toEqual({ topic, payload: 'after the reload', qos: 1 })
+      expect(closed).toBe(false)
+      await endClient(device)
+      device = undefined
 
       // a key that is not the certificate's: refused, the second certificate stays
       const third = await serverLeaf('third')
@@ -124,6 +156,7 @@ describe('reloading the operator\'s MQTTS certificate', () => {
       expect((await server.reloadTls()).fingerprint).toBe(fingerprintOf(third.pem))
       expect(await served(server.mqtts.port)).toBe(fingerprintOf(third.pem))
     } finally {
+      device?.end(true)
       await server.stop()
     }
   })

@@ -5,15 +5,15 @@
  * bin/certmq.js that runs the TypeScript source (the built dist/ may be older than it), and
  * started through a symlink as npm installs the command.
  */
-import { execFile, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { connect, type TLSSocket } from 'node:tls'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serve } from '../helpers/serve-process.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { killSurvivors, serve } from '../helpers/serve-process.js'
 import { MAIN_TS, REPO_ROOT, TSX_IMPORT } from '../helpers/tsx.js'
 
 /** MQTT 3.1.1 CONNECT, client ID "t", clean session: certmq answers a device without a certificate with CONNACK 5 and closes. */
@@ -22,7 +22,6 @@ const CONNECT = Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60
 let work: string
 let command: string
 let pkgBin: string
-const children: ChildProcess[] = []
 
 beforeAll(async () => {
   // a space in the install path, which the wrapper must quote
@@ -40,8 +39,10 @@ beforeAll(async () => {
   pkgBin = await realpath(pkgBin)
 })
 
+// each test's certmq runs until its test ends, passed or failed
+afterEach(killSurvivors)
+
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
   await rm(work, { recursive: true, force: true })
 })
 
@@ -51,7 +52,6 @@ async function serveThroughCommand (name: string, env: { OPENSSL_CONF?: string }
   await mkdir(dataDir)
   // the runner's own OPENSSL_CONF would decide for the wrapper: only the test's counts
   const proc = await serve(dataDir, { OPENSSL_CONF: env.OPENSSL_CONF, NODE_OPTIONS: `--import ${TSX_IMPORT}` }, [command, 'serve'])
-  children.push(proc.child)
   return { started: proc.started, port: proc.mqttsPort }
 }
 
