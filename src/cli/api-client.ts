@@ -4,7 +4,7 @@
  */
 import { CertmqError } from '../errors.js'
 import { isBearerToken, TOKEN_CHARACTERS } from '../domain/bearer-token.js'
-import type { CaBody, CaHostsBody, CaListBody, CrlBody, RegisterCaBody, RegistrationCodeBody } from '../admin/schemas/ca.js'
+import type { CaBody, CaHostsBody, CaListBody, CrlBody, RegisterCaBody, RegistrationCodeBody, UpdateCaBody } from '../admin/schemas/ca.js'
 import type {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
 } from '../admin/schemas/certificate.js'
@@ -93,6 +93,10 @@ export class AdminApiClient {
 
   async transitionCa (id: string, action: 'activate' | 'deactivate'): Promise<CaBody> {
     return await this.call('POST', `/cas/${seg(id)}/${action}`)
+  }
+
+  async updateCa (id: string, body: UpdateCaBody): Promise<CaBody> {
+    return await this.call('PATCH', `/cas/${seg(id)}`, body)
   }
 
   async deleteCa (id: string): Promise<CaBody> {

@@ -6,6 +6,13 @@ export type CaStatus = (typeof CA_STATUSES)[number]
 export const REGISTRATION_MODES = ['manual', 'auto'] as const
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number]
 
+/** What an operator may change on a registered CA (PATCH /api/v1/cas/:id): none of it is in the certificate. */
+export interface CaSettings {
+  registrationMode?: RegistrationMode
+  autoActivate?: boolean
+  description?: string
+}
+
 export interface CaRecord {
   /** = fingerprint: SHA-256 of the DER, lowercase hex. */
   id: string

@@ -17,7 +17,8 @@ export const EVENT_TYPES = [
   'connect.rejected',
   'ca.hosts_changed',
   'ca.crl_imported',
-  'ca.crl_refused'
+  'ca.crl_refused',
+  'ca.updated'
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

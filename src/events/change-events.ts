@@ -59,6 +59,11 @@ export function caDeleted (record: CaRecord, certificatesDeleted: number, actor:
   return caEvent('ca.deleted', record, actor, { ...statusChange('ca.deleted', record.status, record.status), certificatesDeleted })
 }
 
+/** A CA's settings changed: `from` and `to` hold only the settings that changed. */
+export function caUpdated (record: CaRecord, from: EventDetails, to: EventDetails, actor: string): NewEvent {
+  return caEvent('ca.updated', record, actor, { from: JSON.stringify(from), to: JSON.stringify(to) })
+}
+
 /** A CA's SNI host binding replaced: `from` and `to` as comma-separated host lists ('' = unbound). */
 export function caHostsChanged (record: CaRecord, previous: readonly string[], actor: string): NewEvent {
   return caEvent('ca.hosts_changed', record, actor, { from: previous.join(','), to: record.hosts.join(',') })

@@ -5,7 +5,7 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { CertmqError, isCertmqError } from '../errors.js'
-import type { CaCrlState, CaRecord, RegistrationMode } from '../domain/ca.js'
+import type { CaCrlState, CaRecord, CaSettings, RegistrationMode } from '../domain/ca.js'
 import { normalizeId } from '../domain/certificate.js'
 import { normalizeHosts } from '../domain/ca-hosts.js'
 import { checkCrlDates } from '../domain/crl.js'
@@ -18,7 +18,7 @@ import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { ACTOR_ADMIN } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
-import { caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, certificateChanged } from '../events/change-events.js'
+import { caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, caUpdated, certificateChanged } from '../events/change-events.js'
 
 /** Store meta key of the deployment's registration code (proof of possession). */
 const REGISTRATION_CODE_KEY = 'ca.registrationCode'
@@ -193,6 +193,28 @@ export class CaService {
     const ca = await this.deps.store.setCaHosts(normalizeId(id), normalized, this.deps.now().toISOString())
     await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
     await this.deps.events?.recordChange(caHostsChanged(ca, current.hosts, actor))
+    return { ca, changed: true }
+  }
+
+  /**
+   * Changes a CA's registration mode, auto-activation or description (PATCH /api/v1/cas/:id), as
+   * AWS IoT's update-ca-certificate does: e.g. stop automatic registration under a CA that is being
+   * flooded without deactivating it, which would drop every device under it. Live sessions stay;
+   * the next CONNECT of an unregistered device follows the new mode. Settings equal to the
+   * current ones change nothing and record nothing. Throws CA_NOT_FOUND.
+   */
+  async update (id: string, settings: CaSettings, actor: string = ACTOR_ADMIN): Promise<{ ca: CaRecord, changed: boolean }> {
+    const current = await this.get(id)
+    const changes: CaSettings = {}
+    if (settings.registrationMode !== undefined && settings.registrationMode !== current.registrationMode) changes.registrationMode = settings.registrationMode
+    if (settings.autoActivate !== undefined && settings.autoActivate !== current.autoActivate) changes.autoActivate = settings.autoActivate
+    if (settings.description !== undefined && settings.description !== current.description) changes.description = settings.description
+    const keys = Object.keys(changes) as Array<keyof CaSettings>
+    if (keys.length === 0) return { ca: current, changed: false }
+    const ca = await this.deps.store.updateCaSettings(current.id, changes, this.deps.now().toISOString())
+    await this.deps.bus.publish({ kind: 'ca-updated', id: ca.id })
+    const before = Object.fromEntries(keys.map((key) => [key, current[key]]))
+    await this.deps.events?.recordChange(caUpdated(ca, before, { ...changes }, actor))
     return { ca, changed: true }
   }
 

@@ -4,7 +4,7 @@
  * returns `undefined` for "absent"; a backend failure throws CertmqError STORE_UNAVAILABLE.
  */
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../domain/certificate.js'
-import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../domain/ca.js'
+import type { CaCrlState, CaRecord, CaSettings, CaStatus, CrlImportError } from '../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../domain/query.js'
 import type { AuditEvent, EventPage, EventQuery, NewEvent } from '../domain/event.js'
 
@@ -37,6 +37,8 @@ export interface RegistryStore {
   deleteCa (id: string): Promise<DeletedCa>
   /** Replaces the listener hostnames (TLS SNI) a CA is bound to and stamps updatedAt. Throws CA_NOT_FOUND. */
   setCaHosts (id: string, hosts: string[], now: string): Promise<CaRecord>
+  /** Changes the given settings of a CA and stamps updatedAt; the others stay. Throws CA_NOT_FOUND. */
+  updateCaSettings (id: string, settings: CaSettings, now: string): Promise<CaRecord>
 
   // ---- CRLs (PRODUCT §2) -----------------------------------------------------------------
   /**

@@ -1,4 +1,4 @@
-/** RegistryStore contract, CA methods: insertCa, getCa, listCas, transitionCa, deleteCa, setCaHosts and the CRL methods. */
+/** RegistryStore contract, CA methods: insertCa, getCa, listCas, transitionCa, deleteCa, setCaHosts, updateCaSettings and the CRL methods. */
 import { describe, expect, it } from 'vitest'
 import type { StoreUnderTest } from './registry-store.contract.js'
 import { instant, makeCa, makeCertificate, makeClient, rejectsWith } from './registry-store-records.js'
@@ -128,6 +128,17 @@ export function describeCaContract (subject: StoreUnderTest): void {
         expect(await subject.store.getCa(ca.id)).toEqual(bound)
         expect((await subject.store.setCaHosts(ca.id, [], instant(901))).hosts).toEqual([])
         await rejectsWith(subject.store.setCaHosts(makeCa().id, [], instant(902)), 'CA_NOT_FOUND')
+      })
+
+      it('changes only the given settings of a CA and stamps updatedAt; CA_NOT_FOUND for an unknown CA', async () => {
+        const ca = { ...makeCa(), registrationMode: 'auto' as const, autoActivate: true, description: 'fleet' }
+        await subject.store.insertCa(ca, 10)
+        const manual = await subject.store.updateCaSettings(ca.id, { registrationMode: 'manual' }, instant(910))
+        expect(manual).toEqual({ ...ca, registrationMode: 'manual', updatedAt: instant(910) })
+        expect(await subject.store.getCa(ca.id)).toEqual(manual)
+        const both = await subject.store.updateCaSettings(ca.id, { autoActivate: false, description: '' }, instant(911))
+        expect(both).toEqual({ ...ca, registrationMode: 'manual', autoActivate: false, description: '', updatedAt: instant(911) })
+        await rejectsWith(subject.store.updateCaSettings(makeCa().id, { description: 'x' }, instant(912)), 'CA_NOT_FOUND')
       })
 
       it('puts a CRL in force with its serials and the CA crl state, in one write', async () => {

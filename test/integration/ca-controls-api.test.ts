@@ -50,7 +50,7 @@ function makeApp (options: { maxCas?: number; requireProofOfPossession?: boolean
   return made
 }
 
-async function call<T = unknown> (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown,
+async function call<T = unknown> (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown,
   options: { app?: FastifyInstance; contentType?: string } = {}): Promise<{ status: number; body: T }> {
   const res = await (options.app ?? app).inject({
     method,
@@ -175,6 +175,39 @@ describe('§2 proof of possession', () => {
     const verification = await pki.leaf('pop-old-code-verify', ca, { cn: code })
     expect((await registerCa(ca, { verificationCertificatePem: verification.pem })).body.error.code).toBe('CA_VERIFICATION_FAILED')
     code = rotated.body.registrationCode
+  })
+})
+
+describe('§2 changing a CA\'s settings (PATCH /api/v1/cas/:id)', () => {
+  it('changes the registration mode, auto-activation and description, publishes the change and records what changed', async () => {
+    const ca = (await registerCa(await pki.ca('patched', { cn: 'Patched CA' }), { registrationMode: 'auto', description: 'before' })).body
+    const published = events.length
+    const patched = await call<CaBody>('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'manual', autoActivate: false, description: 'after' })
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200)
+    expect(patched.body).toMatchObject({ id: ca.id, registrationMode: 'manual', autoActivate: false, description: 'after', status: 'active' })
+    expect(patched.body['updatedAt']).not.toBe(ca['updatedAt'])
+    expect((await call<CaBody>('GET', `/api/v1/cas/${ca.id}`)).body).toEqual(patched.body)
+    expect(events.slice(published)).toEqual([{ kind: 'ca-updated', id: ca.id }])
+    expect(logs.events('ca.updated').at(-1)).toMatchObject({ caId: ca.id, registrationMode: 'manual', autoActivate: false })
+
+    // one setting alone leaves the others; the same values again change nothing
+    expect((await call<CaBody>('PATCH', `/api/v1/cas/${ca.id}`, { autoActivate: true })).body).toMatchObject({ registrationMode: 'manual', autoActivate: true, description: 'after' })
+    const settled = events.length
+    const same = await call<CaBody>('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'manual', description: 'after' })
+    expect(same.status).toBe(200)
+    expect(events.length).toBe(settled)
+  })
+
+  it('refuses an empty body, an unknown field, a bad mode and a field that is not a setting (400); an unknown CA is 404', async () => {
+    const bad = [{}, { registrationMode: 'sometimes' }, { status: 'inactive' }, { autoActivate: 'yes' }, { hosts: [] }]
+    for (const body of bad) {
+      const res = await call<ErrorBody>('PATCH', `/api/v1/cas/${fleetCa.id}`, body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.error.code).toBe('VALIDATION_FAILED')
+    }
+    const unknown = await call<ErrorBody>('PATCH', `/api/v1/cas/${'ab'.repeat(32)}`, { description: 'x' })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('CA_NOT_FOUND')
   })
 })
 

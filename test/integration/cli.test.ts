@@ -158,6 +158,21 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(timeout.stderr).toContain('CERTMQ_ADMIN_TIMEOUT')
   })
 
+  it('changes a CA\'s settings with `ca update`, and refuses an update that changes nothing given (exit 2)', async () => {
+    const id = fingerprintOf(ca.pem)
+    const run = await certmq(['ca', 'update', id, '--mode', 'manual', '--auto-activate', '--description', 'paused'])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`updated CA ${id}`)
+    const shown = await certmq(['--json', 'ca', 'show', id])
+    expect(JSON.parse(shown.stdout)).toMatchObject({ registrationMode: 'manual', autoActivate: true, description: 'paused' })
+    const nothing = await certmq(['ca', 'update', id])
+    expect(nothing.code).toBe(2)
+    expect(nothing.stderr).toContain('nothing to change')
+    // back as the first test registered it, for the tests that look at it
+    expect((await certmq(['ca', 'update', id, '--mode', 'auto', '--no-auto-activate', '--description', 'from the CLI'])).code).toBe(0)
+  })
+
   it('exits 2 with a usage error naming the path when the PEM file does not exist', async () => {
     const missing = join(admin.dataDir, 'no-such.pem')
     const run = await certmq(['ca', 'register', missing, '--mode', 'manual'])
@@ -184,12 +199,13 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(lines[2]).toMatch(/certificate\.registered\s+admin\s+.*source=manual/)
     expect(lines).toHaveLength(3)
 
-    const json = await certmq(['events', '--limit', '1', '--json'])
+    // certificate events only: other tests of this file change CAs
+    const json = await certmq(['events', '--type', 'certificate.registered,certificate.revoked', '--limit', '1', '--json'])
     expect(json.code, json.stderr).toBe(0)
     const page = JSON.parse(json.stdout) as { items: Array<{ type: string }>, nextCursor: string | null }
     expect(page.items.map((e) => e.type)).toEqual(['certificate.revoked'])
     expect(page.nextCursor).not.toBeNull()
-    const next = await certmq(['events', '--limit', '1', '--cursor', page.nextCursor as string, '--json'])
+    const next = await certmq(['events', '--type', 'certificate.registered,certificate.revoked', '--limit', '1', '--cursor', page.nextCursor as string, '--json'])
     expect((JSON.parse(next.stdout) as { items: Array<{ type: string }> }).items.map((e) => e.type)).toEqual(['certificate.registered'])
 
     const future = await certmq(['events', '--since', new Date(Date.now() + 3_600_000).toISOString()])

@@ -82,6 +82,18 @@ describe('events of registry changes', () => {
     expect((await events(`?targetId=${cert.id}&limit=1`))[0]).toMatchObject({ type: 'certificate.deleted', details: { from: 'revoked', to: 'deleted' } })
   })
 
+  it('records a change of a CA\'s settings with what changed (ca.updated), and nothing for a PATCH that changes nothing', async () => {
+    const other = await pki.ca('events-updated')
+    const ca = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: other.pem, registrationMode: 'auto' })).body
+    expect((await certmq.api('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'manual', description: 'paused' })).status).toBe(200)
+    expect((await certmq.api('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'manual' })).status).toBe(200)
+    const updated = await events(`?type=ca.updated&targetId=${ca.id}`)
+    expect(updated).toHaveLength(1)
+    expect(updated[0]).toMatchObject({ actor: 'admin', target: { kind: 'ca', id: ca.id } })
+    expect(JSON.parse(String(updated[0]!.details['from']))).toEqual({ registrationMode: 'auto', description: '' })
+    expect(JSON.parse(String(updated[0]!.details['to']))).toEqual({ registrationMode: 'manual', description: 'paused' })
+  })
+
   it('records a CA deactivation and deletion', async () => {
     const other = await pki.ca('events-other')
     const ca = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: other.pem, registrationMode: 'manual' })).body

@@ -453,6 +453,28 @@ describe('§1.1 the path to the CA follows RFC 5280 where the chain walk alone w
   })
 })
 
+describe('§2 a CA\'s settings changed at run time', () => {
+  it('stops automatic registration under a CA (mode manual) without dropping its live devices, and starts it again pending activation', async () => {
+    const root = await pki.ca('switched')
+    const ca = await registerCa(root, 'auto')
+    const first = await pki.leaf('switched-1', root, { cn: 'switched-1' })
+    const live = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, creds(first))
+    expect(live.code, lastRejection()).toBe(0)
+    expect((await certmq.api('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'manual' })).status).toBe(200)
+    // a new device is refused as under any manual CA, once the change has reached the trust store
+    const second = await pki.leaf('switched-2', root, { cn: 'switched-2' })
+    await waitFor(async () => await codeOf(second) === 5 && lastRejection() === 'unregistered', { what: 'switched-2 refused as unregistered' })
+    // the device registered before is still connected (a subscription round trip), and admitted again
+    expect(certmq.logs.events('session.dropped').filter((e) => e['clientId'] === 'switched-1')).toHaveLength(0)
+    await live.client!.subscribeAsync('fleet/switched-1/#')
+    await endClient(live.client)
+    expect(await codeOf(first), lastRejection()).toBe(0)
+
+    expect((await certmq.api('PATCH', `/api/v1/cas/${ca.id}`, { registrationMode: 'auto', autoActivate: false })).status).toBe(200)
+    await waitFor(async () => await codeOf(second) === 5 && lastRejection() === 'pending_activation', { what: 'switched-2 registered pending activation' })
+  })
+})
+
 describe('§1.4–1.5 client ID and associated clients', () => {
   it('uses the CONNECT client ID, else the registered Client ID, else the CN, and records each', async () => {
     const withId = await pki.leaf('cid-registered', fleet, { cn: 'cn-registered' })

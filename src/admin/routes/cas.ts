@@ -1,11 +1,11 @@
 /**
- * /api/v1/cas: register (with optional proof of possession), list, show, activate, deactivate
- * and delete CA certificates, and bind them to listener hostnames (PRODUCT §2). CRLs: ca-crls.ts.
+ * /api/v1/cas: register (with optional proof of possession), list, show, change the settings of,
+ * activate, deactivate and delete CA certificates, and bind them to listener hostnames (PRODUCT §2). CRLs: ca-crls.ts.
  */
 import type { FastifyInstance } from 'fastify'
 import type { CaAction } from '../../domain/lifecycle.js'
 import type { CaBackend } from '../thread/backend.js'
-import { CaBody, CaHostsBody, CaHostsRequest, CaListBody, RegisterCaBody, RegistrationCodeBody } from '../schemas/ca.js'
+import { CaBody, CaHostsBody, CaHostsRequest, CaListBody, RegisterCaBody, RegistrationCodeBody, UpdateCaBody } from '../schemas/ca.js'
 import { IdParams } from '../schemas/common.js'
 import { actorOf } from '../actor.js'
 import { caCrlRoutes } from './ca-crls.js'
@@ -60,6 +60,17 @@ export async function caRoutes (app: FastifyInstance, { caService }: CaRouteOpti
 
   app.get<{ Params: IdParams }>('/cas/:id', { schema: { params: IdParams, response: { 200: CaBody } } }, async (request) => {
     return await caService.get(request.params.id)
+  })
+
+  app.patch<{ Params: IdParams, Body: UpdateCaBody }>('/cas/:id', {
+    schema: { params: IdParams, body: UpdateCaBody, response: { 200: CaBody } }
+  }, async (request) => {
+    const { ca, changed } = await caService.update(request.params.id, request.body, actorOf(request))
+    if (changed) {
+      request.log.info({ event: 'ca.updated', caId: ca.id, registrationMode: ca.registrationMode, autoActivate: ca.autoActivate },
+        `CA ${ca.id} updated`)
+    }
+    return ca
   })
 
   for (const action of ACTIONS) {

@@ -23,6 +23,15 @@ export const RegisterCaBody = Type.Object({
 }, { additionalProperties: false })
 export type RegisterCaBody = Static<typeof RegisterCaBody>
 
+export const UpdateCaBody = Type.Object({
+  registrationMode: Type.Optional(stringEnum(REGISTRATION_MODES, {
+    description: '`auto`: unknown certificates under this CA are registered on first connect; `manual`: they are rejected'
+  })),
+  autoActivate: Type.Optional(Type.Boolean({ description: 'Whether auto-registered certificates start active (else pending_activation)' })),
+  description: Type.Optional(Type.String({ maxLength: 1024 }))
+}, { additionalProperties: false, minProperties: 1 })
+export type UpdateCaBody = Static<typeof UpdateCaBody>
+
 /** Listener hostnames (TLS SNI); each is validated as a DNS hostname by the service. */
 function hostList () {
   return Type.Array(Type.String({ maxLength: 254 }), {

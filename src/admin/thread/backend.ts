@@ -8,7 +8,7 @@ import type { CertificateService } from '../../registry/certificate-service.js'
 import type { EventPage, EventQuery } from '../../domain/event.js'
 
 export const CA_METHODS = [
-  'register', 'list', 'get', 'transition', 'registrationCode', 'rotateRegistrationCode', 'setHosts', 'importCrl', 'getCrl', 'delete'
+  'register', 'list', 'get', 'transition', 'update', 'registrationCode', 'rotateRegistrationCode', 'setHosts', 'importCrl', 'getCrl', 'delete'
 ] as const satisfies ReadonlyArray<keyof CaService>
 
 export const CERTIFICATE_METHODS = ['register', 'get', 'list', 'transition', 'delete'] as const satisfies ReadonlyArray<keyof CertificateService>

@@ -1,5 +1,5 @@
 /**
- * `certmq ca …`: register, list, show, activate, deactivate and delete CA certificates; the
+ * `certmq ca …`: register, list, show, update, activate, deactivate and delete CA certificates; the
  * registration code, host binding and CRLs (PRODUCT §2).
  */
 import { readFile } from 'node:fs/promises'
@@ -59,6 +59,26 @@ export function registerCaCommands (program: Command, ctx: CommandContext): void
         ctx.output().result(record, (body) => `CA ${body.id} is now ${body.status}\n`)
       })
   }
+
+  ca.command('update')
+    .description('change a CA\'s registration mode, auto-activation or description; live sessions stay')
+    .argument('<id>', 'CA id (SHA-256 fingerprint)')
+    .addOption(new Option('--mode <mode>', 'auto: register unknown device certificates on first connect; manual: reject them')
+      .choices(['auto', 'manual'] as const))
+    .option('--auto-activate', 'auto-registered certificates start active')
+    .option('--no-auto-activate', 'auto-registered certificates start pending_activation')
+    .option('--description <text>', 'free text shown in listings')
+    .action(async (id: string, opts: { mode?: 'auto' | 'manual', autoActivate?: boolean, description?: string }) => {
+      const body = {
+        ...(opts.mode === undefined ? {} : { registrationMode: opts.mode }),
+        ...(opts.autoActivate === undefined ? {} : { autoActivate: opts.autoActivate }),
+        ...(opts.description === undefined ? {} : { description: opts.description })
+      }
+      if (Object.keys(body).length === 0) {
+        throw new CertmqError('VALIDATION_FAILED', 'nothing to change: give --mode, --auto-activate / --no-auto-activate or --description')
+      }
+      ctx.output().result(await ctx.client().updateCa(id, body), (record) => `updated CA ${record.id}\n${renderCa(record)}`)
+    })
 
   ca.command('registration-code')
     .description('print the registration code: the CN of a verification certificate (proof of possession)')

@@ -16,7 +16,7 @@ import { mkdir } from 'node:fs/promises'
 import { CertmqError } from '../../errors.js'
 import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
-import type { CaCrlState, CaRecord, CaStatus, CrlImportError } from '../../domain/ca.js'
+import type { CaCrlState, CaRecord, CaSettings, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, DeletedCa, RegistryStore, StoredCrl } from '../ports.js'
 import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
@@ -163,6 +163,22 @@ export class EmbeddedRegistryStore implements RegistryStore {
       const current = withCaDefaults(cas.get(id))
       if (current === undefined) throw caErrors.notFound(id)
       const updated: CaRecord = { ...current, hosts: [...hosts], updatedAt: now }
+      cas.putSync(id, updated)
+      return updated
+    })
+  }
+
+  async updateCaSettings (id: string, settings: CaSettings, now: string): Promise<CaRecord> {
+    return this.write(`update the settings of CA ${shortId(id)}`, ({ cas }) => {
+      const current = withCaDefaults(cas.get(id))
+      if (current === undefined) throw caErrors.notFound(id)
+      const updated: CaRecord = {
+        ...current,
+        ...(settings.registrationMode === undefined ? {} : { registrationMode: settings.registrationMode }),
+        ...(settings.autoActivate === undefined ? {} : { autoActivate: settings.autoActivate }),
+        ...(settings.description === undefined ? {} : { description: settings.description }),
+        updatedAt: now
+      }
       cas.putSync(id, updated)
       return updated
     })
