@@ -3,6 +3,7 @@
  * concrete store implementations. Start order: store, built-in CA and TLS files, trust, broker,
  * MQTTS listener, admin API (in its own thread: admin/thread/); stop in reverse.
  */
+import { X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -121,6 +122,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const certificateService = new CertificateService({ store, bus, now, events })
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
+    warnIfBuiltinCaEnding(builtin, now(), log)
     await registerBuiltinCa(caService, builtin.certificatePem)
     const tls = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
     const tokens = await AdminTokens.load(store, config.admin.token, now, config.admin.tokens)
@@ -175,6 +177,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     // twice a day: the generated certificate is renewed when due, an operator's is reported when
     // its end nears (it is replaced by the operator, then reloaded on SIGHUP)
     const stopRenewal = everyInterval(options.tlsRenewalCheckMs ?? TLS_RENEWAL_CHECK_MS, async () => {
+      warnIfBuiltinCaEnding(builtin, now(), log)
       if (tls.generated) await serverCertificate.reload('renewal')
       else serverCertificate.checkExpiry()
     })
@@ -301,6 +304,18 @@ function everyInterval (everyMs: number, task: () => Promise<void>): () => Promi
     clearInterval(timer)
     await running
   }
+}
+
+/**
+ * The built-in CA is made for 10 years and not renewed by certmq: from a year before its end it
+ * is reported (warn) at start and twice a day, so there is time to move devices to another CA.
+ */
+function warnIfBuiltinCaEnding (builtin: { certificatePem: string, certificatePath: string }, at: Date, log: Logger): void {
+  const notAfter = new Date(new X509Certificate(builtin.certificatePem).validTo)
+  const daysLeft = Math.floor((notAfter.getTime() - at.getTime()) / 86_400_000)
+  if (daysLeft >= 365) return
+  log.warn({ event: 'ca.builtin_expiring', certificate: builtin.certificatePath, notAfter: notAfter.toISOString(), daysLeft },
+    `the built-in CA ends in ${Math.max(daysLeft, 0)} days, and with it every server certificate it issues: see docs/operations.md, "The built-in CA"`)
 }
 
 function readTlsFile (path: string, key: string): string {

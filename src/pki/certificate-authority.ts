@@ -188,21 +188,30 @@ export async function loadOrCreateServerCertificate (dir: string, ca: Certificat
   const dnsNames = [...new Set(hostnames.filter((name) => isIP(name) === 0 && DNS_NAME.test(name)).map((name) => name.toLowerCase()))]
   const ipAddresses = [...new Set([...ips, ...hostnames.filter((name) => isIP(name) !== 0)])]
   await makeDir(dir)
+  const issuer = new X509Certificate(parseCertificatePem(ca.certificatePem, 'CA certificate').der)
+  const caNotAfterMs = Date.parse(issuer.validTo)
+  if (caNotAfterMs <= nowMs) {
+    throw new CertmqError('TLS_SETUP_FAILED', `built-in CA: it expired on ${new Date(caNotAfterMs).toISOString()}; no server certificate it issues can be trusted (see docs/operations.md, "The built-in CA")`,
+      { notAfter: new Date(caNotAfterMs).toISOString() })
+  }
   const existing = await loadServerCertificate(certPath, keyPath)
   if (existing !== undefined) {
-    const issuer = new X509Certificate(parseCertificatePem(ca.certificatePem, 'CA certificate').der)
     const cert = existing.x509
-    const fresh = Date.parse(cert.validTo) - nowMs > SERVER_RENEW_WITHIN_DAYS * DAY_MS
+    // in the CA's last month a certificate that ends with the CA is as fresh as one can be
+    const fresh = Date.parse(cert.validTo) - nowMs > SERVER_RENEW_WITHIN_DAYS * DAY_MS || Date.parse(cert.validTo) >= caNotAfterMs - DAY_MS
     const covers = dnsNames.every((name) => cert.checkHost(name, { subject: 'never' }) !== undefined) &&
       ipAddresses.every((ip) => cert.checkIP(ip) !== undefined)
     if (fresh && covers && isIssuedBy(cert, issuer)) return { ...existing.pair, created: false }
   }
+  // never past the CA's own end: a certificate that outlives its issuer fails every device's
+  // check. Counted on the clock the certificate is issued by (issueCertificate dates it now)
+  const caDaysLeft = Math.max(1, Math.floor((caNotAfterMs - Date.now()) / DAY_MS))
   const issued = await issueCertificate({
     issuerCertificatePem: ca.certificatePem,
     issuerPrivateKeyPem: ca.privateKeyPem,
     subject: { commonName: dnsNames[0] ?? ipAddresses[0] ?? 'certmq' },
     keyAlgorithm: 'EC-P256',
-    validityDays: 365,
+    validityDays: Math.min(365, caDaysLeft),
     purpose: 'server',
     dnsNames,
     ipAddresses

@@ -5,7 +5,7 @@
  * new certificate is issued for a year of real time, so the test puts the clock back at once.)
  */
 import { X509Certificate } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect, type PeerCertificate } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/log.js'
 import { startServer } from '../../src/server.js'
+import { createCaCertificate } from '../../src/pki/certificate-authority.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -77,6 +78,32 @@ describe('the generated MQTTS certificate', () => {
       // and it is the one on disk, so a restart keeps it
       const onDisk = new X509Certificate(await readFile(join(dataDir, 'tls', 'server.pem'), 'utf8'))
       expect(onDisk.fingerprint256).toBe(second.fingerprint)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('warns from a year before the built-in CA ends, and issues nothing that outlives it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-renewal-'))
+    dirs.push(dataDir)
+    // a deployment whose built-in CA has 100 days left
+    const old = await createCaCertificate({ commonName: 'certmq built-in CA (ending)', validityDays: 100, keyAlgorithm: 'EC-P256' })
+    await mkdir(join(dataDir, 'ca'), { recursive: true, mode: 0o700 })
+    await writeFile(join(dataDir, 'ca', 'builtin-ca.pem'), old.certificatePem)
+    await writeFile(join(dataDir, 'ca', 'builtin-ca.key'), old.privateKeyPem, { mode: 0o600 })
+    const { config } = loadConfig({
+      cwd: dataDir,
+      env: {
+        CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
+        CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789'
+      }
+    })
+    const logs = new LogSink()
+    const server = await startServer(config, { logger: createLogger('info', logs) })
+    try {
+      expect(logs.events('ca.builtin_expiring')).toEqual([expect.objectContaining({ daysLeft: 99, certificate: join(dataDir, 'ca', 'builtin-ca.pem') })])
+      const served = new X509Certificate(await readFile(join(dataDir, 'tls', 'server.pem'), 'utf8'))
+      expect(Date.parse(served.validTo)).toBeLessThanOrEqual(Date.parse(new X509Certificate(old.certificatePem).validTo))
     } finally {
       await server.stop()
     }

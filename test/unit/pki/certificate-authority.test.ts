@@ -238,6 +238,8 @@ describe('loadOrCreateServerCertificate', () => {
 
   it('re-issues when fewer than 30 days are left or a name is not covered', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'certmq-tls-'))
+    // a CA with years left: the suite's own ends in 30 days, and nothing outlives its CA
+    const ca = await createCaCertificate({ commonName: 'certmq long-lived test CA', validityDays: 3650, keyAlgorithm: 'EC-P256' })
     try {
       const short = await issueCertificate({
         issuerCertificatePem: ca.certificatePem, issuerPrivateKeyPem: ca.privateKeyPem, subject: { commonName: 'localhost' },
@@ -276,6 +278,21 @@ describe('loadOrCreateServerCertificate', () => {
       const again = await loadOrCreateServerCertificate(dir, ca, hosts, ips)
       expect(again.created).toBe(true)
       expect(samePublicKey(again.certificatePem, again.privateKeyPem)).toBe(true)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('never issues past the CA\'s own end, and refuses once the CA has ended (TLS_SETUP_FAILED)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certmq-tls-'))
+    try {
+      const caEnd = Date.parse(new X509Certificate(ca.certificatePem).validTo)
+      // 100 days before the CA ends: the certificate ends with it, not a year later
+      const late = await loadOrCreateServerCertificate(dir, ca, hosts, ips, caEnd - 100 * 86_400_000)
+      expect(Date.parse(new X509Certificate(late.certificatePem).validTo)).toBeLessThanOrEqual(caEnd)
+      await rm(dir, { recursive: true, force: true })
+      const err = await rejects(loadOrCreateServerCertificate(dir, ca, hosts, ips, caEnd + 86_400_000), 'TLS_SETUP_FAILED')
+      expect(err.message).toContain('built-in CA: it expired on')
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
