@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   CA_VERIFICATION_REQUIRED: { status: 400, summary: 'Proof of possession is required: send verificationCertificatePem' },
   CRL_INVALID: { status: 400, summary: 'The CRL cannot be parsed, is not issued or signed by the CA, or is dated in the future' },
   CRL_STALE: { status: 400, summary: 'The CRL is past its nextUpdate or older than the CRL in force' },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than the admin API accepts' },
   CONFIRMATION_REQUIRED: { status: 400, summary: 'The action is irreversible and needs { "confirm": true }' },
   UNAUTHORIZED: { status: 401, summary: 'No bearer token, or a token that is not valid' },
   FORBIDDEN: { status: 403, summary: 'The token is valid but may not do this' },

@@ -51,6 +51,10 @@ function toCertmqError (error: FastifyError | CertmqError | Error): CertmqError 
   if (fastifyError.validation !== undefined && fastifyError.validation.length > 0) {
     return validationError(fastifyError.validation, fastifyError.validationContext ?? 'body')
   }
+  // 413, as proxies and HTTP clients expect for a body over the limit
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new CertmqError('PAYLOAD_TOO_LARGE', 'body is larger than the admin API accepts (1 MiB; a CRL up to 10 MiB)', { location: 'body' })
+  }
   const message = REQUEST_ERROR_MESSAGES[fastifyError.code ?? '']
   if (message !== undefined) return new CertmqError('VALIDATION_FAILED', message, { location: 'body' })
   // fastify's own 4xx errors (bad URL encoding, …) describe the request, never our internals
@@ -65,7 +69,6 @@ const REQUEST_ERROR_MESSAGES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'body is not valid JSON',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'body is empty although content-type is application/json',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'body must be JSON (content-type: application/json)',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'body is larger than the admin API accepts',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'body size does not match the content-length header'
 }
 

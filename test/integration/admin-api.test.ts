@@ -385,6 +385,12 @@ describe('§3 client certificates', () => {
     }
   })
 
+  it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE, as proxies and HTTP clients expect', async () => {
+    const huge = await call<ErrorBody>('POST', '/api/v1/cas', { certificatePem: 'x'.repeat(2 * 1024 * 1024), registrationMode: 'manual' })
+    expect(huge.status).toBe(413)
+    expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE')
+  })
+
   it('takes content-type: application/json with an empty body as no body (Python requests sessions send it on every call)', async () => {
     const json = { 'content-type': 'application/json' }
     const cert = await registerCert(await leaf(fleet))
