@@ -129,6 +129,13 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const trust = new TrustStore(store)
     await trust.refresh()
+    // registered before certmq refused them (a data directory from an older version): say why
+    // every new device under such a CA will be refused
+    for (const ca of trust.all()) {
+      if (ca.constraints.unsupported === undefined) continue
+      log.warn({ event: 'ca.unsupported', caId: ca.record.id, subject: ca.record.subject, reason: ca.constraints.unsupported },
+        `CA ${ca.record.id} cannot be trusted by certmq (${ca.constraints.unsupported}): new devices under it are refused as invalid_chain`)
+    }
     const sessions = new SessionRegistry(bus, trust, log.child({ module: 'broker' }))
     stack.push(() => { sessions.close() })
     // every CONNECT decision and automatic registration is told to the metrics and the event log
@@ -201,8 +208,9 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       metrics: { contentType: metrics.registry.contentType, requireToken: config.metrics.requireToken },
       logger: log
     }).catch((err: unknown) => {
-      // a thread that failed for another reason (no errno) keeps its own error
-      throw isCertmqError(err) || typeof Reflect.get(err as object, 'code') !== 'string' ? err : listenFailure(err, 'admin', config.admin.host, config.admin.port)
+      // a thread that failed for another reason (no errno such as EADDRINUSE) keeps its own error
+      const code: unknown = err instanceof Error ? Reflect.get(err, 'code') : undefined
+      throw typeof code === 'string' && /^E(?!RR_)[A-Z_]+$/.test(code) && !isCertmqError(err) ? listenFailure(err, 'admin', config.admin.host, config.admin.port) : err
     })
     stack.push(async () => { await adminThread.close() })
     const admin = adminThread.address

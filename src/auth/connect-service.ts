@@ -134,13 +134,6 @@ export class ConnectService {
       ...window,
       ...recordedPath(intermediates)
     }
-    // what the chain walk leaves out of path validation: pathLenConstraint, extensions certmq
-    // does not enforce, the intermediates' purpose. Only on an active CA's path, so a refusal for
-    // an unknown or inactive CA keeps its reason
-    if (trusted !== undefined && ca?.status === 'active') {
-      const problem = pathProblem(leaf.raw, intermediates.map((c) => c.raw), trusted.constraints)
-      if (problem !== undefined) return { ...this.reject('invalid_chain', id, leaf.serialNumber, ca), detail: problem }
-    }
     let verdict = decideCertificate({
       nowMs: this.deps.now().getTime(),
       ca,
@@ -150,7 +143,12 @@ export class ConnectService {
       denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
       record: undefined
     })
-    if (verdict.kind === 'register' && ca !== undefined) {
+    if (verdict.kind === 'register' && ca !== undefined && trusted !== undefined) {
+      // what the chain walk leaves out of path validation (pathLenConstraint, extensions certmq
+      // does not enforce, the intermediates' purpose), checked before anything is registered:
+      // a refusal for another reason does not pay for it (it parses every certificate again)
+      const problem = pathProblem(leaf.raw, intermediates.map((c) => c.raw), trusted.constraints)
+      if (problem !== undefined) return { ...this.reject('invalid_chain', id, leaf.serialNumber, ca), detail: problem }
       const registered = await this.register(leaf, facts, ca, verdict.status)
       if (typeof registered === 'string') return this.reject(registered, id, leaf.serialNumber, ca)
       // the certificate's own checks passed above; only the record's status is new
@@ -175,7 +173,34 @@ export class ConnectService {
       if (refused !== undefined) return this.reject(refused, record.id, record.serialNumber, trusted?.record)
       return this.admit(request, verdict.record, false)
     }
-    return this.reject(verdict.kind === 'reject' ? verdict.reason : 'unregistered', record.id, record.serialNumber, trusted?.record)
+    const reason = verdict.kind === 'reject' ? verdict.reason : 'unregistered'
+    if ((reason === 'expired' || reason === 'not_yet_valid') && trusted !== undefined && request.leaf !== undefined) {
+      const renewed = this.renewedPath(request, request.leaf, record, trusted)
+      if (renewed !== undefined) return renewed
+    }
+    return this.reject(reason, record.id, record.serialNumber, trusted?.record)
+  }
+
+  /**
+   * A registered certificate refused as expired (or not yet valid) because of its CA or the
+   * intermediates it was registered through, while it is valid itself: its issuers may have been
+   * renewed. A CA renewed with its own key and name (a rollover, registered beside the old one)
+   * or an intermediate renewed the same way verifies it too. The path the device presents now is
+   * walked again (the trust index prefers an active CA, the one valid longest); when it leads to
+   * its CA or that CA's renewed twin, valid now and within the path rules, the certificate's
+   * status decides as usual. Rare: it runs only for such a refusal.
+   */
+  private renewedPath (request: ConnectRequest, leaf: X509Certificate, record: CertificateRecord, registeredCa: TrustedCa): ConnectOutcome | Promise<ConnectOutcome> | undefined {
+    const nowMs = this.deps.now().getTime()
+    if (nowMs < Date.parse(record.notBefore) || nowMs > Date.parse(record.notAfter)) return undefined
+    const found = this.deps.trust.findCa(leaf, presentedChain(leaf))
+    if (found === undefined || (found.ca.record.id !== registeredCa.record.id && found.ca.subjectKey !== registeredCa.subjectKey)) return undefined
+    const window = intermediatesWindow(found.intermediates)
+    const facts = { ...record, chainNotBefore: window.chainNotBefore, chainNotAfter: window.chainNotAfter }
+    const verdict = decideCertificate(factsOfRecord(facts, found.ca, nowMs, request))
+    if (verdict.kind !== 'admit') return undefined
+    if (pathProblem(leaf.raw, found.intermediates.map((c) => c.raw), found.ca.constraints) !== undefined) return undefined
+    return this.admit(request, record, false)
   }
 
   /** A refusal of a registered certificate, naming it as the log line and the event log show it. */

@@ -147,6 +147,11 @@ export class TrustStore {
     return this.cas.get(id)
   }
 
+  /** Every registered CA, as of the last refresh. */
+  all (): IterableIterator<TrustedCa> {
+    return this.cas.values()
+  }
+
   /** PEMs of the active CAs: the TLS server's CertificateRequest hints. */
   activePems (): string[] {
     return [...this.cas.values()].filter((ca) => ca.record.status === 'active').map((ca) => ca.record.certificatePem)

@@ -176,7 +176,8 @@ export class AdminApiClient {
   private async call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.base}/api/v1${path}`
     const headers: Record<string, string> = { accept: 'application/json' }
-    const { token } = this.options
+    // a token read from a file (a Kubernetes secret) often ends in a newline: fetch trimmed it
+    const token = this.options.token?.trim()
     if (token !== undefined && token !== '') {
       // fetch would refuse the header and echo the token in its message
       if (!isBearerToken(token)) {

@@ -8,7 +8,7 @@ import { text } from 'node:stream/consumers'
 import { Command, CommanderError } from 'commander'
 import { CertmqError } from '../errors.js'
 import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
-import { positiveNumber } from './arguments.js'
+import { numberArgument } from './arguments.js'
 import { registerCaCommands } from './commands/ca.js'
 import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
@@ -56,7 +56,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
     .option('--url <url>', `admin API URL, with or without /api/v1 (env CERTMQ_ADMIN_URL, default ${DEFAULT_ADMIN_URL})`)
     .option('--token <token>', 'admin API bearer token (env CERTMQ_ADMIN_TOKEN)')
     .option('--json', 'print the admin API\'s JSON unchanged')
-    .option('--timeout <seconds>', 'give up on an admin API call after this long (env CERTMQ_ADMIN_TIMEOUT, default 30)', positiveNumber)
+    .option('--timeout <seconds>', 'give up on an admin API call after this long (env CERTMQ_ADMIN_TIMEOUT, default 30)', timeoutSeconds)
     .addHelpText('after', EXIT_CODES_HELP)
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>()
@@ -68,7 +68,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
       token: globals().token ?? nonEmpty(env['CERTMQ_ADMIN_TOKEN']),
       timeoutMs: 1000 * (globals().timeout ?? envTimeout(env['CERTMQ_ADMIN_TIMEOUT']) ?? DEFAULT_TIMEOUT_SECONDS)
     }),
-    readPemFile
+    readPemFile: onceFromStdin(readPemFile)
   }
 
   let exitCode = EXIT_OK
@@ -99,6 +99,18 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
   }
 }
 
+/** `read`, with `-` (standard input) allowed once per command: a second `-` would read nothing. */
+function onceFromStdin (read: (path: string) => Promise<string>): (path: string) => Promise<string> {
+  let stdinRead = false
+  return async (path) => {
+    if (path === '-') {
+      if (stdinRead) throw new CertmqError('VALIDATION_FAILED', 'standard input (-) can be read only once: give the other PEM as a file', { path })
+      stdinRead = true
+    }
+    return await read(path)
+  }
+}
+
 /** A PEM file's text; `-` reads standard input (`openssl x509 … | certmq ca register -`). */
 async function readPemFile (path: string): Promise<string> {
   try {
@@ -115,14 +127,18 @@ function nonEmpty (value: string | undefined): string | undefined {
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 30
+/** A timer's longest delay (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000)
+const TIMEOUT_RULE = `must be a number of seconds above 0, at most ${MAX_TIMEOUT_SECONDS}`
+const timeoutSeconds = numberArgument((n) => Number.isFinite(n) && n > 0 && n <= MAX_TIMEOUT_SECONDS, TIMEOUT_RULE)
 
 /** CERTMQ_ADMIN_TIMEOUT in seconds; a bad value is a usage error naming the variable. */
 function envTimeout (value: string | undefined): number | undefined {
   const given = nonEmpty(value)
   if (given === undefined) return undefined
   const seconds = Number(given)
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new CertmqError('VALIDATION_FAILED', `CERTMQ_ADMIN_TIMEOUT: must be a number of seconds above 0, got ${JSON.stringify(given)}`)
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new CertmqError('VALIDATION_FAILED', `CERTMQ_ADMIN_TIMEOUT: ${TIMEOUT_RULE}, got ${JSON.stringify(given)}`)
   }
   return seconds
 }

@@ -1,19 +1,21 @@
 /**
  * The parts of RFC 5280 path validation that the chain walk (chain.ts: names, signatures, CA:TRUE)
- * and the leaf checks (domain/connect/checks) leave out, so that certmq admits no path OpenSSL
- * would refuse:
+ * and the leaf checks (domain/connect/checks) leave out, close to what OpenSSL's TLS-client
+ * purpose check refuses (it is stricter in one place, policy constraints, which OpenSSL enforces
+ * only when asked):
  * - **pathLenConstraint**: a CA may have at most that many intermediates below it (§4.2.1.9);
  * - **critical extensions**: one certmq does not process makes the certificate unusable
  *   (§4.2.1). Name constraints and the policy extensions are among them: certmq does not
  *   enforce them, so a chain through a CA that carries one is refused rather than trusted past
  *   a limit its issuer set;
- * - **an intermediate's extendedKeyUsage**, when present, must allow clientAuth (as OpenSSL's
+ * - **an intermediate's extendedKeyUsage**, when present, must name clientAuth (as OpenSSL's
  *   purpose check of a TLS client chain requires).
- * Read with @peculiar/x509, off the hot path: a registered certificate was checked when it was
- * registered; trusted CAs are read once per CA set (TrustStore).
+ * Read with @peculiar/x509 (about as costly as inspecting the certificate), so only where it
+ * decides something: before a registration, automatic or manual, and for a registered device
+ * whose recorded path has expired (connect-service renewedPath); trusted CAs once per CA set.
  */
 import { x509 } from './x509-setup.js'
-import { OID_ANY_EXTENDED_KEY_USAGE, OID_CLIENT_AUTH } from '../domain/connect/checks/client-usage.js'
+import { OID_CLIENT_AUTH } from '../domain/connect/checks/client-usage.js'
 
 /** What a CA certificate imposes on the paths through it. */
 export interface CaConstraints {
@@ -34,9 +36,8 @@ const OID = {
   extKeyUsage: '2.5.29.37',
   subjectAltName: '2.5.29.17',
   issuerAltName: '2.5.29.18',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
   certificatePolicies: '2.5.29.32',
+  crlDistributionPoints: '2.5.29.31',
   nameConstraints: '2.5.29.30',
   policyConstraints: '2.5.29.36',
   policyMappings: '2.5.29.33',
@@ -44,12 +45,13 @@ const OID = {
 } as const
 
 /**
- * Critical extensions certmq processes, or may accept unprocessed because they restrict nothing
- * on their own (certificatePolicies: without policyConstraints no path requires a policy).
+ * Critical extensions certmq accepts: those it processes, and those OpenSSL accepts critical that
+ * restrict nothing on their own (certificatePolicies: without policyConstraints no path requires
+ * a policy; CRL distribution points). Any other critical one (issuerAltName and the key
+ * identifiers too, as OpenSSL) makes the certificate unusable.
  */
 const HANDLED_CRITICAL: ReadonlySet<string> = new Set([
-  OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.issuerAltName,
-  OID.subjectKeyIdentifier, OID.authorityKeyIdentifier, OID.certificatePolicies
+  OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.certificatePolicies, OID.crlDistributionPoints
 ])
 
 /** Extensions that restrict the paths below a CA and that certmq does not enforce, critical or not. */
@@ -96,8 +98,9 @@ export function pathProblem (leafDer: Uint8Array, intermediates: readonly Uint8A
     const intermediate = caConstraintsOf(der)
     const problem = caProblem(intermediate, below)
     if (problem !== undefined) return `intermediate ${intermediate.subject}: ${problem}`
+    // clientAuth itself: OpenSSL's purpose check does not take anyExtendedKeyUsage on an intermediate
     const eku = intermediate.extendedKeyUsage
-    if (eku !== null && !eku.includes(OID_CLIENT_AUTH) && !eku.includes(OID_ANY_EXTENDED_KEY_USAGE)) {
+    if (eku !== null && !eku.includes(OID_CLIENT_AUTH)) {
       return `intermediate ${intermediate.subject}: its extendedKeyUsage does not allow clientAuth`
     }
     if (!intermediate.selfIssued) below++

@@ -64,6 +64,9 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toContain(`registered CA ${fingerprintOf(other.pem)}`)
+    const twice = await runCertmqCliWithStdin(['ca', 'register', '-', '--mode', 'manual', '--verification-cert', '-'], adminUrl, TOKEN, other.pem)
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toContain('standard input (-) can be read only once')
     // the other tests count the CAs
     const removed = await fetch(`${adminUrl}/api/v1/cas/${fingerprintOf(other.pem)}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })
     expect(removed.status).toBe(200)
@@ -153,6 +156,8 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('error VALIDATION_FAILED: the admin token')
     expect(run.stderr).not.toContain('secret-part')
+    // a token read from a file keeps its final newline: that one is fine
+    expect((await certmq(['ca', 'list'], { CERTMQ_ADMIN_TOKEN: `${TOKEN}\n` })).code).toBe(0)
     const timeout = await certmq(['ca', 'list'], { CERTMQ_ADMIN_TIMEOUT: 'soon' })
     expect(timeout.code).toBe(2)
     expect(timeout.stderr).toContain('CERTMQ_ADMIN_TIMEOUT')

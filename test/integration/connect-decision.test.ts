@@ -220,6 +220,26 @@ describe('ConnectService: a registered certificate is valid only while its CA an
     offsetMs = 21 * DAY_MS
     expect(decide(direct.pem)).toMatchObject({ ok: false, reason: 'expired' })
   })
+
+  it('admits it again once its expired CA was renewed with its own key and name (a rollover) and the renewal registered', async () => {
+    const old = await pki.ca('rolled-root', { cn: 'Rolled Fleet CA', days: 20 })
+    const cas = new CaService({ store, bus, maxCas: 20, now })
+    const oldId = (await cas.register({ certificatePem: old.pem, registrationMode: 'manual' })).id
+    const device = await pki.leaf('rolled-dev', old, { cn: 'rolled-dev', days: 365 })
+    await certificates.register({ caId: oldId, certificatePem: device.pem })
+    let offsetMs = 0
+    const trust = new TrustStore(store)
+    await trust.refresh()
+    const connect = new ConnectService({ store, trust, limiter: new LocalRegistrationLimiter(15), strictClientId: false, now: () => new Date(Date.now() + offsetMs) })
+    const decide = async (): Promise<ConnectOutcome> => await connect.authenticate(request(new X509Certificate(device.pem)))
+    offsetMs = 21 * DAY_MS
+    expect(await decide()).toMatchObject({ ok: false, reason: 'expired' })
+    // the operator registers the renewed root: the device's record still names the old one
+    const renewed = await pki.renewedRoot('rolled-root-2', old, { cn: 'Rolled Fleet CA', days: 3650 })
+    await cas.register({ certificatePem: renewed.pem, registrationMode: 'manual' })
+    await trust.refresh()
+    expect(await decide()).toMatchObject({ ok: true, record: { caId: oldId } })
+  })
 })
 
 describe('the aedes hooks: associated clients of a device that leaves during its CONNECT', () => {

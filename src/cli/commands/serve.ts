@@ -6,7 +6,7 @@ import { loadConfigInThread } from '../../config/load-in-thread.js'
 import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
 import { describeOpensslConfig } from '../openssl-config.js'
-import { startServer } from '../../server.js'
+import { startServer, type RunningServer } from '../../server.js'
 
 export const EXIT_CONFIG_INVALID = 78
 
@@ -23,9 +23,14 @@ export async function serve (opts: { config?: string }): Promise<number> {
   }
   // the process is the broker's own here (not a test or an embedding program), so its V8 may be tuned
   const heapGrowth = describeHeapGrowth(applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent))
-  let server
+  // installed before the start (Node's default for SIGHUP is to exit) and kept until the process
+  // ends; a SIGHUP during the start or the stop does nothing. The outcome of a reload, good or bad,
+  // is logged by the server (tls.reloaded, tls.reload_failed); a failed one keeps the previous certificate
+  let running: RunningServer | undefined
+  const reload = (): void => { running?.reloadTls().catch(() => {}) }
+  process.on('SIGHUP', reload)
   try {
-    server = await startServer(loaded.config, { startFacts: { heapGrowth, opensslConfig: describeOpensslConfig() } })
+    running = await startServer(loaded.config, { startFacts: { heapGrowth, opensslConfig: describeOpensslConfig() } })
   } catch (err) {
     if (isCertmqError(err)) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`)
@@ -33,20 +38,16 @@ export async function serve (opts: { config?: string }): Promise<number> {
     }
     throw err
   }
-  const running = server
-  // the outcome, good or bad, is logged by the server (tls.reloaded, tls.reload_failed); a failed
-  // reload keeps the previous certificate and the process
-  const reload = (): void => { running.reloadTls().catch(() => {}) }
-  process.on('SIGHUP', reload)
+  const server = running
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
-      running.stop().then(resolve, resolve)
+      running = undefined
+      server.stop().then(resolve, resolve)
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
-  process.off('SIGHUP', reload)
   return 0
 }
