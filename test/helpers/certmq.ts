@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
+import type { Config } from '../../src/config/schema.js'
 import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { LogSink } from './log-sink.js'
@@ -25,24 +26,21 @@ export interface TestCertmq {
   stop: (options?: { keepData?: boolean }) => Promise<void>
 }
 
+/** The config of a server in `dataDir` on free ports of 127.0.0.1, with `env` on top: for tests that call startServer themselves. */
+export function localConfig (dataDir: string, env: Record<string, string>): Config {
+  return loadConfig({
+    cwd: dataDir,
+    env: { CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', ...env }
+  }).config
+}
+
 export async function startCertmq (env: Record<string, string> = {}, options: { dataDir?: string, config?: Record<string, unknown> } = {}):
   Promise<TestCertmq> {
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'certmq-it-'))
   // keys env cannot express (arrays such as mqtts.serverNames) go through broker.config.json
   if (options.config !== undefined) await writeFile(join(dataDir, 'broker.config.json'), JSON.stringify(options.config))
   const token = env['CERTMQ_ADMIN_TOKEN'] ?? `test-${randomBytes(12).toString('hex')}`
-  const { config } = loadConfig({
-    cwd: dataDir,
-    env: {
-      CERTMQ_DATA_DIR: dataDir,
-      CERTMQ_MQTTS_HOST: '127.0.0.1',
-      CERTMQ_MQTTS_PORT: '0',
-      CERTMQ_ADMIN_PORT: '0',
-      CERTMQ_NODE_NAME: 'test-node',
-      CERTMQ_ADMIN_TOKEN: token,
-      ...env
-    }
-  })
+  const config = localConfig(dataDir, { CERTMQ_NODE_NAME: 'test-node', CERTMQ_ADMIN_TOKEN: token, ...env })
   const logs = new LogSink()
   // debug: tests read the connect.accepted lines
   const server = await startServer(config, { logger: createLogger('debug', logs) })

@@ -8,9 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/log.js'
 import { startServer } from '../../src/server.js'
+import { localConfig } from '../helpers/certmq.js'
 
 const dirs: string[] = []
 afterAll(async () => { for (const dir of dirs) await rm(dir, { recursive: true, force: true }) })
@@ -24,13 +24,7 @@ async function occupiedPort (): Promise<{ port: number, server: Server }> {
 async function start (env: Record<string, string>): Promise<unknown> {
   const dataDir = await mkdtemp(join(tmpdir(), 'certmq-start-fail-'))
   dirs.push(dataDir)
-  const { config } = loadConfig({
-    cwd: dataDir,
-    env: {
-      CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
-      CERTMQ_ADMIN_TOKEN: 'start-failure-token-0123456789', ...env
-    }
-  })
+  const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: 'start-failure-token-0123456789', ...env })
   try {
     const server = await startServer(config, { logger: createLogger('silent') })
     await server.stop()

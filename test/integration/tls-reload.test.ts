@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
-import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
+import { localConfig } from '../helpers/certmq.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { OpenSslPki, fingerprintOf, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
@@ -63,13 +63,7 @@ async function inTime<T> (promise: Promise<T>, what: string): Promise<T> {
 async function start (certFile: string, keyFile: string, logs: LogSink): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-reload-'))
   dirs.push(dataDir)
-  const { config } = loadConfig({
-    cwd: dataDir,
-    env: {
-      CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
-      CERTMQ_ADMIN_TOKEN: TOKEN, CERTMQ_MQTTS_CERT_FILE: certFile, CERTMQ_MQTTS_KEY_FILE: keyFile
-    }
-  })
+  const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: TOKEN, CERTMQ_MQTTS_CERT_FILE: certFile, CERTMQ_MQTTS_KEY_FILE: keyFile })
   return await startServer(config, { logger: createLogger('info', logs) })
 }
 

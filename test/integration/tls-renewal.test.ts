@@ -10,9 +10,9 @@ import { connect, type PeerCertificate } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/log.js'
 import { startServer } from '../../src/server.js'
+import { localConfig } from '../helpers/certmq.js'
 import { createCaCertificate } from '../../src/pki/certificate-authority.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -39,13 +39,7 @@ describe('the generated MQTTS certificate', () => {
   it('is renewed in place once it is within 30 days of expiry, without a restart', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-renewal-'))
     dirs.push(dataDir)
-    const { config } = loadConfig({
-      cwd: dataDir,
-      env: {
-        CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
-        CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789'
-      }
-    })
+    const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789' })
     let offsetMs = 0
     const logs = new LogSink()
     const server = await startServer(config, { logger: createLogger('info', logs), now: () => new Date(Date.now() + offsetMs), tlsRenewalCheckMs: 100 })
@@ -91,13 +85,7 @@ describe('the generated MQTTS certificate', () => {
     await mkdir(join(dataDir, 'ca'), { recursive: true, mode: 0o700 })
     await writeFile(join(dataDir, 'ca', 'builtin-ca.pem'), old.certificatePem)
     await writeFile(join(dataDir, 'ca', 'builtin-ca.key'), old.privateKeyPem, { mode: 0o600 })
-    const { config } = loadConfig({
-      cwd: dataDir,
-      env: {
-        CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0',
-        CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789'
-      }
-    })
+    const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: 'renewal-test-token-0123456789' })
     const logs = new LogSink()
     const server = await startServer(config, { logger: createLogger('info', logs) })
     try {
