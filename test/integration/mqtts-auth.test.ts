@@ -447,6 +447,9 @@ describe('§1.1 the path to the CA follows RFC 5280 where the chain walk alone w
     const serverOnly = await pki.intermediate('server-only-int', await caOf('auto'), { extensions: ['extendedKeyUsage = serverAuth'] })
     expect(await connectWithChain(await pki.leaf('via-server-only-int', serverOnly, { cn: 'via-server-only-int' }))).toBe(5)
     expect(lastRejection()).toBe('invalid_chain')
+    // a critical CRL distribution point restricts nothing: OpenSSL takes it, so does certmq
+    const withCrlDp = await pki.leaf('critical-crldp', await caOf('auto'), { cn: 'critical-crldp', extensions: ['crlDistributionPoints = critical, URI:http://crl.example/fleet.crl'] })
+    expect(await codeOf(withCrlDp), lastRejection()).toBe(0)
     // the same extension, not critical, is ignored as RFC 5280 allows
     const tolerated = await pki.leaf('noncritical-unknown', await caOf('auto'), { cn: 'noncritical-unknown', extensions: ['1.2.3.4.5.6.7 = ASN1:NULL'] })
     expect(await codeOf(tolerated), lastRejection()).toBe(0)
