@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { ErrorBody } from './schemas/common.js'
 
 export const OPENAPI_PATH = '/api/v1/openapi.json'
 export const DOCS_PATH = '/api/v1/docs'
@@ -42,13 +43,18 @@ function openApiOptions (version: string): FastifyDynamicSwaggerOptions {
       const open = !url.startsWith('/api/v1/') || url === OPENAPI_PATH || url.startsWith(DOCS_PATH)
       // the first path segment under /api/v1 names the group; everything else is a probe
       const tag = open ? 'health' : (/^\/api\/v1\/([^/]+)/.exec(url)?.[1] ?? 'health')
+      // every error has one shape (docs/errors.md); declared here for the document only, so the
+      // answers themselves are written by the error handler as before
+      const response = { ...(schema?.response as Record<string, unknown> | undefined), '4XX': ERROR_RESPONSE, '5XX': ERROR_RESPONSE }
       return {
-        schema: { tags: [tag], ...schema, ...(open ? {} : { security: [{ bearerAuth: [] }] }) },
+        schema: { tags: [tag], ...schema, response, ...(open ? {} : { security: [{ bearerAuth: [] }] }) },
         url
       }
     }
   }
 }
+
+const ERROR_RESPONSE = { ...ErrorBody, description: 'An error: its code is one of docs/errors.md, with the HTTP status given there' }
 
 export async function openApiRoutes (app: FastifyInstance): Promise<void> {
   app.get(OPENAPI_PATH, { schema: { hide: true }, logLevel: 'warn' }, async () => app.swagger())

@@ -29,6 +29,11 @@ describe('OpenAPI', () => {
     // query parameters come from the route's querystring schema
     const names = doc.paths['/api/v1/certificates']!['get']!.parameters!.filter((p) => p.in === 'query').map((p) => p.name)
     expect(names).toEqual(expect.arrayContaining(['commonName', 'status', 'caId', 'limit', 'cursor']))
+    // every operation declares the one error shape for 4xx and 5xx
+    const revoke = doc.paths['/api/v1/certificates/{id}/revoke']!['post']!.responses
+    expect(revoke).toHaveProperty(['4XX'])
+    expect(JSON.stringify(revoke['4XX'])).toContain('requestId')
+    expect(doc.paths['/api/v1/cas']!['post']!.responses).toHaveProperty(['5XX'])
     // the document describes itself nowhere: it is not part of the API
     expect(doc.paths).not.toHaveProperty(['/api/v1/openapi.json'])
   })
