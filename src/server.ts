@@ -207,11 +207,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
       port: config.admin.port,
       metrics: { contentType: metrics.registry.contentType, requireToken: config.metrics.requireToken },
       logger: log
-    }).catch((err: unknown) => {
-      // a thread that failed for another reason (no errno such as EADDRINUSE) keeps its own error
-      const code: unknown = err instanceof Error ? Reflect.get(err, 'code') : undefined
-      throw typeof code === 'string' && /^E(?!RR_)[A-Z_]+$/.test(code) && !isCertmqError(err) ? listenFailure(err, 'admin', config.admin.host, config.admin.port) : err
-    })
+    }).catch((err: unknown) => { throw listenFailure(err, 'admin', config.admin.host, config.admin.port) })
     stack.push(async () => { await adminThread.close() })
     const admin = adminThread.address
     const adminUrl = `http://${urlHost(admin)}:${admin.port}`

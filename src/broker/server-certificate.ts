@@ -8,6 +8,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { Logger } from '../log.js'
 import { CertmqError, isCertmqError } from '../errors.js'
+import { fingerprintOfDer } from '../pki/inspect.js'
 
 export interface ServerCertificatePair {
   certificatePem: string
@@ -69,7 +70,7 @@ export class ServerCertificate {
   checkExpiry (): void {
     const { leaf } = this.served
     const leftMs = Date.parse(leaf.validTo) - this.options.now().getTime()
-    const facts = { certificate: this.options.source, fingerprint: fingerprintOf(leaf), notAfter: isoDate(leaf.validTo) }
+    const facts = { certificate: this.options.source, fingerprint: fingerprintOfDer(leaf.raw), notAfter: isoDate(leaf.validTo) }
     if (leftMs <= 0) {
       this.options.log.error({ event: 'tls.expired', ...facts },
         'the MQTTS server certificate has expired: devices refuse the broker until it is replaced (replace the files, then send SIGHUP)')
@@ -88,17 +89,17 @@ export class ServerCertificate {
         const { leaf } = this.served
         // the twice-daily renewal check finds nothing to do almost every time: not worth a line
         if (trigger !== 'renewal') {
-          log.info({ event: 'tls.reload_unchanged', trigger, certificate: source, fingerprint: fingerprintOf(leaf) },
+          log.info({ event: 'tls.reload_unchanged', trigger, certificate: source, fingerprint: fingerprintOfDer(leaf.raw) },
             'the MQTTS server certificate files hold what is already served: nothing to reload')
         }
-        return { result: 'unchanged', fingerprint: fingerprintOf(leaf), notAfter: isoDate(leaf.validTo) }
+        return { result: 'unchanged', fingerprint: fingerprintOfDer(leaf.raw), notAfter: isoDate(leaf.validTo) }
       }
       const leaf = this.check(pair)
       this.options.sink.setServerCertificate(pair.certificatePem, pair.privateKeyPem)
-      const previous = fingerprintOf(this.served.leaf)
+      const previous = fingerprintOfDer(this.served.leaf.raw)
       this.served = { ...pair, leaf }
       this.options.onServed?.(Date.parse(leaf.validTo) / 1000)
-      const facts = { trigger, certificate: source, fingerprint: fingerprintOf(leaf), previous, notAfter: isoDate(leaf.validTo) }
+      const facts = { trigger, certificate: source, fingerprint: fingerprintOfDer(leaf.raw), previous, notAfter: isoDate(leaf.validTo) }
       if (trigger === 'renewal') {
         log.info({ event: 'tls.renewed', ...facts }, 'renewed the MQTTS server certificate; new handshakes use it')
       } else {
@@ -147,10 +148,6 @@ function keyOf (keyPem: string, where: string): KeyObject {
   } catch (err) {
     throw new CertmqError('PEM_INVALID', `${where}: no usable private key (${(err as Error).message})`, { path: where }, { cause: err })
   }
-}
-
-function fingerprintOf (cert: X509Certificate): string {
-  return cert.fingerprint256.replaceAll(':', '').toLowerCase()
 }
 
 function isoDate (openssl: string): string {

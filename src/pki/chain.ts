@@ -3,7 +3,7 @@
  * X509Certificate (OpenSSL underneath), 3–5× faster than parsing with @peculiar/x509.
  */
 import type { X509Certificate } from 'node:crypto'
-import { formatSerial } from './inspect.js'
+import { fingerprintOfDer, formatSerial } from './inspect.js'
 
 /** Most intermediates walked between a leaf and a trusted CA. */
 export const MAX_INTERMEDIATES = 5
@@ -52,7 +52,7 @@ export function intermediatesWindow (intermediates: readonly X509Certificate[]):
 export function recordedPath (intermediates: readonly X509Certificate[]): { intermediates?: Array<{ fingerprint: string, serialNumber: string }> } {
   if (intermediates.length === 0) return {}
   return {
-    intermediates: intermediates.map((c) => ({ fingerprint: c.fingerprint256.replaceAll(':', '').toLowerCase(), serialNumber: formatSerial(c.serialNumber) }))
+    intermediates: intermediates.map((c) => ({ fingerprint: fingerprintOfDer(c.raw), serialNumber: formatSerial(c.serialNumber) }))
   }
 }
 
