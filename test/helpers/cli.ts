@@ -14,13 +14,7 @@ export async function runCertmqCli (args: string[], adminUrl: string, token: str
 
 /** `certmq …args` reading `input` on its standard input (`cat ca.pem | certmq ca register -`). */
 export async function runCertmqCliWithStdin (args: string[], adminUrl: string, token: string, input: string): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: token },
-    stdio: ['pipe', 'pipe', 'pipe']
-  })
-  child.stdin.end(input)
-  return await collect(child)
+  return await collect(spawnCertmq(args, { ...process.env, CERTMQ_ADMIN_URL: adminUrl, CERTMQ_ADMIN_TOKEN: token }, input))
 }
 
 /**
@@ -34,15 +28,18 @@ export async function runCertmqCliIntoClosedPipe (args: string[], env: Record<st
   return await collect(child)
 }
 
-function spawnCertmq (args: string[], env: NodeJS.ProcessEnv): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+/** The CLI as its own process; its standard input holds `input` (nothing by default) and ends. */
+function spawnCertmq (args: string[], env: NodeJS.ProcessEnv, input = ''): ChildProcessByStdio<Writable, Readable, Readable> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['pipe', 'pipe', 'pipe']
   })
+  child.stdin.end(input)
+  return child
 }
 
-async function collect (child: ChildProcessByStdio<null, Readable, Readable> | ChildProcessByStdio<Writable, Readable, Readable>): Promise<CliRun> {
+async function collect (child: ChildProcessByStdio<Writable, Readable, Readable>): Promise<CliRun> {
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })

@@ -6,15 +6,14 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../helpers/wait-for.js'
+import { tempDirs } from '../helpers/temp-dirs.js'
+import { REPO_ROOT as ROOT } from '../helpers/tsx.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const built = existsSync(join(ROOT, 'dist', 'main.js'))
-if (!built && process.env['CI'] !== 'true') console.warn('skipping the npm start test: no dist/ (run npm run build)')
+if (!built && process.env['CI'] === undefined) console.warn('skipping the npm start test: no dist/ (run npm run build)')
 
 function alive (pid: number): boolean {
   try {
@@ -25,13 +24,11 @@ function alive (pid: number): boolean {
   }
 }
 
-const dirs: string[] = []
-afterAll(async () => { for (const dir of dirs) await rm(dir, { recursive: true, force: true }) })
+const tempDir = tempDirs('certmq-npm-start-')
 
-describe.skipIf(!built && process.env['CI'] !== 'true')('npm start', () => {
+describe.skipIf(!built && process.env['CI'] === undefined)('npm start', () => {
   it('stops the broker cleanly when npm alone gets SIGTERM', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'certmq-npm-start-'))
-    dirs.push(dataDir)
+    const dataDir = tempDir()
     const child = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
       env: {

@@ -181,6 +181,8 @@ describe('SIGHUP', () => {
     const reload = await waitFor(() => one.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'tls.reload_unchanged'),
       { what: 'tls.reload_unchanged' })
     expect(reload).toMatchObject({ trigger: 'signal', certificate: join(dataDir, 'tls', 'server.pem') })
+    // a round trip after the reload: the session is still served, not just not yet seen closed
+    await device.client!.subscribeAsync('fleet/through-sighup/#')
     expect(device.client?.connected).toBe(true)
     expect((await fetch(`${one.adminUrl}/healthz`)).status).toBe(200)
     await endClient(device.client)

@@ -4,16 +4,15 @@
  * variable, and says why in words (it was `INTERNAL: listen EADDRINUSE`).
  */
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/log.js'
 import { startServer } from '../../src/server.js'
 import { localConfig } from '../helpers/certmq.js'
+import { tempDirs } from '../helpers/temp-dirs.js'
 
-const dirs: string[] = []
-afterAll(async () => { for (const dir of dirs) await rm(dir, { recursive: true, force: true }) })
+const tempDir = tempDirs('certmq-start-fail-')
 
 async function occupiedPort (): Promise<{ port: number, server: Server }> {
   const server = createServer()
@@ -22,8 +21,7 @@ async function occupiedPort (): Promise<{ port: number, server: Server }> {
 }
 
 async function start (env: Record<string, string>): Promise<unknown> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'certmq-start-fail-'))
-  dirs.push(dataDir)
+  const dataDir = tempDir()
   const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: 'start-failure-token-0123456789', ...env })
   try {
     const server = await startServer(config, { logger: createLogger('silent') })
@@ -52,8 +50,7 @@ describe('a start that cannot happen', () => {
   })
 
   it('names a data directory that a file stands in the way of', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'certmq-start-fail-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const file = join(dir, 'not-a-dir')
     await writeFile(file, 'x')
     expect(await start({ CERTMQ_DATA_DIR: join(file, 'data') })).toMatchObject({

@@ -3,8 +3,6 @@
  * before certmq refused paths through CAs with name constraints keeps its record, and the start
  * says that every new device under it will be refused, and why.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { inspectCertificate } from '../../src/pki/inspect.js'
@@ -13,20 +11,19 @@ import { EmbeddedRegistryStore } from '../../src/store/embedded/embedded-registr
 import { makeCa } from '../contract/registry-store-records.js'
 import { startCertmq } from '../helpers/certmq.js'
 import { OpenSslPki } from '../helpers/openssl.js'
+import { tempDirs } from '../helpers/temp-dirs.js'
 
-const dirs: string[] = []
+const tempDir = tempDirs('certmq-old-data-')
 let pki: OpenSslPki | undefined
 afterAll(async () => {
   await pki?.cleanup()
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
 describe('a start on an older data directory', () => {
   it('reports a registered CA that certmq now refuses paths through (ca.unsupported)', async () => {
     pki = await OpenSslPki.create()
     const constrained = await pki.ca('old-named-root', { extensions: ['nameConstraints = critical, permitted;DNS:fleet.example'] })
-    const dataDir = await mkdtemp(join(tmpdir(), 'certmq-old-data-'))
-    dirs.push(dataDir)
+    const dataDir = tempDir()
     // written straight to the store, as the registration of an earlier certmq left it
     const store = new EmbeddedRegistryStore({ path: join(dataDir, 'registry') })
     await store.open()

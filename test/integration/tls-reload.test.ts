@@ -3,9 +3,8 @@
  * while the broker runs (`certmq serve` reloads on SIGHUP: serve-process.test.ts): new handshakes
  * get the new one, live connections stay, and a pair that cannot be served changes nothing.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { connect, type TLSSocket } from 'node:tls'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
@@ -13,6 +12,7 @@ import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
 import { localConfig } from '../helpers/certmq.js'
 import { LogSink } from '../helpers/log-sink.js'
+import { tempDirs } from '../helpers/temp-dirs.js'
 import { OpenSslPki, fingerprintOf, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
@@ -23,14 +23,13 @@ const DAY_MS = 86_400_000
 
 let pki: OpenSslPki
 let root: OpenSslCa
-const dirs: string[] = []
+const tempDir = tempDirs('certmq-tls-reload-')
 beforeAll(async () => {
   pki = await OpenSslPki.create()
   root = await pki.ca('server-root')
 })
 afterAll(async () => {
   await pki.cleanup()
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
 async function serverLeaf (name: string, opts: { days?: number, notBefore?: Date, notAfter?: Date } = {}): Promise<OpenSslCert> {
@@ -61,8 +60,7 @@ async function inTime<T> (promise: Promise<T>, what: string): Promise<T> {
 }
 
 async function start (certFile: string, keyFile: string, logs: LogSink): Promise<RunningServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'certmq-tls-reload-'))
-  dirs.push(dataDir)
+  const dataDir = tempDir()
   const config = localConfig(dataDir, { CERTMQ_ADMIN_TOKEN: TOKEN, CERTMQ_MQTTS_CERT_FILE: certFile, CERTMQ_MQTTS_KEY_FILE: keyFile })
   return await startServer(config, { logger: createLogger('info', logs) })
 }
@@ -76,8 +74,7 @@ describe('reloading the operator\'s MQTTS certificate', () => {
   it('serves the replaced files to new handshakes, keeps live connections, and refuses an unusable pair without a change', async () => {
     const first = await serverLeaf('first')
     const second = await serverLeaf('second', { days: 400 })
-    const dir = await mkdtemp(join(tmpdir(), 'certmq-tls-files-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const certFile = join(dir, 'server.pem')
     const keyFile = join(dir, 'server.key')
     await copyFile(first.chainPath, certFile)
