@@ -67,7 +67,6 @@ function toCertmqError (error: FastifyError | CertmqError | Error): CertmqError 
 
 const REQUEST_ERROR_MESSAGES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'body is not valid JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'body is empty although content-type is application/json',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'body must be JSON (content-type: application/json)',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'body size does not match the content-length header'
 }

@@ -40,6 +40,9 @@ export interface ServerCertificateOptions {
   onServed?: (notAfterSeconds: number) => void
 }
 
+/** Who asked for a reload: SIGHUP (`certmq serve`), or the twice-daily renewal check of the generated certificate. */
+type ReloadTrigger = 'signal' | 'renewal'
+
 const DAY_MS = 86_400_000
 /** An operator's certificate is reported (warn) from 30 days before its expiry, as the generated one is renewed. */
 export const EXPIRY_WARNING_DAYS = 30
@@ -60,7 +63,7 @@ export class ServerCertificate {
    * Throws TLS_SETUP_FAILED / PEM_INVALID, after logging `tls.reload_failed`, when the new pair
    * cannot be served; the previous one stays.
    */
-  async reload (trigger: 'signal' | 'renewal' | 'api'): Promise<ServerCertificateReload> {
+  async reload (trigger: ReloadTrigger): Promise<ServerCertificateReload> {
     const next = this.queue.then(async () => await this.reloadNow(trigger))
     this.queue = next.catch(() => {})
     return await next
@@ -81,7 +84,7 @@ export class ServerCertificate {
     }
   }
 
-  private async reloadNow (trigger: 'signal' | 'renewal' | 'api'): Promise<ServerCertificateReload> {
+  private async reloadNow (trigger: ReloadTrigger): Promise<ServerCertificateReload> {
     const { log, source } = this.options
     try {
       const pair = await this.options.load()
