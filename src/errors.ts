@@ -35,11 +35,13 @@ export const ERROR_CODES = {
   CERT_DUPLICATE: { status: 409, summary: 'That certificate is already registered' },
   CERT_REVOKED: { status: 409, summary: 'The certificate was revoked; revocation is irreversible' },
   CERT_STATUS_CONFLICT: { status: 409, summary: 'The status change is not allowed from the current status' },
+  BACKUP_IN_PROGRESS: { status: 409, summary: 'A backup of the registry is being made; one is made at a time' },
   CLIENT_ID_TAKEN: { status: 409, summary: 'Another registered certificate already has that Client ID' },
   CONFIG_INVALID: { status: 500, summary: 'The configuration failed validation' },
   STORE_UNAVAILABLE: { status: 503, summary: 'The registry store cannot be reached or failed' },
   TLS_SETUP_FAILED: { status: 500, summary: 'The MQTTS listener could not load its key, certificate or CA list' },
   LISTEN_FAILED: { status: 500, summary: 'A listener (MQTTS or admin) could not bind its address and port at start' },
+  BACKUP_INVALID: { status: 400, summary: 'certmq restore: the file is not a certmq backup (not an LMDB environment holding a registry)' },
   ADMIN_UNREACHABLE: { status: 503, summary: 'The CLI could not reach the admin API' },
   MONITOR_REFUSED: { status: 502, summary: 'certmq simulate: the broker refused or did not answer the monitor client, so the run cannot measure delivery' },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id' }

@@ -34,6 +34,7 @@ import { CertmqMetrics } from './metrics/metrics.js'
 import { EmbeddedEventLog } from './store/embedded/embedded-event-log.js'
 import { AuditTrail } from './events/audit-trail.js'
 import { EventRetention } from './events/event-retention.js'
+import { BackupService } from './registry/backup-service.js'
 import { ACTOR_SYSTEM } from './domain/event.js'
 import { MIN_TOKEN_LENGTH } from './domain/bearer-token.js'
 
@@ -50,6 +51,8 @@ export interface StartOptions {
 
 /** The generated server certificate is renewed 30 days before it expires; twice a day is plenty. */
 const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000
+/** Under the data directory: where online backups are made before they are sent (emptied at each start). */
+const BACKUP_WORK_DIR = 'backup-tmp'
 
 export interface RunningServer {
   readonly config: Readonly<Config>
@@ -120,6 +123,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const caService = new CaService({ store, bus, maxCas: config.cas.max, requireProofOfPossession: config.cas.requireProofOfPossession, now, events })
     const certificateService = new CertificateService({ store, bus, now, events })
+    const backups = new BackupService({
+      store, eventLog, dir: join(dataDir, BACKUP_WORK_DIR), now, logger: log.child({ module: 'backup' }), events
+    })
+    await backups.clearLeftovers()
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     warnIfBuiltinCaEnding(builtin, now(), log)
@@ -196,6 +203,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
         cas: caService,
         certificates: certificateService,
         events: eventLog,
+        backups,
         status: {
           mqtts: async () => listener.isListening,
           store: async () => await storeAnswers(store),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { Ajv } from 'ajv'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from '../log.js'
-import type { CaBackend, CertificateBackend } from './thread/backend.js'
+import type { BackupBackend, CaBackend, CertificateBackend } from './thread/backend.js'
 import { bearerAuth } from './bearer-auth.js'
 import { errorCodeOf, errorHandler, notFoundHandler } from './error-handler.js'
 import { caRoutes } from './routes/cas.js'
@@ -19,6 +19,7 @@ import { metricsRoutes, type MetricsSource } from './routes/metrics.js'
 import { readyRoutes, type ReadyRouteOptions } from './routes/ready.js'
 import type { Principal } from './principal.js'
 import { eventRoutes } from './routes/events.js'
+import { backupRoutes } from './routes/backup.js'
 import type { EventPage, EventQuery } from '../domain/event.js'
 
 export interface AdminDeps {
@@ -26,6 +27,8 @@ export interface AdminDeps {
   certificateService: CertificateBackend
   /** The event log behind GET /api/v1/events; the route is absent without it. */
   eventLog?: { query (query: EventQuery): Promise<EventPage> }
+  /** POST /api/v1/backup; the route is absent without it. */
+  backups?: BackupBackend
   auth: { authenticate (token: string): Principal | undefined }
   health: HealthRouteOptions['health']
   logger: Logger
@@ -96,6 +99,7 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     await api.register(caRoutes, { caService: deps.caService })
     await api.register(certificateRoutes, { certificateService: deps.certificateService })
     if (deps.eventLog !== undefined) await api.register(eventRoutes, { events: deps.eventLog })
+    if (deps.backups !== undefined) await api.register(backupRoutes, { backups: deps.backups })
   }, { prefix: '/api/v1' })
 
   return app

@@ -35,6 +35,7 @@ function openApiOptions (version: string): FastifyDynamicSwaggerOptions {
         { name: 'cas', description: 'CA certificates (PRODUCT §2)' },
         { name: 'certificates', description: 'Device certificates (PRODUCT §3)' },
         { name: 'events', description: 'The audit log of registry changes and refused connections' },
+        { name: 'backup', description: 'Online backups of the registry' },
         { name: 'health', description: 'Probes and monitoring, no token' }
       ]
     },

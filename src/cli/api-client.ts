@@ -9,6 +9,7 @@ import type {
   CertificateBody, CertificateDetailsBody, CertificateListBody, CertificateListQuery, RegisterCertificateBody
 } from '../admin/schemas/certificate.js'
 import type { EventListBody } from '../admin/schemas/event.js'
+import { BACKUP_SHA256_HEADER } from '../admin/routes/backup.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080'
 
@@ -45,6 +46,15 @@ export type CertificateSearch = { [K in keyof CertificateListQuery]?: string | n
 
 /** `--all` stops after this many pages (500 000 certificates at 500 a page) rather than loop forever on a bad server. */
 const MAX_FOLLOWED_PAGES = 1000
+
+/** POST /api/v1/backup's answer: the file's bytes as they arrive, and what to check them against. */
+export interface BackupDownload {
+  chunks: AsyncIterable<Uint8Array>
+  /** From the server's header: lowercase hex, '' when it sent none. */
+  sha256: string
+  fileName: string
+  bytes: number | undefined
+}
 
 /** GET /api/v1/events filters; `type` may list several. */
 export interface EventSearch {
@@ -170,12 +180,74 @@ export class AdminApiClient {
   }
 
   /**
+   * POST /backup: the backup file as a stream of bytes, with the SHA-256 the server computed. The
+   * timeout applies to the answer's start and then to each pause in the body, not to the whole
+   * download (a large store takes longer than any fixed bound).
+   */
+  async downloadBackup (): Promise<BackupDownload> {
+    const { response, timer, timeoutMs } = await this.fetch('POST', '/backup', undefined, 'application/octet-stream, application/json')
+    if (!response.ok || response.body === null) {
+      clearTimeout(timer)
+      return await this.answerOf<never>(response, await this.readText(response, timeoutMs), 'POST', '/backup')
+    }
+    clearTimeout(timer)
+    const sha256 = response.headers.get(BACKUP_SHA256_HEADER) ?? ''
+    const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
+    const length = Number(response.headers.get('content-length') ?? Number.NaN)
+    const base = this.base
+    async function * chunks (body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+      const reader = body.getReader()
+      try {
+        for (;;) {
+          let idle: NodeJS.Timeout | undefined
+          const stalled = new Promise<never>((_resolve, reject) => {
+            idle = setTimeout(() => {
+              reject(new CertmqError('ADMIN_UNREACHABLE', `the backup download from ${base} stalled: no data for ${timeoutMs / 1000} s`, { url: base }))
+            }, timeoutMs)
+          })
+          try {
+            const { done, value } = await Promise.race([reader.read(), stalled])
+            if (done) return
+            yield value
+          } finally {
+            clearTimeout(idle)
+          }
+        }
+      } finally {
+        await reader.cancel().catch(() => {})
+      }
+    }
+    return {
+      chunks: chunks(response.body),
+      sha256,
+      fileName: disposition?.[1] ?? 'certmq-backup.mdb',
+      bytes: Number.isFinite(length) ? length : undefined
+    }
+  }
+
+  /**
    * One API call. Throws AdminApiError for an error answer, CertmqError ADMIN_UNREACHABLE when
    * nothing (or something that is not certmq) answers at the URL.
    */
   private async call<T> (method: string, path: string, body?: unknown): Promise<T> {
+    const { response, timer, timeoutMs } = await this.fetch(method, path, body, 'application/json')
+    let text: string
+    try {
+      text = await this.readText(response, timeoutMs)
+    } finally {
+      clearTimeout(timer)
+    }
+    return await this.answerOf<T>(response, text, method, path)
+  }
+
+  /**
+   * Sends a request and waits for the answer's start. The returned timer, `timeoutMs` from the
+   * start, aborts the request (its body too); the caller clears it once it has what it waits for.
+   */
+  private async fetch (method: string, path: string, body: unknown, accept: string):
+    Promise<{ response: Response, timer: NodeJS.Timeout, timeoutMs: number }> {
     const url = `${this.base}/api/v1${path}`
-    const headers: Record<string, string> = { accept: 'application/json' }
+    const headers: Record<string, string> = { accept }
     // a token read from a file (a Kubernetes secret) often ends in a newline: fetch trimmed it
     const token = this.options.token?.trim()
     if (token !== undefined && token !== '') {
@@ -192,23 +264,36 @@ export class AdminApiClient {
     // behind it), and with nothing else pending node then exits 13 without a word
     const controller = new AbortController()
     const timer = setTimeout(() => { controller.abort(new DOMException('no answer', 'TimeoutError')) }, timeoutMs)
-    let response: Response
-    let text: string
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal
       })
-      text = await response.text()
+      return { response, timer, timeoutMs }
     } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(err)
-      throw new CertmqError('ADMIN_UNREACHABLE', `cannot reach the admin API at ${this.base}: ${reason}`,
-        { url: this.base, reason }, { cause: err })
-    } finally {
       clearTimeout(timer)
+      throw this.unreachable(err, timeoutMs)
     }
+  }
+
+  private async readText (response: Response, timeoutMs: number): Promise<string> {
+    try {
+      return await response.text()
+    } catch (err) {
+      throw this.unreachable(err, timeoutMs)
+    }
+  }
+
+  private unreachable (err: unknown, timeoutMs: number): CertmqError {
+    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(err)
+    return new CertmqError('ADMIN_UNREACHABLE', `cannot reach the admin API at ${this.base}: ${reason}`,
+      { url: this.base, reason }, { cause: err })
+  }
+
+  /** The parsed body of a good answer; else the AdminApiError (or ADMIN_UNREACHABLE) it stands for. */
+  private async answerOf<T> (response: Response, text: string, method: string, path: string): Promise<T> {
     let parsed: unknown
     try {
       parsed = text === '' ? undefined : JSON.parse(text)

@@ -13,6 +13,7 @@ import { registerCaCommands } from './commands/ca.js'
 import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
 import { registerEventsCommand } from './commands/events.js'
+import { registerBackupCommands } from './commands/backup.js'
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Output, type TextSink } from './output.js'
 
 export interface RunCliOptions {
@@ -85,6 +86,7 @@ export async function runCli (argv: string[], options: RunCliOptions = {}): Prom
   registerCaCommands(program, context)
   registerCertCommands(program, context)
   registerEventsCommand(program, context)
+  registerBackupCommands(program, context)
   registerSimulateCommand(program, context, streams.stderr)
 
   try {

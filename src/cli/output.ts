@@ -5,26 +5,11 @@
  */
 import { CertmqError } from '../errors.js'
 import { AdminApiError } from './api-client.js'
+import {
+  EXIT_API_ERROR, EXIT_BACKUP_INVALID, EXIT_CONFIG_INVALID, EXIT_MONITOR_REFUSED, EXIT_OK, EXIT_STORE_UNAVAILABLE, EXIT_UNREACHABLE, EXIT_USAGE
+} from './exit-codes.js'
 
-export const EXIT_OK = 0
-/** The admin API answered with an error (4xx/5xx). */
-export const EXIT_API_ERROR = 1
-/** The command line is wrong: unknown command or option, missing argument, unreadable file, no --yes. */
-export const EXIT_USAGE = 2
-/** Nothing (or something that is not certmq) answers at the admin URL. */
-export const EXIT_UNREACHABLE = 3
-/** `simulate`: the broker refused or did not answer the monitor client, so nothing was measured. */
-export const EXIT_MONITOR_REFUSED = 4
-
-export const EXIT_CODES_HELP = `
-Exit codes:
-  ${EXIT_OK}  success, also when the reader of stdout stops early (certmq cert list | head)
-  ${EXIT_API_ERROR}  the admin API answered with an error (4xx/5xx); stderr shows "error CODE: message"
-  ${EXIT_USAGE}  usage error: unknown command or option, missing argument, unreadable file, missing --yes
-  ${EXIT_UNREACHABLE}  the admin API cannot be reached (ADMIN_UNREACHABLE)
-  ${EXIT_MONITOR_REFUSED}  simulate: the broker refused or did not answer the monitor client (MONITOR_REFUSED)
-serve: 0 stopped by SIGINT/SIGTERM, 78 invalid configuration, 1 any other start failure
-`
+export * from './exit-codes.js'
 
 /** Where the CLI writes; process.stdout / process.stderr outside tests. */
 export interface TextSink {
@@ -75,8 +60,14 @@ export function exitQuietlyWhenReaderCloses (stdout: NodeJS.EventEmitter): void 
 export function exitCodeOf (err: unknown): number {
   if (err instanceof AdminApiError) return EXIT_API_ERROR
   if (err instanceof CertmqError) {
-    if (err.code === 'ADMIN_UNREACHABLE') return EXIT_UNREACHABLE
-    return err.code === 'MONITOR_REFUSED' ? EXIT_MONITOR_REFUSED : EXIT_USAGE
+    switch (err.code) {
+      case 'ADMIN_UNREACHABLE': return EXIT_UNREACHABLE
+      case 'MONITOR_REFUSED': return EXIT_MONITOR_REFUSED
+      case 'BACKUP_INVALID': return EXIT_BACKUP_INVALID
+      case 'STORE_UNAVAILABLE': return EXIT_STORE_UNAVAILABLE
+      case 'CONFIG_INVALID': return EXIT_CONFIG_INVALID
+      default: return EXIT_USAGE
+    }
   }
   return EXIT_API_ERROR
 }

@@ -18,7 +18,8 @@ export const EVENT_TYPES = [
   'ca.hosts_changed',
   'ca.crl_imported',
   'ca.crl_refused',
-  'ca.updated'
+  'ca.updated',
+  'backup.created'
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -80,3 +80,8 @@ export function caCrlImported (record: CaRecord, actor: string): NewEvent {
 export function caCrlRefused (record: CaRecord, code: string, message: string, actor: string): NewEvent {
   return caEvent('ca.crl_refused', record, actor, { message: message.slice(0, 300), crlInForce: record.crl?.importedAt != null }, code)
 }
+
+/** A backup of the registry handed to an operator: its size and SHA-256, to match it with the file kept. */
+export function backupCreated (actor: string, bytes: number, sha256: string): NewEvent {
+  return { type: 'backup.created', actor, target: null, details: { bytes, sha256 } }
+}

@@ -118,6 +118,14 @@ export interface RegistryStore {
   setMeta (key: string, value: string): Promise<void>
   /** Removes the keys (absent ones are fine), all or none. */
   deleteMeta (keys: readonly string[]): Promise<void>
+
+  // ---- backup ----------------------------------------------------------------------------
+  /**
+   * Writes a consistent copy of everything the store holds, as of one moment, into the existing
+   * empty directory `dir`, while the store stays open for reads and writes; queued associated
+   * clients are committed first. Returns the file written.
+   */
+  backup (dir: string): Promise<{ file: string }>
 }
 
 /** A deleted CA and the (non-active) certificates deleted with it, as they were before. */

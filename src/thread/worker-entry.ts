@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** `from`: the starting module's import.meta.url; `name`: the worker module beside it, without extension. */
 export function workerEntry (from: string, name: string): { filename: string | URL, eval: boolean } {
@@ -14,6 +14,16 @@ export function workerEntry (from: string, name: string): { filename: string | U
   const worker = new URL(`./${name}.ts`, from).href
   const source = `import(${JSON.stringify(tsxEsmApi(from))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}) })`
   return { filename: source, eval: true }
+}
+
+/**
+ * The node arguments that run module `name` (beside `from`, without extension) as a process of
+ * its own, as workerEntry does for a thread; the module reads its own arguments with
+ * `process.argv.at(-1)` and the like (the two forms put different things before them).
+ */
+export function childProcessArgs (from: string, name: string): string[] {
+  const entry = workerEntry(from, name)
+  return entry.eval ? ['--input-type=module', '--eval', String(entry.filename)] : [fileURLToPath(entry.filename)]
 }
 
 /** The ESM entry of tsx's register API, read from its package exports (an eval'd thread imports by URL). */

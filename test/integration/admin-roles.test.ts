@@ -69,7 +69,9 @@ describe('admin token roles', () => {
     const attempts = [
       await call<ErrorBody>('POST', '/api/v1/cas', VIEWER_TOKEN, { certificatePem: ca.pem, registrationMode: 'manual' }),
       await call<ErrorBody>('DELETE', `/api/v1/certificates/${'a'.repeat(64)}`, VIEWER_TOKEN),
-      await call<ErrorBody>('POST', `/api/v1/certificates/${'a'.repeat(64)}/revoke`, VIEWER_TOKEN, { confirm: true })
+      await call<ErrorBody>('POST', `/api/v1/certificates/${'a'.repeat(64)}/revoke`, VIEWER_TOKEN, { confirm: true }),
+      // a backup holds every record, the token hashes among them
+      await call<ErrorBody>('POST', '/api/v1/backup', VIEWER_TOKEN)
     ]
     for (const res of attempts) {
       expect(res.status).toBe(403)
@@ -78,6 +80,7 @@ describe('admin token roles', () => {
       expect(res.body.error.details).toMatchObject({ tokenName: 'ci', role: 'viewer' })
     }
     expect((await call('GET', '/api/v1/cas', VIEWER_TOKEN)).body).toEqual(before.body)
+    expect((await call<{ items: unknown[] }>('GET', '/api/v1/events?type=backup.created', VIEWER_TOKEN)).body.items).toEqual([])
   })
 
   it('answers a wrong or missing token with 401 UNAUTHORIZED', async () => {

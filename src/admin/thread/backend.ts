@@ -6,6 +6,7 @@
 import type { CaService } from '../../registry/ca-service.js'
 import type { CertificateService } from '../../registry/certificate-service.js'
 import type { EventPage, EventQuery } from '../../domain/event.js'
+import type { BackupService } from '../../registry/backup-service.js'
 
 export const CA_METHODS = [
   'register', 'list', 'get', 'transition', 'update', 'registrationCode', 'rotateRegistrationCode', 'setHosts', 'importCrl', 'getCrl', 'delete'
@@ -20,6 +21,9 @@ export interface EventBackend {
   query (query: EventQuery): Promise<EventPage>
 }
 export const EVENT_METHODS = ['query'] as const satisfies ReadonlyArray<keyof EventBackend>
+
+export const BACKUP_METHODS = ['create', 'discard'] as const satisfies ReadonlyArray<keyof BackupService>
+export type BackupBackend = Pick<BackupService, typeof BACKUP_METHODS[number]>
 
 /** The broker-side state behind /healthz, /readyz and /metrics. */
 export interface StatusBackend {
@@ -37,6 +41,7 @@ export const BACKEND_TARGETS = {
   cas: CA_METHODS,
   certificates: CERTIFICATE_METHODS,
   events: EVENT_METHODS,
+  backups: BACKUP_METHODS,
   status: STATUS_METHODS
 } as const
 
@@ -46,5 +51,6 @@ export interface AdminBackend {
   cas: CaBackend
   certificates: CertificateBackend
   events: EventBackend
+  backups: BackupBackend
   status: StatusBackend
 }

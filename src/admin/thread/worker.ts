@@ -9,7 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { buildAdminApp } from '../app.js'
 import { AdminTokens, type SharedTokens } from '../admin-tokens.js'
 import { createLogger } from '../../log.js'
-import { CA_METHODS, CERTIFICATE_METHODS, EVENT_METHODS, STATUS_METHODS, type CaBackend, type CertificateBackend, type EventBackend, type StatusBackend } from './backend.js'
+import {
+  BACKUP_METHODS, CA_METHODS, CERTIFICATE_METHODS, EVENT_METHODS, STATUS_METHODS,
+  type BackupBackend, type CaBackend, type CertificateBackend, type EventBackend, type StatusBackend
+} from './backend.js'
 import { serializeError } from '../../thread/errors.js'
 import { RpcClient, remote, within, type ToAdmin, type ToBroker } from './rpc.js'
 
@@ -43,6 +46,7 @@ const app = buildAdminApp({
   caService: remote<CaBackend>(client, 'cas', CA_METHODS),
   certificateService: remote<CertificateBackend>(client, 'certificates', CERTIFICATE_METHODS),
   eventLog: remote<EventBackend>(client, 'events', EVENT_METHODS),
+  backups: remote<BackupBackend>(client, 'backups', BACKUP_METHODS),
   auth: AdminTokens.fromShared(data.tokens),
   health,
   metrics: { source: { contentType: data.metrics.contentType, metrics: async () => await status.metrics() }, requireToken: data.metrics.requireToken },

@@ -7,8 +7,9 @@ import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
 import { describeOpensslConfig } from '../openssl-config.js'
 import { startServer, type RunningServer } from '../../server.js'
+import { EXIT_CONFIG_INVALID } from '../exit-codes.js'
 
-export const EXIT_CONFIG_INVALID = 78
+export { EXIT_CONFIG_INVALID }
 
 export async function serve (opts: { config?: string }): Promise<number> {
   let loaded

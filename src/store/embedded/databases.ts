@@ -33,6 +33,9 @@ export interface Databases {
   eventTargets: Database<boolean, string>
 }
 
+/** The file of an environment: what a backup holds, and what a restore puts back. */
+export const BACKUP_FILE = 'data.mdb'
+
 /** What the event log uses of the environment (embedded-event-log.ts). */
 export type EventTable = Pick<Databases, 'root' | 'events' | 'eventTargets'>
 

@@ -13,6 +13,7 @@
  * certificate-projection.ts) is built at open and kept in step with the commits made here.
  */
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { CertmqError } from '../../errors.js'
 import { acquireProcessLock } from './process-lock.js'
 import type { AssociatedClient, CertificateRecord, CertStatus } from '../../domain/certificate.js'
@@ -22,7 +23,7 @@ import type { CertificateCounts, DeletedCa, RegistryStore, StoredCrl } from '../
 import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { isLmdbCommitFailure } from './commit-failures.js'
-import { openDatabases, type Databases, type EventTable } from './databases.js'
+import { BACKUP_FILE, openDatabases, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 import { reportQuietly } from './report-quietly.js'
 
@@ -448,6 +449,24 @@ export class EmbeddedRegistryStore implements RegistryStore {
     })()
     this.clientFlush = flush
     await flush
+  }
+
+  // ---- backup ----------------------------------------------------------------------------
+
+  /**
+   * LMDB's own copy (mdb_env_copy2, compacting: free pages are left out) inside one read
+   * transaction, on a thread of libuv's pool: writers go on meanwhile, and the copy is the state
+   * of the moment it began. The file is an LMDB environment (`data.mdb`) that opens as this store.
+   */
+  async backup (dir: string): Promise<{ file: string }> {
+    await this.flushClientWrites()
+    const { root } = this.handles('back up')
+    try {
+      await root.backup(dir, true)
+    } catch (err) {
+      throw this.failure(`back up into ${dir}`, err)
+    }
+    return { file: join(dir, BACKUP_FILE) }
   }
 
   // ---- meta ------------------------------------------------------------------------------
