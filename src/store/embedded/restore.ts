@@ -64,7 +64,8 @@ export async function restoreRegistry (backupFile: string, registryDir: string, 
     let replaced: string | null = null
     try {
       if (await exists(current)) {
-        replaced = join(parent, `registry.replaced-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`)
+        // to the millisecond: two restores in one second keep both stores they replaced
+        replaced = join(parent, `registry.replaced-${now.toISOString().replace(/[-:]/g, '')}`)
         await mkdir(replaced, { mode: 0o700 })
         // a second name for the old file first: the rename below then replaces it in one step
         await link(current, join(replaced, BACKUP_FILE))
