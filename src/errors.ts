@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, summary: 'No bearer token, or a token that is not valid' },
   FORBIDDEN: { status: 403, summary: 'The token is valid but may not do this' },
   NOT_FOUND: { status: 404, summary: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists, but not with this method; the Allow header lists those it has' },
   CA_NOT_FOUND: { status: 404, summary: 'No CA certificate with that id is registered' },
   CRL_NOT_FOUND: { status: 404, summary: 'No CRL was ever imported for that CA' },
   CERT_NOT_FOUND: { status: 404, summary: 'No certificate with that id (SHA-256 fingerprint) is registered' },

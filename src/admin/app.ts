@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Ajv } from 'ajv'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from '../log.js'
 import type { BackupBackend, CaBackend, CertificateBackend } from './thread/backend.js'
@@ -65,7 +66,9 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
   })
   app.setValidatorCompiler(validatorCompiler())
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler(notFoundHandler)
+  const methods = routeMethods()
+  app.addHook('onRoute', (route) => { methods.add(route.method, route.url) })
+  app.setNotFoundHandler(notFoundHandler(methods.allowed))
   // set by bearer-auth.ts; null on routes without auth
   app.decorateRequest('principal', null)
 
@@ -103,6 +106,33 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
   }, { prefix: '/api/v1' })
 
   return app
+}
+
+/**
+ * Which methods each registered path takes, for the 405 answer: fastify's own router only says a
+ * request matched nothing. Filled by an onRoute hook as routes are registered; matched as fastify
+ * matches them (the same router library, trailing slashes ignored).
+ */
+function routeMethods (): { add: (method: string | string[], url: string) => void, allowed: (path: string) => string[] } {
+  const router = FindMyWay({ ignoreTrailingSlash: true })
+  const known = new Set<string>()
+  const noop = (): void => {}
+  return {
+    add: (method, url) => {
+      for (const one of Array.isArray(method) ? method : [method]) {
+        known.add(one)
+        router.on(one as HTTPMethod, url, noop)
+      }
+    },
+    allowed: (path) => [...known].filter((method) => {
+      try {
+        return router.find(method as HTTPMethod, path) !== null
+      } catch {
+        // a path the router cannot decode matches nothing: 404 as before
+        return false
+      }
+    }).sort()
+  }
 }
 
 /**

@@ -30,10 +30,22 @@ export function errorHandler (error: FastifyError | CertmqError | Error, request
   return sendError(request, reply, exposed)
 }
 
-/** Unknown routes answer NOT_FOUND in the same body as every other error. */
-export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const path = request.url.split('?')[0] ?? request.url
-  return sendError(request, reply, new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path }))
+/**
+ * Unknown routes answer NOT_FOUND in the same body as every other error; a known path asked with
+ * a method it does not have answers 405 METHOD_NOT_ALLOWED with an Allow header (RFC 9110 §15.5.6),
+ * `allowedMethods` saying which.
+ */
+export function notFoundHandler (allowedMethods: (path: string) => string[]): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url
+    const allowed = allowedMethods(path)
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '))
+      return sendError(request, reply, new CertmqError('METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
+        { method: request.method, path, allowed }))
+    }
+    return sendError(request, reply, new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path }))
+  }
 }
 
 function sendError (request: FastifyRequest, reply: FastifyReply, error: CertmqError): FastifyReply {

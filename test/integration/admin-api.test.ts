@@ -37,7 +37,7 @@ let fleet: OpenSslCa
 let other: OpenSslCa
 let fleetCa: CaBody
 
-async function call<T = unknown> (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}):
+async function call<T = unknown> (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}):
   Promise<{ status: number; body: T; headers: Record<string, unknown> }> {
   const res = await app.inject({
     method,
@@ -440,7 +440,7 @@ describe('§3 error bodies (docs/errors.md)', () => {
     expect(res.headers['x-request-id']).toBe(res.body.error.requestId)
   })
 
-  it('answers a URL with a trailing slash as without it: /cas/ and /certificates/ list, a write to a list URL is no route', async () => {
+  it('answers a URL with a trailing slash as without it: /cas/ and /certificates/ list, a delete of a list URL is 405', async () => {
     const cas = await call<{ items: CaBody[] }>('GET', '/api/v1/cas/')
     expect(cas.status, JSON.stringify(cas.body)).toBe(200)
     expect(cas.body).toEqual((await call('GET', '/api/v1/cas')).body)
@@ -449,11 +449,27 @@ describe('§3 error bodies (docs/errors.md)', () => {
     expect(certs.body).toEqual((await call('GET', '/api/v1/certificates?limit=5')).body)
     expect((await call<CaBody>('GET', `/api/v1/cas/${fleetCa.id}/`)).body.id).toBe(fleetCa.id)
     const del = await call<ErrorBody>('DELETE', '/api/v1/cas/')
-    expect(del.status).toBe(404)
-    expect(del.body.error.code).toBe('NOT_FOUND')
+    expect(del.status).toBe(405)
+    expect(del.body.error.code).toBe('METHOD_NOT_ALLOWED')
     // an empty segment is still an empty id, not the list
     const doubled = await call<ErrorBody>('GET', '/api/v1/cas//')
     expect(doubled.status).toBe(400)
+  })
+
+  it('answers a known path asked with a method it does not take with 405 METHOD_NOT_ALLOWED and an Allow header', async () => {
+    for (const [method, path, allow] of [
+      ['PUT', '/api/v1/cas', 'GET, HEAD, POST'],
+      ['PUT', `/api/v1/cas/${'a'.repeat(64)}`, 'DELETE, GET, HEAD, PATCH'],
+      ['GET', `/api/v1/certificates/${'a'.repeat(64)}/revoke`, 'POST'],
+      ['DELETE', '/api/v1/certificates?limit=1', 'GET, HEAD, POST']
+    ] as const) {
+      const res = await call<ErrorBody>(method, path)
+      expect(res.status, `${method} ${path}`).toBe(405)
+      expect(res.headers['allow'], `${method} ${path}`).toBe(allow)
+      expect(res.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', details: { method, allowed: allow.split(', ') } })
+    }
+    // a path no method takes is still 404
+    expect((await call<ErrorBody>('PUT', '/api/v1/no-such-thing')).status).toBe(404)
   })
 
   it('answers an unknown route with 404 NOT_FOUND in the same body', async () => {
