@@ -19,7 +19,8 @@ export const EVENT_TYPES = [
   'ca.crl_imported',
   'ca.crl_refused',
   'ca.updated',
-  'backup.created'
+  'backup.created',
+  'ca.registration_code_rotated'
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

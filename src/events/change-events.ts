@@ -81,6 +81,11 @@ export function caCrlRefused (record: CaRecord, code: string, message: string, a
   return caEvent('ca.crl_refused', record, actor, { message: message.slice(0, 300), crlInForce: record.crl?.importedAt != null }, code)
 }
 
+/** The registration code (proof of possession) replaced; the code itself is never recorded. */
+export function registrationCodeRotated (actor: string): NewEvent {
+  return { type: 'ca.registration_code_rotated', actor, target: null, details: {} }
+}
+
 /** A backup of the registry handed to an operator: its size and SHA-256, to match it with the file kept. */
 export function backupCreated (actor: string, bytes: number, sha256: string): NewEvent {
   return { type: 'backup.created', actor, target: null, details: { bytes, sha256 } }

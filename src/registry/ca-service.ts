@@ -18,7 +18,9 @@ import { verifyPossession } from '../pki/proof-of-possession.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
 import { ACTOR_ADMIN } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
-import { caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, caUpdated, certificateChanged } from '../events/change-events.js'
+import {
+  caChanged, caCrlImported, caCrlRefused, caDeleted, caHostsChanged, caRegistered, caUpdated, certificateChanged, registrationCodeRotated
+} from '../events/change-events.js'
 
 /** Store meta key of the deployment's registration code (proof of possession). */
 const REGISTRATION_CODE_KEY = 'ca.registrationCode'
@@ -171,10 +173,12 @@ export class CaService {
   }
 
   /** Replaces the registration code; verification certificates made for the old one stop working. */
-  async rotateRegistrationCode (): Promise<string> {
+  async rotateRegistrationCode (actor: string = ACTOR_ADMIN): Promise<string> {
     const code = newRegistrationCode()
     await this.deps.store.setMeta(REGISTRATION_CODE_KEY, code)
     this.registrationCodeLoad = Promise.resolve(code)
+    // who rotated it and when, never the code: verification certificates made before no longer prove anything
+    await this.deps.events?.recordChange(registrationCodeRotated(actor))
     return code
   }
 

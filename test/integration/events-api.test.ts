@@ -94,6 +94,14 @@ describe('events of registry changes', () => {
     expect(JSON.parse(String(updated[0]!.details['to']))).toEqual({ registrationMode: 'manual', description: 'paused' })
   })
 
+  it('records a rotation of the registration code by who did it, never the code', async () => {
+    const rotated = await certmq.api<{ registrationCode: string }>('POST', '/api/v1/cas/registration-code/rotate')
+    expect(rotated.status).toBe(200)
+    const items = await events('?type=ca.registration_code_rotated')
+    expect(items).toEqual([expect.objectContaining({ actor: 'admin', target: null, details: {} })])
+    expect(JSON.stringify(items)).not.toContain(rotated.body.registrationCode)
+  })
+
   it('records a CA deactivation and deletion', async () => {
     const other = await pki.ca('events-other')
     const ca = (await certmq.api<Record_>('POST', '/api/v1/cas', { certificatePem: other.pem, registrationMode: 'manual' })).body

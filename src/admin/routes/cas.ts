@@ -40,7 +40,7 @@ export async function caRoutes (app: FastifyInstance, { caService }: CaRouteOpti
   })
 
   app.post('/cas/registration-code/rotate', { schema: { response: { 200: RegistrationCodeBody } } }, async (request) => {
-    const registrationCode = await caService.rotateRegistrationCode()
+    const registrationCode = await caService.rotateRegistrationCode(actorOf(request))
     request.log.info({ event: 'ca.registration_code_rotated' }, 'CA registration code rotated')
     return { registrationCode }
   })
