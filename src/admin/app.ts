@@ -76,8 +76,10 @@ export function buildAdminApp (deps: AdminDeps): FastifyInstance {
     reply.header('x-request-id', request.id)
   })
   // One line per request with fields picked here: never headers (authorization) or bodies (PEM).
+  // A refused token is a security event: warn, so routes quiet at info (/metrics) still log it
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({
+    const level = reply.statusCode === 401 || reply.statusCode === 403 ? 'warn' : 'info'
+    request.log[level]({
       event: 'request.completed',
       method: request.method,
       url: request.url,

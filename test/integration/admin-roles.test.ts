@@ -123,5 +123,10 @@ describe('GET /metrics with metrics.requireToken', () => {
     expect(viewer.body).toContain('# HELP certmq_connections_accepted_total')
     // /healthz stays open
     expect((await call('GET', '/healthz', undefined)).status).toBe(200)
+    // scrapes are quiet at info, a refused one is not: a scraper with a wrong token shows in the log
+    const refused = certmq.logs.events('request.completed').filter((l) => l['url'] === '/metrics' && l['statusCode'] === 401)
+    expect(refused).toHaveLength(2)
+    expect(refused[0]?.['level']).toBe(40)
+    expect(certmq.logs.events('request.completed').filter((l) => l['url'] === '/metrics' && l['statusCode'] === 200)).toEqual([])
   })
 })
