@@ -143,6 +143,10 @@ export class ConnectService {
       denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
       record: undefined
     })
+    // the registered CAs above its CA (an intermediate registered as a CA of its own) refuse it
+    // before anything is registered, as they refuse the devices registered under it before
+    const refusedAbove = verdict.kind === 'reject' || trusted === undefined ? undefined : this.deps.trust.issuerVerdict(trusted, request.servername)
+    if (refusedAbove !== undefined) return this.reject(refusedAbove, id, leaf.serialNumber, ca)
     if (verdict.kind === 'register' && ca !== undefined && trusted !== undefined) {
       // what the chain walk leaves out of path validation (pathLenConstraint, extensions certmq
       // does not enforce, the intermediates' purpose), checked before anything is registered:
