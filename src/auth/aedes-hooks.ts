@@ -166,7 +166,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
       // PRODUCT §2 host binding: the server name the device asked for in its TLS ClientHello
       const servername = normalizeServerName(socket.servername)
       try {
-        const outcome = deps.connect.authenticate({ leaf, packetClientId: packet.clientId ?? '', clean: packet.clean !== false, servername }, fingerprint)
+        const outcome = deps.connect.authenticate({ leaf, packetClientId: packet.clientId ?? '', clean: packet.clean !== false, protocolVersion: packet.protocolVersion, servername }, fingerprint)
         // a registered certificate is usually decided at once, and aedes sends the CONNACK in the
         // next check phase of the event loop, with no wait on the store
         if (outcome instanceof Promise) settleLater(outcome, client, packet, callback, fingerprint, remoteAddress, servername, started)

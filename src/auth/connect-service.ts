@@ -12,7 +12,7 @@ import type { CertificateFacts, CertificateRecord } from '../domain/certificate.
 import { decideCertificate, type ConnectFacts } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
 import { checkRegistration } from '../domain/connect/checks/registration.js'
-import { resolveClientId } from '../domain/client-id.js'
+import { MQTT31_MAX_CLIENT_ID_LENGTH, resolveClientId } from '../domain/client-id.js'
 import { inspectCertificate } from '../pki/inspect.js'
 import { intermediatesWindow, presentedChain, recordedPath } from '../pki/chain.js'
 import { pathProblem } from '../pki/path-constraints.js'
@@ -30,6 +30,8 @@ export interface ConnectRequest {
   leaf: X509Certificate | undefined
   packetClientId: string
   clean: boolean
+  /** The CONNECT's protocol level: 3 (MQTT 3.1) limits the client ID to 23 characters. */
+  protocolVersion?: number | undefined
   /** The TLS server name (SNI) the device sent, normalized; undefined when none. */
   servername?: string | undefined
 }
@@ -143,6 +145,10 @@ export class ConnectService {
       denied: (trusted !== undefined && TrustStore.onCrl(trusted, facts)) || await this.deps.store.isDenied(id),
       record: undefined
     })
+    // the registered CAs above its CA (an intermediate registered as a CA of its own) refuse it
+    // before anything is registered, as they refuse the devices registered under it before
+    const refusedAbove = verdict.kind === 'reject' || trusted === undefined ? undefined : this.deps.trust.issuerVerdict(trusted, request.servername)
+    if (refusedAbove !== undefined) return this.reject(refusedAbove, id, leaf.serialNumber, ca)
     if (verdict.kind === 'register' && ca !== undefined && trusted !== undefined) {
       // what the chain walk leaves out of path validation (pathLenConstraint, extensions certmq
       // does not enforce, the intermediates' purpose), checked before anything is registered:
@@ -220,7 +226,8 @@ export class ConnectService {
       registeredClientId: record.clientId,
       commonName: record.commonName,
       clean: request.clean,
-      strict: this.deps.strictClientId
+      strict: this.deps.strictClientId,
+      maxLength: request.protocolVersion === 3 ? MQTT31_MAX_CLIENT_ID_LENGTH : undefined
     })
     if (!resolved.ok) {
       return ConnectService.refusal(resolved.reason, record)

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto'
 import type { CaRecord } from '../domain/ca.js'
 import { recheckSession } from '../domain/connect/decide.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
-import { findIssuerChain, nameKey, TrustIndex } from '../pki/chain.js'
+import { findIssuerChain, isIssuedBy, nameKey, TrustIndex } from '../pki/chain.js'
 import { formatSerial } from '../pki/inspect.js'
 import { caConstraintsOf, type CaConstraints } from '../pki/path-constraints.js'
 import type { RegistryStore } from '../store/ports.js'
@@ -29,8 +29,18 @@ export interface SessionIdentity {
 export interface TrustedCa {
   record: CaRecord
   certificate: X509Certificate
-  /** Serials on the CRL in force for this CA (uppercase hex, no leading zero bytes); empty when none. */
+  /**
+   * Serials on the CRL in force for this CA (uppercase hex, no leading zero bytes); empty when
+   * none. A CA renewed with its own key and name (a rollover) is the same issuer: the newest CRL
+   * imported for any of its copies is in force for all of them.
+   */
   revoked: ReadonlySet<string>
+  /**
+   * The other registered CAs that issued this one (an intermediate registered as a CA of its own,
+   * under a registered root; two when the root was renewed beside itself): their status, hosts and
+   * CRL govern the devices registered under this one too. Empty for a root.
+   */
+  issuers: readonly string[]
   /** The CA subject folded as names compare (pki/chain.ts nameKey). */
   subjectKey: string
   /** What the CA imposes on paths through it (pathLenConstraint, unenforced extensions). */
@@ -40,10 +50,19 @@ export interface TrustedCa {
   notAfterMs: number
 }
 
-const NONE: ReadonlySet<string> = new Set()
+/** A CA's own CRL: when it was imported, its thisUpdate, its serials. */
+interface OwnCrl {
+  importedAt: string | null
+  thisUpdate: string | null
+  serials: ReadonlySet<string>
+}
+
+const NO_CRL: OwnCrl = { importedAt: null, thisUpdate: null, serials: new Set() }
 
 export class TrustStore {
   private cas = new Map<string, TrustedCa>()
+  /** Each CA's own CRL, as imported for it (before a rollover twin's newer one is applied). */
+  private crls = new Map<string, OwnCrl>()
   private index = new TrustIndex(new Map())
   private readonly listeners = new Set<() => void>()
   private refreshing: Promise<void> | undefined
@@ -62,19 +81,25 @@ export class TrustStore {
         this.again = false
         const records = await this.store.listCas()
         const cas = new Map<string, TrustedCa>()
+        const crls = new Map<string, OwnCrl>()
         for (const record of records) {
           const previous = this.cas.get(record.id)
           const certificate = previous?.certificate ?? new X509Certificate(record.certificatePem)
+          const crl = await this.crlOf(record)
+          crls.set(record.id, crl)
           cas.set(record.id, {
             record,
             certificate,
-            revoked: await this.revokedOf(record, previous),
+            revoked: crl.serials,
+            issuers: [],
             subjectKey: previous?.subjectKey ?? nameKey(record.subject),
             constraints: previous?.constraints ?? caConstraintsOf(certificate.raw),
             notBeforeMs: Date.parse(record.notBefore),
             notAfterMs: Date.parse(record.notAfter)
           })
         }
+        linkCopiesAndIssuers(cas, crls)
+        this.crls = crls
         this.cas = cas
         // an active CA answers for a certificate that an inactive one (its renewed twin) also verifies
         this.index = new TrustIndex(new Map([...cas].map(([id, ca]) => [id, ca.certificate])), (id) => cas.get(id)?.record.status === 'active')
@@ -106,7 +131,30 @@ export class TrustStore {
   sessionVerdict (identity: SessionIdentity, servername: string | undefined): RejectReason | 'ca_deleted' | undefined {
     const ca = this.cas.get(identity.caId)
     if (ca === undefined) return 'ca_deleted'
-    return recheckSession(ca.record, servername, TrustStore.onCrl(ca, identity)) ?? this.chainVerdict(identity, servername)
+    return recheckSession(ca.record, servername, TrustStore.onCrl(ca, identity)) ?? this.chainVerdict(identity, servername) ??
+      this.issuerVerdict(ca, servername)
+  }
+
+  /**
+   * Why the registered CAs that issued `ca` refuse the devices under it now (an intermediate
+   * registered as a CA of its own): each issuer is asked as chainVerdict asks an intermediate on a
+   * recorded path (status, hosts, its CRL listing `ca`), and its own issuers in turn. Undefined
+   * when `ca` has no registered issuer, or when one of them (a root and its renewed copy) admits.
+   */
+  issuerVerdict (ca: TrustedCa, servername: string | undefined, seen?: ReadonlySet<string>): RejectReason | undefined {
+    // on every admitted CONNECT: nothing is allocated for a CA without a registered issuer
+    if (ca.issuers.length === 0) return undefined
+    const visited = new Set(seen).add(ca.record.id)
+    let refused: RejectReason | undefined
+    for (const id of ca.issuers) {
+      const issuer = this.cas.get(id)
+      // a cycle of cross-signed CAs: the way back admits nothing new
+      if (issuer === undefined || visited.has(id)) continue
+      const verdict = recheckSession(issuer.record, servername, issuer.revoked.has(ca.record.serialNumber)) ?? this.issuerVerdict(issuer, servername, visited)
+      if (verdict === undefined) return undefined
+      refused ??= verdict
+    }
+    return refused
   }
 
   /**
@@ -129,13 +177,14 @@ export class TrustStore {
     return undefined
   }
 
-  /** The CRL serials, reloaded only when a newer CRL was imported since the previous refresh. */
-  private async revokedOf (record: CaRecord, previous: TrustedCa | undefined): Promise<ReadonlySet<string>> {
+  /** The CA's own CRL, reloaded only when a newer CRL was imported since the previous refresh. */
+  private async crlOf (record: CaRecord): Promise<OwnCrl> {
     const importedAt = record.crl?.importedAt ?? null
-    if (importedAt === null) return NONE
-    if (previous !== undefined && previous.record.crl?.importedAt === importedAt) return previous.revoked
+    if (importedAt === null) return NO_CRL
+    const previous = this.crls.get(record.id)
+    if (previous !== undefined && previous.importedAt === importedAt) return previous
     const crl = await this.store.getCrl(record.id)
-    return crl === undefined ? NONE : new Set(crl.serials)
+    return crl === undefined ? NO_CRL : { importedAt, thisUpdate: record.crl?.thisUpdate ?? null, serials: new Set(crl.serials) }
   }
 
   /** Called after every refresh (the listener swaps the TLS context). */
@@ -169,5 +218,38 @@ export class TrustStore {
     if (chain === undefined || ca === undefined) return undefined
     const top = chain.intermediates.at(-1)
     return { ca, viaSerial: top === undefined ? undefined : formatSerial(top.serialNumber), intermediates: chain.intermediates }
+  }
+}
+
+/**
+ * Completes a new CA set: the copies of one CA (a rollover: the same name and key, registered
+ * twice) share the newest CRL imported for any of them, since serials are the issuer's and a CRL
+ * is the issuer's word on all of them (RFC 5280 §5); and each CA that another registered CA
+ * issued (not a copy of itself: a self-issued certificate has no issuer above it) lists that one.
+ */
+function linkCopiesAndIssuers (cas: Map<string, TrustedCa>, crls: ReadonlyMap<string, OwnCrl>): void {
+  // keyed by the names as Node prints them, as the chain walk compares a child's issuer with them
+  const bySubject = new Map<string, TrustedCa[]>()
+  for (const ca of cas.values()) {
+    const key = nameKey(ca.certificate.subject)
+    const list = bySubject.get(key)
+    if (list === undefined) bySubject.set(key, [ca])
+    else list.push(ca)
+  }
+  for (const ca of cas.values()) {
+    const subjectKey = nameKey(ca.certificate.subject)
+    const named = bySubject.get(subjectKey) ?? []
+    if (named.length > 1) {
+      let newest = crls.get(ca.record.id) ?? NO_CRL
+      for (const other of named) {
+        if (other === ca || !ca.certificate.publicKey.equals(other.certificate.publicKey)) continue
+        const crl = crls.get(other.record.id) ?? NO_CRL
+        if (crl.thisUpdate !== null && (newest.thisUpdate === null || Date.parse(crl.thisUpdate) > Date.parse(newest.thisUpdate))) newest = crl
+      }
+      ca.revoked = newest.serials
+    }
+    const issuerKey = nameKey(ca.certificate.issuer)
+    if (issuerKey === subjectKey) continue
+    ca.issuers = (bySubject.get(issuerKey) ?? []).filter((issuer) => isIssuedBy(ca.certificate, issuer.certificate)).map((issuer) => issuer.record.id)
   }
 }

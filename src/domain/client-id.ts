@@ -5,6 +5,9 @@
  */
 import type { RejectReason } from './connect/reasons.js'
 
+/** MQTT 3.1 §3.1: a client identifier of 1 to 23 characters (aedes' maxClientsIdLength refuses longer ones). */
+export const MQTT31_MAX_CLIENT_ID_LENGTH = 23
+
 export interface ClientIdInput {
   packetClientId: string
   registeredClientId: string | null
@@ -12,6 +15,8 @@ export interface ClientIdInput {
   /** The CONNECT's clean-session flag. */
   clean: boolean
   strict: boolean
+  /** The longest client ID the CONNECT's protocol carries (MQTT 3.1: 23); undefined for no limit (3.1.1). */
+  maxLength?: number | undefined
 }
 
 export type ClientIdResult =
@@ -19,6 +24,13 @@ export type ClientIdResult =
   | { ok: false; reason: RejectReason }
 
 export function resolveClientId (input: ClientIdInput): ClientIdResult {
+  const resolved = resolve(input)
+  // the broker would refuse it with CONNACK 2 itself: refused here, so it is logged and counted as such
+  if (resolved.ok && input.maxLength !== undefined && resolved.clientId.length > input.maxLength) return { ok: false, reason: 'client_id_mismatch' }
+  return resolved
+}
+
+function resolve (input: ClientIdInput): ClientIdResult {
   const { packetClientId, registeredClientId, commonName, clean, strict } = input
   if (packetClientId !== '') {
     if (strict && packetClientId !== registeredClientId && packetClientId !== commonName) {

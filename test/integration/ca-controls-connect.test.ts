@@ -276,6 +276,83 @@ describe('§2 a root CA\'s CRL that lists an intermediate', () => {
   })
 })
 
+describe('§2 a CA renewed with its own key and name (a rollover), registered beside the old one', () => {
+  it('enforces a CRL imported for either copy on the devices registered under the other, live sessions included', async () => {
+    const old = await pki.ca('rollover-old', { cn: 'Rollover CA' })
+    const oldId = (await registerCa(old, 'auto')).id
+    const device = await pki.leaf('rollover-dev', old, { cn: 'rollover-dev' })
+    const deviceCert = await registerCert(device, oldId)
+    const renewed = await pki.renewedRoot('rollover-new', old, { cn: 'Rollover CA' })
+    const renewedId = (await registerCa(renewed, 'auto')).id
+    const session = await live(device, 'fleet-a.example')
+    // the issuer's newest CRL, imported where the operator now keeps the CA: the renewed copy
+    const crl = await pki.crl('rollover-crl', renewed, { revoked: [device], lastUpdate: new Date(Date.now() - 60_000) })
+    const started = performance.now()
+    expect((await certmq.api('POST', `/api/v1/cas/${renewedId}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    expect(await session.closedWithin(started)).toBeLessThan(1000)
+    expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'revoked', fingerprint: deviceCert.id })
+    expect(await codeOf(device, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()).toMatchObject({ reason: 'revoked', returnCode: 5 })
+    // an older CRL imported for the old copy afterwards does not readmit it: the newest is in force
+    const older = await pki.crl('rollover-crl-older', old, { revoked: [], lastUpdate: new Date(Date.now() - 3_600_000) })
+    expect((await certmq.api('POST', `/api/v1/cas/${oldId}/crl`, { crlPem: older.pem })).status).toBe(200)
+    expect(await codeOf(device, 'fleet-a.example')).toBe(5)
+    const newer = await pki.crl('rollover-crl-newer', old, { revoked: [] })
+    expect((await certmq.api('POST', `/api/v1/cas/${oldId}/crl`, { crlPem: newer.pem })).status).toBe(200)
+    expect(await codeOf(device, 'fleet-a.example')).toBe(0)
+  })
+})
+
+describe('§2 an intermediate registered as a CA of its own under a registered root', () => {
+  it('refuses and drops the devices registered under the intermediate when the root\'s CRL lists it, or the root is deactivated', async () => {
+    const root = await pki.ca('above-root', { cn: 'Above Root CA' })
+    const rootId = (await registerCa(root, 'auto')).id
+    const intermediate = await pki.intermediate('above-int', root, { cn: 'Above Intermediate' })
+    const intermediateId = (await registerCa(intermediate, 'auto')).id
+    const known = await pki.leaf('above-known', intermediate, { cn: 'above-known' })
+    const fresh = await pki.leaf('above-fresh', intermediate, { cn: 'above-fresh' })
+    const knownCert = await registerCert(known, intermediateId)
+    const session = await live(known, 'fleet-a.example')
+
+    const crl = await pki.crl('above-root-crl', root, { revoked: [intermediate], lastUpdate: new Date(Date.now() - 60_000) })
+    const started = performance.now()
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/crl`, { crlPem: crl.pem })).status).toBe(200)
+    expect(await session.closedWithin(started)).toBeLessThan(1000)
+    expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'revoked', fingerprint: knownCert.id })
+    for (const leaf of [known, fresh]) {
+      expect(await codeOf(leaf, 'fleet-a.example')).toBe(5)
+      expect(lastRejection()).toMatchObject({ reason: 'revoked', returnCode: 5 })
+    }
+    // refused before it is registered under the revoked intermediate
+    expect((await certmq.api('GET', `/api/v1/certificates/${fingerprintOf(fresh.pem)}`)).status).toBe(404)
+
+    const cleared = await pki.crl('above-root-crl-2', root, { revoked: [] })
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/crl`, { crlPem: cleared.pem })).status).toBe(200)
+    const again = await live(known, 'fleet-a.example')
+    const deactivated = performance.now()
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/deactivate`)).status).toBe(200)
+    expect(await again.closedWithin(deactivated)).toBeLessThan(1000)
+    expect(certmq.logs.events('session.dropped').at(-1)).toMatchObject({ reason: 'ca_inactive', fingerprint: knownCert.id })
+    expect(await codeOf(fresh, 'fleet-a.example')).toBe(5)
+    expect(lastRejection()).toMatchObject({ reason: 'ca_inactive', returnCode: 5 })
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/activate`)).status).toBe(200)
+    expect(await codeOf(known, 'fleet-a.example')).toBe(0)
+  })
+
+  it('keeps admitting them while a renewed copy of the root stays active beside a deactivated old one', async () => {
+    const root = await pki.ca('above-roll-root', { cn: 'Above Rollover Root' })
+    const rootId = (await registerCa(root, 'auto')).id
+    const renewed = await pki.renewedRoot('above-roll-renewed', root, { cn: 'Above Rollover Root' })
+    await registerCa(renewed, 'auto')
+    const intermediate = await pki.intermediate('above-roll-int', root, { cn: 'Above Rollover Intermediate' })
+    const intermediateId = (await registerCa(intermediate, 'auto')).id
+    const device = await pki.leaf('above-roll-dev', intermediate, { cn: 'above-roll-dev' })
+    await registerCert(device, intermediateId)
+    expect((await certmq.api('POST', `/api/v1/cas/${rootId}/deactivate`)).status).toBe(200)
+    expect(await codeOf(device, 'fleet-a.example')).toBe(0)
+  })
+})
+
 describe('§2 CA controls survive a restart', () => {
   it('keeps host bindings and the CRL in force in the embedded store', async () => {
     const ca = await pki.ca('durable')

@@ -529,6 +529,30 @@ describe('§1.4–1.5 client ID and associated clients', () => {
     expect(certmq.logs.events('connect.accepted').filter((l) => l['clientId'] === 'persistent-car')).toHaveLength(2)
   })
 
+  it('refuses an MQTT 3.1 CONNECT whose client ID, resolved from the certificate, is over 23 characters with CONNACK 2 and reason client_id_mismatch', async () => {
+    const long = await pki.leaf('mqtt31-long', fleet, { cn: 'mqtt31-common-name-of-30-chars' })
+    const longCert = await registerCert(long, cas['fleet']!.id)
+    const short = await pki.leaf('mqtt31-short', fleet, { cn: 'mqtt31-short' })
+    await registerCert(short, cas['fleet']!.id)
+    const connack31 = async (leaf: OpenSslLeaf): Promise<unknown> => {
+      const session = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, creds(leaf))
+      try {
+        // raw bytes: mqtt-packet will not encode an empty MQTT 3.1 client ID, which aedes takes
+        const variable = Buffer.from([0x00, 0x06, ...Buffer.from('MQIsdp'), 0x03, 0x02, 0x00, 0x1e, 0x00, 0x00])
+        session.socket.write(Buffer.concat([Buffer.from([0x10, variable.length]), variable]))
+        return await session.next('connack')
+      } finally {
+        session.close()
+      }
+    }
+    // MQTT 3.1 §3.1 carries 1–23 characters: the broker refuses a longer ID, and the log says so
+    expect(await connack31(long)).toMatchObject({ returnCode: 2 })
+    expect(certmq.logs.events('connect.rejected').at(-1)).toMatchObject({ reason: 'client_id_mismatch', returnCode: 2, fingerprint: longCert.id })
+    expect(certmq.logs.events('connect.accepted').filter((l) => l['fingerprint'] === longCert.id)).toEqual([])
+    expect(await connack31(short)).toMatchObject({ returnCode: 0 })
+    expect(certmq.logs.events('connect.accepted').at(-1)).toMatchObject({ clientId: 'mqtt31-short' })
+  })
+
   it('refuses another certificate\'s registered Client ID with CONNACK 2, leaving the owner\'s session alone', async () => {
     const owner = await pki.leaf('owner', fleet, { cn: 'owner-cn' })
     const ownerCert = await registerCert(owner, cas['fleet']!.id, { clientId: 'owned-car' })

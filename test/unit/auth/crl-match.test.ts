@@ -13,6 +13,7 @@ function trusted (revoked: string[]): TrustedCa {
     record,
     certificate,
     revoked: new Set(revoked),
+    issuers: [],
     subjectKey: nameKey(record.subject),
     constraints: { subject: record.subject, pathLength: undefined, unsupported: undefined, extendedKeyUsage: null, selfIssued: true },
     notBeforeMs: Date.parse(record.notBefore),

@@ -25,6 +25,14 @@ describe('§1.4 client ID resolution', () => {
     expect(resolveClientId({ ...base, packetClientId: '', registeredClientId: null, commonName: '', clean: false }))
       .toEqual({ ok: false, reason: 'client_id_mismatch' })
   })
+  it('refuses an ID longer than the protocol carries (MQTT 3.1: 23 characters), sent or resolved, with client_id_mismatch', () => {
+    const mqtt31 = { ...base, maxLength: 23 }
+    expect(resolveClientId({ ...mqtt31, packetClientId: 'x'.repeat(23) })).toMatchObject({ ok: true, clientId: 'x'.repeat(23) })
+    expect(resolveClientId({ ...mqtt31, packetClientId: 'x'.repeat(24) })).toEqual({ ok: false, reason: 'client_id_mismatch' })
+    expect(resolveClientId({ ...mqtt31, packetClientId: '', registeredClientId: 'car-with-a-rather-long-client-id' }))
+      .toEqual({ ok: false, reason: 'client_id_mismatch' })
+    expect(resolveClientId({ ...mqtt31, packetClientId: '', registeredClientId: null, commonName: '' })).toMatchObject({ ok: true, source: 'assigned' })
+  })
   describe('strict mode', () => {
     const strict = { ...base, strict: true }
     it('accepts the registered Client ID', () => {
