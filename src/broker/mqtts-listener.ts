@@ -50,6 +50,10 @@ export class MqttsListener {
     })
     this.server.on('tlsClientError', (err, socket) => {
       log.debug({ event: 'tls.failed', remoteAddress: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
+      // tls.Server only reports a handshake that outlived handshakeTimeout (ERR_TLS_HANDSHAKE_TIMEOUT)
+      // and leaves the socket open, unlike https.Server: a client that connects and sends
+      // nothing would hold its socket for good. Other handshake errors have closed it already.
+      socket.destroy()
     })
   }
 

@@ -1,14 +1,16 @@
 /**
  * The MQTTS listener's context swaps (a CA list change, a new server certificate) with real
  * handshakes: a swap OpenSSL refuses leaves the served certificate as it was, and spoils no
- * later swap.
+ * later swap; a client that never finishes its handshake is closed after mqtts.handshakeTimeoutMs.
  */
+import { connect as tcpConnect } from 'node:net'
 import { connect } from 'node:tls'
 import { Aedes } from 'aedes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MqttsListener } from '../../src/broker/mqtts-listener.js'
 import { createLogger } from '../../src/log.js'
 import { OpenSslPki, fingerprintOf, type OpenSslCa } from '../helpers/openssl.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 let pki: OpenSslPki
 let root: OpenSslCa
@@ -47,6 +49,27 @@ describe('MqttsListener', () => {
       listener.setServerCertificate(other.pem, other.keyPem)
       expect(await served(port)).toBe(fingerprintOf(other.pem))
     } finally {
+      await listener.close()
+      await new Promise<void>((resolve) => { broker.close(() => { resolve() }) })
+    }
+  })
+
+  it('closes a connection that sends nothing once mqtts.handshakeTimeoutMs has passed', async () => {
+    const leaf = await pki.leaf('stalled', root, { cn: 'localhost', eku: 'serverAuth', san: ['DNS:localhost', 'IP:127.0.0.1'] })
+    const broker = await Aedes.createBroker()
+    const listener = new MqttsListener(broker, {
+      host: '127.0.0.1', port: 0, certificatePem: leaf.pem, privateKeyPem: leaf.keyPem, caPems: [], handshakeTimeoutMs: 300
+    }, createLogger('silent'))
+    const { port } = await listener.listen()
+    // a bare TCP connection, as a stalled or slowloris client leaves it: no ClientHello
+    const socket = tcpConnect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    let closed = false
+    socket.once('close', () => { closed = true })
+    try {
+      await waitFor(() => closed, { timeoutMs: 5000, what: 'the listener to close the stalled connection' })
+    } finally {
+      socket.destroy()
       await listener.close()
       await new Promise<void>((resolve) => { broker.close(() => { resolve() }) })
     }
