@@ -9,7 +9,10 @@ function rows (schema: TSchema, prefix: string, out: Row[]): Row[] {
   const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
   for (const [name, child] of Object.entries(properties)) {
     const key = prefix === '' ? name : `${prefix}.${name}`
-    const c = child as { type?: string; enum?: string[]; default?: unknown; description?: string; items?: TSchema & { type?: string } }
+    const c = child as {
+      type?: string; enum?: string[]; default?: unknown; description?: string; items?: TSchema & { type?: string }
+      minimum?: number; maximum?: number; minLength?: number
+    }
     if (c.type === 'object') {
       rows(child, key, out)
       continue
@@ -18,7 +21,7 @@ function rows (schema: TSchema, prefix: string, out: Row[]): Row[] {
     const itemRows = c.type === 'array' && c.items?.type === 'object' ? rows(c.items, `${key}[]`, []) : []
     out.push({
       key,
-      type: c.enum !== undefined ? c.enum.map((v) => `\`${v}\``).join(' \\| ') : c.type === 'array' ? `${c.items?.type ?? ''}[]` : String(c.type),
+      type: c.enum !== undefined ? c.enum.map((v) => `\`${v}\``).join(' \\| ') : c.type === 'array' ? `${c.items?.type ?? ''}[]` : `${String(c.type)}${bounds(c)}`,
       default: c.default === undefined ? '' : `\`${JSON.stringify(c.default)}\``,
       env: ENV_BINDINGS.find((b) => b.key === key)?.env ?? '',
       description: c.description ?? ''
@@ -26,6 +29,14 @@ function rows (schema: TSchema, prefix: string, out: Row[]): Row[] {
     out.push(...itemRows)
   }
   return out
+}
+
+/** The range a value must be in, as the validator checks it: `, 1–3650`, `, ≥ 1000`, `, not empty`. */
+function bounds ({ minimum, maximum, minLength }: { minimum?: number; maximum?: number; minLength?: number }): string {
+  if (minimum !== undefined && maximum !== undefined) return `, ${minimum}–${maximum}`
+  if (minimum !== undefined) return `, ≥ ${minimum}`
+  if (maximum !== undefined) return `, ≤ ${maximum}`
+  return minLength === 1 ? ', not empty' : ''
 }
 
 export function renderConfigDoc (): string {
