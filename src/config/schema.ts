@@ -12,6 +12,9 @@ function stringEnum<T extends string> (values: readonly T[], options: { default:
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
 }
 
+/** A Node timer's longest delay (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const ADMIN_ROLES = ['admin', 'viewer'] as const
 
@@ -47,7 +50,8 @@ export const ConfigSchema = Type.Object({
   }),
   logLevel: stringEnum(LOG_LEVELS, { default: 'info', description: 'pino log level' }),
   mqtts: Type.Object({
-    host: Type.String({ default: '0.0.0.0', description: 'Address the MQTTS listener binds to' }),
+    // not empty: node would take '' as every interface, where an empty variable means the default
+    host: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Address the MQTTS listener binds to (`::` for every IPv6 and IPv4 interface)' }),
     port: Type.Integer({ default: 8883, minimum: 0, maximum: 65535, description: 'MQTTS port; 0 picks a free one' }),
     certFile: Type.String({
       default: '',
@@ -62,11 +66,22 @@ export const ConfigSchema = Type.Object({
       default: false,
       description: 'Name the active CAs in the TLS CertificateRequest, for device TLS stacks that choose among several certificates by those names (some Java and .NET clients). Off: the request names none (RFC 8446/5246: send any certificate), so anyone who opens TLS does not learn the registered CAs\' names, the request stays small for constrained TLS stacks however many CAs are registered, and OpenSSL does not verify a chain certmq does not use (its registry decides; an unknown certificate\'s chain is checked by certmq itself)'
     }),
-    handshakeTimeoutMs: Type.Integer({ default: 10_000, minimum: 100, description: 'TLS handshake timeout' }),
-    connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, description: 'Time a client has to send CONNECT after TLS' })
+    handshakeTimeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      maximum: MAX_TIMER_MS,
+      description: 'Milliseconds a client has to finish its TLS handshake; then the connection is closed'
+    }),
+    connectTimeoutMs: Type.Integer({
+      default: 30_000,
+      minimum: 100,
+      maximum: MAX_TIMER_MS,
+      description: 'Milliseconds a client has to send CONNECT after its TLS handshake; then the connection is closed'
+    })
   }, { ...strict, default: {} }),
   admin: Type.Object({
-    host: Type.String({ default: '127.0.0.1', description: 'Address the admin HTTP API binds to; keep it on localhost unless it is behind TLS' }),
+    // not empty: node would take '' as every interface, the opposite of the safe default
+    host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the admin HTTP API binds to; keep it on localhost unless it is behind TLS' }),
     port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin HTTP API port; 0 picks a free one' }),
     token: Type.String({
       default: '',

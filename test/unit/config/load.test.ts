@@ -97,6 +97,20 @@ describe('config loading', () => {
     expect(loadConfig({ cwd, env: { CERTMQ_MQTTS_CERT_FILE: 'missing.pem' } }).config.mqtts.keyFile).toBe('server.key')
   })
 
+  it('refuses a timeout longer than a timer can wait (2^31 - 1 ms), which would close every connection after 1 ms', () => {
+    const cwd = dirWith({ mqtts: { connectTimeoutMs: 3_000_000_000, handshakeTimeoutMs: 2_147_483_648 } })
+    const message = problemsOf(() => loadConfig({ cwd, env: {} }))
+    expect(message).toMatch(/config mqtts\.connectTimeoutMs \(from .*broker\.config\.json\): must be <= 2147483647, found 3000000000/)
+    expect(message).toMatch(/config mqtts\.handshakeTimeoutMs .*must be <= 2147483647, found 2147483648/)
+    expect(loadConfig({ cwd: dirWith({ mqtts: { connectTimeoutMs: 2_147_483_647 } }), env: {} }).config.mqtts.connectTimeoutMs).toBe(2_147_483_647)
+  })
+  it('refuses an empty admin.host or mqtts.host in the file, which would bind every interface, and takes an empty variable as unset', () => {
+    const message = problemsOf(() => loadConfig({ cwd: dirWith({ admin: { host: '' }, mqtts: { host: '' } }), env: {} }))
+    expect(message).toMatch(/config admin\.host \(from .*broker\.config\.json\): must NOT have fewer than 1 characters, found ""/)
+    expect(message).toMatch(/config mqtts\.host .*found ""/)
+    expect(loadConfig({ cwd: dirWith(), env: { CERTMQ_ADMIN_HOST: '' } }).config.admin.host).toBe('127.0.0.1')
+  })
+
   it('reports a file that is not JSON', () => {
     expect(problemsOf(() => loadConfig({ cwd: dirWith('{ "mqtts": '), env: {} }))).toMatch(/broker\.config\.json: not valid JSON/)
   })
