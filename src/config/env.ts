@@ -11,6 +11,9 @@ export interface EnvBinding {
 
 export const CONFIG_FILE_ENV = 'CERTMQ_CONFIG'
 
+/** Read by the operator commands (cli/index.ts), and often set where the broker runs too. */
+export const CLI_ENV: readonly string[] = ['CERTMQ_ADMIN_URL', 'CERTMQ_ADMIN_TIMEOUT']
+
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_NODE_NAME', key: 'nodeName', type: 'string' },
   { env: 'CERTMQ_DATA_DIR', key: 'dataDir', type: 'string' },

@@ -11,6 +11,7 @@ import { ConfigSchema, type Config } from './schema.js'
 import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
 import { isSecretKey, resolveAdminTokens } from './admin-tokens.js'
 import { deepFreeze } from './freeze.js'
+import { unknownEnvProblems } from './unknown-env.js'
 
 export const DEFAULT_CONFIG_FILE = 'broker.config.json'
 
@@ -66,6 +67,7 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
   const source = raw === undefined ? 'defaults' : fileSource
   problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
   problems.push(...checkTlsFiles(data, cwd, (key) => sources.get(key) ?? source))
+  problems.push(...unknownEnvProblems(env, tokenEnvNames(data)))
   if (problems.length > 0) {
     const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
     throw new CertmqError('CONFIG_INVALID', message, { problems })
@@ -95,6 +97,16 @@ function checkTlsFiles (data: Json, cwd: string, sourceOf: (key: string) => stri
     } catch (err) {
       return [`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]
     }
+  })
+}
+
+/** The variables admin.tokens entries name in tokenEnv: certmq reads them, whatever their names. */
+function tokenEnvNames (data: Json): string[] {
+  const tokens = ((data['admin'] ?? {}) as Json)['tokens']
+  if (!Array.isArray(tokens)) return []
+  return tokens.flatMap((entry: unknown) => {
+    const name = entry !== null && typeof entry === 'object' ? (entry as Json)['tokenEnv'] : undefined
+    return typeof name === 'string' ? [name] : []
   })
 }
 

@@ -111,6 +111,27 @@ describe('config loading', () => {
     expect(loadConfig({ cwd: dirWith(), env: { CERTMQ_ADMIN_HOST: '' } }).config.admin.host).toBe('127.0.0.1')
   })
 
+  it('reports a misspelt CERTMQ_ variable by name with the one it resembles, never its value', () => {
+    const message = problemsOf(() => loadConfig({ cwd: dirWith(), env: { CERTMQ_ADMNI_HOST: '0.0.0.0', CERTMQ_ADMIN_TOKNE: 'secret-token-0123456789abcdef' } }))
+    expect(message).toContain('environment variable CERTMQ_ADMNI_HOST: not a certmq variable (did you mean CERTMQ_ADMIN_HOST?)')
+    expect(message).toContain('environment variable CERTMQ_ADMIN_TOKNE: not a certmq variable (did you mean CERTMQ_ADMIN_TOKEN?)')
+    expect(message).not.toContain('secret-token')
+    expect(message.split('\n')).toHaveLength(3)
+  })
+  it('takes the CLI\'s variables, the variables admin.tokens names, and an empty unknown one (unset)', () => {
+    const cwd = dirWith({ admin: { tokens: [{ name: 'grafana', tokenEnv: 'CERTMQ_GRAFANA_TOKEN' }] } })
+    const { config } = loadConfig({
+      cwd,
+      env: {
+        CERTMQ_ADMIN_URL: 'http://127.0.0.1:9080',
+        CERTMQ_ADMIN_TIMEOUT: '5',
+        CERTMQ_GRAFANA_TOKEN: 'grafana-token-0123456789abcdef',
+        CERTMQ_UNKNOWN: ''
+      }
+    })
+    expect(config.admin.tokens).toHaveLength(1)
+  })
+
   it('reports a file that is not JSON', () => {
     expect(problemsOf(() => loadConfig({ cwd: dirWith('{ "mqtts": '), env: {} }))).toMatch(/broker\.config\.json: not valid JSON/)
   })
