@@ -27,8 +27,9 @@ const RESERVED_ACTORS: readonly string[] = [ACTOR_DEVICE, ACTOR_SYSTEM]
  * hash): problem lines name them without the value found.
  */
 export function isSecretKey (key: string): boolean {
-  // the list and each entry too: a problem with either prints the whole value, token included
-  return /^admin\.token$|^admin\.tokens(\.\d+(\.tokenSha256|\.tokenEnv)?)?$/.test(key)
+  // the list and each entry too: a problem with either prints the whole value, token included;
+  // and admin itself, which holds the token when written as `"admin": "<token>"`
+  return /^admin$|^admin\.token$|^admin\.tokens(\.\d+(\.tokenSha256|\.tokenEnv)?)?$/.test(key)
 }
 
 /**

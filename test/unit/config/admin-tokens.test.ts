@@ -170,6 +170,20 @@ describe('config admin.token', () => {
     }
   })
 
+  it('hides the value of admin itself when it is not an object: a token written as `"admin": "<token>"`', () => {
+    const pasted = 'cmq_pasted-by-mistake-0123456789'
+    const dir = tempDir()
+    writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: pasted }))
+    let found: string[] = []
+    try {
+      loadConfig({ cwd: dir, env: {} })
+    } catch (err) {
+      found = (err as CertmqError).details['problems'] as string[]
+    }
+    expect(found.join('\n')).toMatch(/config admin \(from .*\): must be object, found \(value hidden\)/)
+    expect(found.join('\n')).not.toContain(pasted)
+  })
+
   it('names the config file when the bad token is written there', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'broker.config.json'), JSON.stringify({ admin: { token: 'a bad token! 0123456789' } }))
