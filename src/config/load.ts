@@ -3,7 +3,7 @@
  * env.ts, validates everything against the schema and reports every problem at once, each line
  * naming the key, where the value came from, what was expected and what was found.
  */
-import { accessSync, constants, readFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { CertmqError } from '../errors.js'
@@ -92,7 +92,11 @@ function checkTlsFiles (data: Json, cwd: string, sourceOf: (key: string) => stri
   }
   return given.flatMap(({ key, path }) => {
     try {
-      accessSync(resolve(cwd, path), constants.R_OK)
+      const file = resolve(cwd, path)
+      accessSync(file, constants.R_OK)
+      // a directory passes the access check and fails only when the server reads it, after the
+      // data directory is made, as TLS_SETUP_FAILED without the setting's source
+      if (statSync(file).isDirectory()) return [`config ${key} (from ${sourceOf(key)}): cannot read ${path} (EISDIR: a directory, not a PEM file)`]
       return []
     } catch (err) {
       return [`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]

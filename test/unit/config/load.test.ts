@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config/load.js'
@@ -95,6 +95,13 @@ describe('config loading', () => {
     expect(message).not.toContain('mqtts.keyFile')
     writeFileSync(join(cwd, 'missing.pem'), 'now there')
     expect(loadConfig({ cwd, env: { CERTMQ_MQTTS_CERT_FILE: 'missing.pem' } }).config.mqtts.keyFile).toBe('server.key')
+  })
+  it('reports an mqtts.certFile that is a directory at load, with its source, like an unreadable one', () => {
+    const cwd = dirWith({ mqtts: { keyFile: 'server.key' } })
+    writeFileSync(join(cwd, 'server.key'), 'not read here')
+    mkdirSync(join(cwd, 'tls'))
+    expect(problemsOf(() => loadConfig({ cwd, env: { CERTMQ_MQTTS_CERT_FILE: 'tls' } })))
+      .toContain('config mqtts.certFile (from CERTMQ_MQTTS_CERT_FILE): cannot read tls (EISDIR')
   })
 
   it('refuses a timeout longer than a timer can wait (2^31 - 1 ms), which would close every connection after 1 ms', () => {
