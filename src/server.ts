@@ -4,7 +4,7 @@
  * MQTTS listener, admin API (in its own thread: admin/thread/); stop in reverse.
  */
 import { X509Certificate } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -13,7 +13,8 @@ import { CertmqError, isCertmqError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.js'
 import { guardLmdbCommitFailures } from './store/embedded/commit-failures.js'
-import { dataDirFailure, listenFailure } from './listen-failure.js'
+import { listenFailure } from './listen-failure.js'
+import { createDataDir } from './data-dir.js'
 import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
@@ -77,11 +78,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   const now = options.now ?? (() => new Date())
   const nodeName = config.nodeName !== '' ? config.nodeName : hostname()
   const dataDir = resolve(config.dataDir)
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  } catch (err) {
-    throw dataDirFailure(err, dataDir)
-  }
+  createDataDir(dataDir)
 
   const metrics = new CertmqMetrics({ autoRegistrationPerSecond: config.autoRegistration.maxPerSecond })
   const store = metrics.instrumentStore(new EmbeddedRegistryStore({

@@ -3,14 +3,17 @@
  * taken, a data directory that cannot be one. The error names the setting and its environment
  * variable, and says why in words (it was `INTERNAL: listen EADDRINUSE`).
  */
+import { spawn } from 'node:child_process'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/log.js'
 import { startServer } from '../../src/server.js'
 import { localConfig } from '../helpers/certmq.js'
 import { tempDirs } from '../helpers/temp-dirs.js'
+import { killSurvivors, track } from '../helpers/serve-process.js'
+import { MAIN_TS, TSX_IMPORT } from '../helpers/tsx.js'
 
 const tempDir = tempDirs('certmq-start-fail-')
 
@@ -31,6 +34,8 @@ async function start (env: Record<string, string>): Promise<unknown> {
     return err
   }
 }
+
+afterEach(async () => { await killSurvivors() })
 
 describe('a start that cannot happen', () => {
   it('names the MQTTS or admin port that is taken, and its settings', async () => {
@@ -58,4 +63,21 @@ describe('a start that cannot happen', () => {
       message: expect.stringContaining(`dataDir: cannot use ${join(file, 'data')} as the data directory: a file is in the way (set dataDir, or CERTMQ_DATA_DIR)`)
     })
   })
+
+  // a child process: node's recursive mkdir spun here for ever, and a spin in this process
+  // could not be timed out
+  it.skipIf(process.platform !== 'linux')('names a data directory under /proc instead of hanging in mkdir (Linux: needs /proc)', async () => {
+    const dataDir = `/proc/certmq-${process.pid}-${Date.now()}/data`
+    const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve'], {
+      cwd: tempDir(),
+      env: { ...process.env, CERTMQ_DATA_DIR: dataDir, CERTMQ_ADMIN_TOKEN: 'start-failure-token-0123456789', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe']
+    })
+    track(child)
+    let stderr = ''
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
+    expect(stderr).toContain(`error STORE_UNAVAILABLE: dataDir: cannot use ${dataDir} as the data directory`)
+    expect(code).toBe(1)
+  }, 30_000)
 })
