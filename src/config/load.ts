@@ -124,7 +124,9 @@ function readConfigFile (file: string, required: boolean, source: string): Json 
   }
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    // a byte order mark, as some Windows editors save UTF-8, is not JSON but not content either
+    // (node's own require of a .json file drops it too); JSON.parse would name an invisible token
+    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text)
   } catch (err) {
     throw new CertmqError('CONFIG_INVALID', `config file ${source}: not valid JSON (${(err as Error).message})`, { file }, { cause: err })
   }

@@ -139,6 +139,9 @@ describe('config loading', () => {
     expect(config.admin.tokens).toHaveLength(1)
   })
 
+  it('reads a file saved with a UTF-8 byte order mark', () => {
+    expect(loadConfig({ cwd: dirWith('\uFEFF{ "mqtts": { "port": 9997 } }'), env: {} }).config.mqtts.port).toBe(9997)
+  })
   it('reports a file that is not JSON', () => {
     expect(problemsOf(() => loadConfig({ cwd: dirWith('{ "mqtts": '), env: {} }))).toMatch(/broker\.config\.json: not valid JSON/)
   })
