@@ -4,9 +4,11 @@
  * naming the key, where the value came from, what was expected and what was found.
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { CertmqError } from '../errors.js'
+import { isDnsName } from '../domain/dns-name.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { CONFIG_FILE_ENV, ENV_BINDINGS, type EnvBinding } from './env.js'
 import { isSecretKey, resolveAdminTokens } from './admin-tokens.js'
@@ -67,6 +69,7 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
   const source = raw === undefined ? 'defaults' : fileSource
   problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
   problems.push(...checkTlsFiles(data, cwd, (key) => sources.get(key) ?? source))
+  problems.push(...checkServerNames(data, source))
   problems.push(...unknownEnvProblems(env, tokenEnvNames(data)))
   if (problems.length > 0) {
     const message = `configuration is invalid:\n  ${problems.join('\n  ')}`
@@ -102,6 +105,19 @@ function checkTlsFiles (data: Json, cwd: string, sourceOf: (key: string) => stri
       return [`config ${key} (from ${sourceOf(key)}): cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]
     }
   })
+}
+
+/**
+ * mqtts.serverNames go into the generated server certificate: an entry that is neither a DNS name
+ * nor an IP address would be left out of it without a word, and devices that connect by that
+ * name would fail to verify the server.
+ */
+function checkServerNames (data: Json, source: string): string[] {
+  const names = ((data['mqtts'] ?? {}) as Json)['serverNames']
+  if (!Array.isArray(names)) return []
+  return names.flatMap((name: unknown, i) => typeof name !== 'string' || name === '' || isIP(name) !== 0 || isDnsName(name)
+    ? [] // the schema reports a wrong type or an empty name
+    : [`config mqtts.serverNames.${i} (from ${source}): must be a DNS name (a leading *. allowed) or an IP address, found ${JSON.stringify(name)}`])
 }
 
 /** The variables admin.tokens entries name in tokenEnv: certmq reads them, whatever their names. */

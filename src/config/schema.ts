@@ -60,7 +60,7 @@ export const ConfigSchema = Type.Object({
     keyFile: Type.String({ default: '', description: 'PEM private key matching mqtts.certFile' }),
     serverNames: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
-      description: 'Extra DNS names for the generated server certificate (localhost, 127.0.0.1 and the host name are always in it)'
+      description: 'Extra DNS names (a leading `*.` allowed) or IP addresses for the generated server certificate (localhost, 127.0.0.1, ::1 and the host name are always in it)'
     }),
     advertiseCas: Type.Boolean({
       default: false,

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { CertmqError, isCertmqError } from '../errors.js'
 import { isIssuedBy } from './chain.js'
 import { derToPem, parseCertificatePem, parsePrivateKeyPem } from './pem.js'
+import { isDnsName } from '../domain/dns-name.js'
 
 export type KeyAlgorithm = 'EC-P256' | 'EC-P384' | 'RSA-2048' | 'RSA-4096'
 
@@ -48,8 +49,6 @@ export interface IssueCertificateOptions {
 const DAY_MS = 86_400_000
 // tolerate clocks a little behind ours
 const BACKDATE_MS = 5 * 60_000
-// RFC 5280 §4.2.1.6 dNSName (preferred name syntax; a leading wildcard label allowed)
-const DNS_NAME = /^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/
 
 type SignParams = webcrypto.Algorithm | webcrypto.EcdsaParams
 
@@ -104,7 +103,7 @@ export async function issueCertificate (options: IssueCertificateOptions): Promi
     if (isIP(ip) === 0) invalid(`ipAddresses: ${JSON.stringify(ip)} is not an IPv4 or IPv6 address`, 'ipAddresses')
   }
   for (const dns of dnsNames) {
-    if (!DNS_NAME.test(dns)) invalid(`dnsNames: ${JSON.stringify(dns)} is not a DNS name`, 'dnsNames')
+    if (!isDnsName(dns)) invalid(`dnsNames: ${JSON.stringify(dns)} is not a DNS name`, 'dnsNames')
   }
   const issuer = options.preparedIssuer ?? await loadIssuer(options.issuerCertificatePem, options.issuerPrivateKeyPem)
   const keys = await generateKeys(options.keyAlgorithm)
@@ -185,7 +184,7 @@ export async function loadOrCreateServerCertificate (dir: string, ca: Certificat
   Promise<CertificateAndKey & { created: boolean }> {
   const certPath = join(dir, 'server.pem')
   const keyPath = join(dir, 'server.key')
-  const dnsNames = [...new Set(hostnames.filter((name) => isIP(name) === 0 && DNS_NAME.test(name)).map((name) => name.toLowerCase()))]
+  const dnsNames = [...new Set(hostnames.filter((name) => isIP(name) === 0 && isDnsName(name)).map((name) => name.toLowerCase()))]
   const ipAddresses = [...new Set([...ips, ...hostnames.filter((name) => isIP(name) !== 0)])]
   await makeDir(dir)
   const issuer = new X509Certificate(parseCertificatePem(ca.certificatePem, 'CA certificate').der)

@@ -139,6 +139,12 @@ describe('config loading', () => {
     expect(config.admin.tokens).toHaveLength(1)
   })
 
+  it('reports an mqtts.serverNames entry that is neither a DNS name nor an IP address, which the certificate would leave out', () => {
+    const cwd = dirWith({ mqtts: { serverNames: ['broker.example.test', '10.1.2.3', '::1', '*.fleet.test', 'https://broker.example.test'] } })
+    const message = problemsOf(() => loadConfig({ cwd, env: {} }))
+    expect(message).toMatch(/config mqtts\.serverNames\.4 \(from .*broker\.config\.json\): must be a DNS name \(a leading \*\. allowed\) or an IP address, found "https:\/\/broker\.example\.test"/)
+    expect(message.split('\n')).toHaveLength(2)
+  })
   it('reads a file saved with a UTF-8 byte order mark', () => {
     expect(loadConfig({ cwd: dirWith('\uFEFF{ "mqtts": { "port": 9997 } }'), env: {} }).config.mqtts.port).toBe(9997)
   })
