@@ -183,13 +183,19 @@ function describeAjvError (err: ErrorObject, data: Json, sources: Map<string, st
   return `config ${key} (from ${source}): ${expected}, found ${found}`
 }
 
+/**
+ * Sets `path` to `value`, making the missing sections on the way. A section the file gave as
+ * something else (`"mqtts": "0.0.0.0:8883"`) is left for the schema to report: replacing it would
+ * drop the file's mistake without a word whenever one of its variables is set.
+ */
 function setPath (obj: Json, path: string, value: unknown): void {
   const parts = path.split('.')
   let cur = obj
   for (const part of parts.slice(0, -1)) {
+    if (cur[part] === undefined) cur[part] = {}
     const next = cur[part]
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[part] = {}
-    cur = cur[part] as Json
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) return
+    cur = next as Json
   }
   cur[parts[parts.length - 1] as string] = value
 }

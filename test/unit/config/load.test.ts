@@ -145,6 +145,11 @@ describe('config loading', () => {
     expect(message).toMatch(/config mqtts\.serverNames\.4 \(from .*broker\.config\.json\): must be a DNS name \(a leading \*\. allowed\) or an IP address, found "https:\/\/broker\.example\.test"/)
     expect(message.split('\n')).toHaveLength(2)
   })
+  it('reports a section the file gives as a string also when a variable sets a key inside it', () => {
+    const cwd = dirWith({ mqtts: '0.0.0.0:8883' })
+    expect(problemsOf(() => loadConfig({ cwd, env: { CERTMQ_MQTTS_PORT: '18883' } })))
+      .toMatch(/config mqtts \(from .*broker\.config\.json\): must be object, found "0\.0\.0\.0:8883"/)
+  })
   it('reads a file saved with a UTF-8 byte order mark', () => {
     expect(loadConfig({ cwd: dirWith('\uFEFF{ "mqtts": { "port": 9997 } }'), env: {} }).config.mqtts.port).toBe(9997)
   })
