@@ -146,7 +146,21 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     const observer = observeAll([metrics.connectObserver, events])
     const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: observer })
     const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
-    const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs })
+    const sessionLog = log.child({ module: 'sessions' })
+    const broker = await createBroker({
+      id: nodeName,
+      hooks,
+      connectTimeoutMs: config.mqtts.connectTimeoutMs,
+      maxQueuedMessages: config.sessions.maxQueuedMessages,
+      onQueueFull: (clientId, first) => {
+        metrics.messageDroppedQueueFull()
+        // once per filling: a device away for a day would otherwise write a line per message
+        if (first) {
+          sessionLog.warn({ event: 'session.queue_full', clientId, maxQueuedMessages: config.sessions.maxQueuedMessages },
+            `offline client ${clientId} has ${config.sessions.maxQueuedMessages} messages queued; newer ones are not queued for it until it reconnects`)
+        }
+      }
+    })
     // runs after the broker has closed its clients (the stack unwinds in reverse): what is left
     // never sent CONNECT, and would hold the process until its timeout
     let leftover: (() => void) | undefined

@@ -106,6 +106,14 @@ export const ConfigSchema = Type.Object({
       description: 'At most this many automatic registrations in any sliding second, across all nodes; the rest get CONNACK 3'
     })
   }, { ...strict, default: {} }),
+  sessions: Type.Object({
+    maxQueuedMessages: Type.Integer({
+      default: 1000,
+      minimum: 0,
+      maximum: 10_000_000,
+      description: 'At most this many QoS 1/2 messages are queued for one client while it is offline (a persistent session, clean=false); newer ones are not queued for it, counted in certmq_messages_dropped_total. 0: no bound (an abandoned session then grows until the broker runs out of memory)'
+    })
+  }, { ...strict, default: {} }),
   clientId: Type.Object({
     strict: Type.Boolean({
       default: false,

@@ -2,7 +2,7 @@
  * All metrics of one server, on its own registry: server.ts creates one CertmqMetrics and hands
  * its parts to the CONNECT path, the store and the admin API (GET /metrics).
  */
-import { Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
 import type { RegistryStore } from '../store/ports.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
@@ -22,6 +22,13 @@ export class CertmqMetrics {
     registers: [this.registry]
   })
 
+  private readonly droppedQueueFull = new Counter({
+    name: 'certmq_messages_dropped_total',
+    help: 'Messages not delivered by the broker, by reason; queue_full: not queued for an offline client whose queue held sessions.maxQueuedMessages',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  }).labels('queue_full')
+
   constructor (options: { autoRegistrationPerSecond: number }) {
     this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
   }
@@ -34,6 +41,11 @@ export class CertmqMetrics {
       autoRegistered: (record) => { this.registration.autoRegistered(record) },
       rateLimited: () => { this.registration.rateLimited() }
     }
+  }
+
+  /** A message not queued for an offline client with a full queue. */
+  messageDroppedQueueFull (): void {
+    this.droppedQueueFull.inc()
   }
 
   /** The served MQTTS certificate's notAfter, set at start and after each renewal or reload. */

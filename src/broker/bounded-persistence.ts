@@ -1,0 +1,77 @@
+/**
+ * aedes' in-memory persistence with a bound on what it queues for a client that is offline: a
+ * persistent session (clean=false) keeps every QoS 1/2 message published to its subscriptions
+ * while its device is away, and aedes has no limit, so one device that subscribed to `fleet/#`
+ * and never came back would grow the broker's memory until it is killed. Beyond
+ * `maxQueuedMessages` for one client, a new message is not queued for it (the newest is dropped,
+ * as Mosquitto's max_queued_messages does); a connected client's in-flight messages are not bound
+ * here. The count follows the queue: +1 per message queued, -1 per message cleared (acknowledged,
+ * or dropped by a clean reconnect).
+ */
+import type { AedesPacket } from 'aedes-packet'
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
+
+type Client = Parameters<MemoryPersistence['outgoingClearMessageId']>[0]
+type Sub = Parameters<MemoryPersistence['outgoingEnqueue']>[0]
+
+export interface QueueBound {
+  /** At most this many messages queued per offline client; 0 for no bound. */
+  maxQueuedMessages: number
+  /** Whether a client with this id is connected to this broker now. */
+  isConnected: (clientId: string) => boolean
+  /** A message was not queued for `clientId`; `first` when its queue has just become full. */
+  dropped: (clientId: string, first: boolean) => void
+}
+
+export class BoundedMemoryPersistence extends MemoryPersistence {
+  private readonly queued = new Map<string, number>()
+  /** Clients whose queue is full and whose drop was reported, until it has room again. */
+  private readonly full = new Set<string>()
+
+  constructor (private readonly bound: QueueBound) {
+    super()
+  }
+
+  override async outgoingEnqueue (sub: Sub, packet: AedesPacket): Promise<void> {
+    if (this.admit(sub.clientId)) await super.outgoingEnqueue(sub, packet)
+  }
+
+  override async outgoingEnqueueCombi (subs: Sub[], packet: AedesPacket): Promise<void> {
+    // the common case allocates nothing: every subscriber has room
+    let kept: Sub[] | undefined
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as Sub
+      if (this.admit(sub.clientId)) kept?.push(sub)
+      else kept ??= subs.slice(0, i)
+    }
+    await super.outgoingEnqueueCombi(kept ?? subs, packet)
+  }
+
+  override async outgoingClearMessageId (client: Client, packet: AedesPacket): Promise<AedesPacket> {
+    const cleared = await super.outgoingClearMessageId(client, packet)
+    // undefined when nothing was queued under that id (a clean session's direct delivery)
+    if (cleared !== undefined) this.release(client.id)
+    return cleared
+  }
+
+  /** Counts a message into the client's queue, or refuses it when the queue is full and the client away. */
+  private admit (clientId: string): boolean {
+    const count = this.queued.get(clientId) ?? 0
+    const { maxQueuedMessages } = this.bound
+    if (maxQueuedMessages > 0 && count >= maxQueuedMessages && !this.bound.isConnected(clientId)) {
+      const first = !this.full.has(clientId)
+      this.full.add(clientId)
+      this.bound.dropped(clientId, first)
+      return false
+    }
+    this.queued.set(clientId, count + 1)
+    return true
+  }
+
+  private release (clientId: string): void {
+    const count = (this.queued.get(clientId) ?? 1) - 1
+    if (count <= 0) this.queued.delete(clientId)
+    else this.queued.set(clientId, count)
+    if (count < this.bound.maxQueuedMessages) this.full.delete(clientId)
+  }
+}
