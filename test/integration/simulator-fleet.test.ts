@@ -5,10 +5,10 @@
  * the fleet; the cache is reused and extended.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
+import { fingerprintOfPem, loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
 import { OpenSslPki } from '../helpers/openssl.js'
 
 describe('simulated fleet', () => {
@@ -68,6 +68,24 @@ describe('simulated fleet', () => {
     expect(fleet.ca.certificatePem).toBe(ca.pem)
     const text = await opensslChecks(fleet, ca.certPath, 2)
     expect(text).toContain('Public-Key: (2048 bit)')
+  })
+
+  it('makes one fleet CA when several runs make the same new fleet at once, and caches devices of that CA', async () => {
+    const make = async (count: number): Promise<Fleet> => await loadOrCreateFleet({ dir: pki.dir, fleet: 'raced', organization: 'o', count, keyAlgorithm: 'EC-P256' })
+    const fleets = await Promise.all([3, 3, 4, 4, 5, 5].map(make))
+    expect(new Set(fleets.map((f) => f.ca.fingerprint)).size).toBe(1)
+    const dir = fleets[0]!.dir
+    const [certificatePem, keyPem] = await Promise.all([readFile(join(dir, 'ca.pem'), 'utf8'), readFile(join(dir, 'ca.key'), 'utf8')])
+    // the pair on disk is that CA's certificate and its own key
+    expect(fingerprintOfPem(certificatePem)).toBe(fleets[0]!.ca.fingerprint)
+    expect(new X509Certificate(certificatePem).checkPrivateKey(createPrivateKey(keyPem))).toBe(true)
+    for (const fleet of fleets) expect(new X509Certificate(fleet.devices[0]!.certificatePem).verify(new X509Certificate(certificatePem).publicKey)).toBe(true)
+    // no temporary files left behind, and the next run reuses the cache and extends it with the same CA
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+    const next = await make(6)
+    expect(next.ca.fingerprint).toBe(fleets[0]!.ca.fingerprint)
+    expect(next.generated).toBeLessThanOrEqual(3)
+    expect(new X509Certificate(next.devices[5]!.certificatePem).verify(new X509Certificate(certificatePem).publicKey)).toBe(true)
   })
 
   it('refuses a bad fleet name or size with a message naming it', async () => {
