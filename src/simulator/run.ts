@@ -235,17 +235,33 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
   if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
   const endedAt = performance.now()
-  await Promise.all(states.map(async (state) => {
+  await Promise.all([...states.map(async (state) => {
     if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
     if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
-    if (state.client !== undefined) await state.client.endAsync().catch(() => {})
-  }))
-  if (monitor !== undefined) await monitor.endAsync().catch(() => {})
+    if (state.client !== undefined) await closeClient(state.client)
+  }), ...(monitor === undefined ? [] : [closeClient(monitor)])])
   // sampleRss() counted `rss` into the peak
   const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: peakRss ?? rss }
   return stats.summary(endedAt, memory)
 }
 
+/** How long a client's DISCONNECT may take at the end before its connection is dropped. */
+const CLOSE_TIMEOUT_MS = 2000
+
+/**
+ * Ends a client with a DISCONNECT; drops its connection when the broker has not let it go within
+ * CLOSE_TIMEOUT_MS (mqtt.js waits for every QoS 1/2 message to be acknowledged, then for the
+ * broker to close), so a broker that stopped answering does not keep the run from ending.
+ */
+async function closeClient (client: MqttClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.endAsync().then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, CLOSE_TIMEOUT_MS) })
+  ])
+  clearTimeout(timer)
+  if (!ended) client.stream.destroy()
+}
 
 function identityOf (device: FleetDevice): { clientId: string, certificatePem: string, privateKeyPem: string } {
   return { clientId: device.commonName, certificatePem: device.certificatePem, privateKeyPem: device.privateKeyPem }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectAsync, type IClientPublishOptions } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { loadOrCreateFleet } from '../../src/simulator/fleet.js'
@@ -244,6 +245,46 @@ describe('certmq simulate', () => {
     })
     expect(stderr).toContain('error MONITOR_REFUSED: the monitor client (unregistered-monitor) could not connect: CONNACK 5')
     expect(code).toBe(4)
+  })
+
+  it('ends on time against a broker that accepts the devices and then stops answering: their connections are dropped, not waited for', async () => {
+    // CONNACK 0 to every CONNECT and a SUBACK to the monitor, then silence: no PUBACK, and a DISCONNECT does not close the connection
+    const server = createTlsServer({
+      key: await readFile(join(certmq.dataDir, 'tls', 'server.key')),
+      cert: await readFile(join(certmq.dataDir, 'tls', 'server.pem')),
+      allowHalfOpen: true
+    }, (socket) => {
+      const parser = mqttPacket.parser({ protocolVersion: 4 })
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+        if (packet.cmd === 'subscribe') socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((sub) => sub.qos) }))
+      })
+      socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
+      socket.on('end', () => { /* half-open: the broker never closes its side */ })
+    })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const port = (server.address() as AddressInfo).port
+    try {
+      const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'stalled', organization: 'certmq simulator', count: 3, keyAlgorithm: 'EC-P256' })
+      const started = performance.now()
+      const run = runSimulation({
+        fleet,
+        devices: fleet.devices,
+        monitor: fleet.devices[2]!,
+        broker: { host: '127.0.0.1', port, servername: undefined, serverCaPem: undefined, insecure: true, connectTimeoutMs: 10_000, keepaliveSeconds: 60 },
+        rate: 100, concurrency: 5, durationSeconds: 1, publishRate: 5, qos: 1, payloadBytes: 64, subscribeCommands: false,
+        backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+      })
+      const summary = await Promise.race([run, new Promise<undefined>((resolve) => { setTimeout(() => { resolve(undefined) }, 15_000) })])
+      expect(summary, 'the run did not end within 15 s').toBeDefined()
+      // 1 s, the monitor's 0.5 s, and at most 2 s for the DISCONNECTs
+      expect((performance.now() - started) / 1000).toBeLessThan(4.5)
+      expect(summary!.connect.accepted).toBe(3)
+      expect(summary!.messages.sent).toBeGreaterThan(0)
+      expect(summary!.messages.received).toBe(0)
+    } finally {
+      server.close()
+    }
   })
 
   it('ends on time against a broker that never answers: attempts waiting at the end are counted as abandoned, the rest as timeouts', async () => {
