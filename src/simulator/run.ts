@@ -68,7 +68,7 @@ interface DeviceState {
 }
 
 export async function runSimulation (options: SimulationOptions): Promise<SimulationSummary> {
-  const startedAt = performance.now()
+  let startedAt = performance.now()
   const stats = new SimulationStats(options.devices.length, startedAt, options.monitor !== undefined)
   const pacer = createPacer(options.rate, options.concurrency)
   const topicPrefix = 'fleet/'
@@ -215,10 +215,15 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       for (const state of states) state.client?.stream.destroy()
     }, options.stormAfterSeconds * 1000)
 
+  // the clock starts with the fleet, not with the monitor's connect before it
+  startedAt = performance.now()
+  stats.begin(startedAt)
   for (const state of states) schedule(state, true, false)
   // the duration, or until the signal (Ctrl-C) ends it early
   await sleep(options.durationSeconds * 1000, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => {})
   stats.interrupted = options.signal?.aborted === true
+  // the run's end: what comes next (the monitor's wait for the last messages, the closes) is not part of its duration
+  const endedAt = performance.now()
 
   stopping = true
   clearInterval(progressTimer)
@@ -234,7 +239,6 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   const rss = await sampleRss()
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
   if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
-  const endedAt = performance.now()
   await Promise.all([...states.map(async (state) => {
     if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
     if (state.publishTimer !== undefined) clearInterval(state.publishTimer)

@@ -81,7 +81,12 @@ export class SimulationStats {
   private firstConnectDoneAt: number | undefined
 
   /** `monitored`: a monitor client counts what is received; without one, nothing received or lost is known. */
-  constructor (readonly devices: number, private readonly startedAt: number, private readonly monitored = true) {}
+  constructor (readonly devices: number, private startedAt: number, private readonly monitored = true) {}
+
+  /** The fleet starts now (after the monitor is up): connects per second and the duration count from here. */
+  begin (at: number): void {
+    this.startedAt = at
+  }
 
   attempt (): void {
     this.attempts++

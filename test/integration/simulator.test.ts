@@ -247,6 +247,17 @@ describe('certmq simulate', () => {
     expect(code).toBe(4)
   })
 
+  it('times the fleet\'s run, not the monitor\'s connect before it nor the wait for its last messages after it', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'timed', '--devices', '5', '--register', 'devices', '--rate', '100', '--duration', '2', '--publish-rate', '2', '--qos', '1'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect.devicesConnected).toBe(5)
+    // the monitor's TLS connect and subscription come first, and 0.5 s for the last telemetry to arrive after the end
+    expect(summary.durationSeconds).toBeGreaterThanOrEqual(2)
+    expect(summary.durationSeconds).toBeLessThan(2.3)
+  })
+
   it('ends on time against a broker that accepts the devices and then stops answering: their connections are dropped, not waited for', async () => {
     // CONNACK 0 to every CONNECT and a SUBACK to the monitor, then silence: no PUBACK, and a DISCONNECT does not close the connection
     const server = createTlsServer({
