@@ -168,7 +168,15 @@ describe('certmq simulate', () => {
       [['--devices', '0'], "option '--devices <n>' argument '0' is invalid. must be a whole number above 0"],
       [['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:'],
       [['--qos', '3'], "option '--qos <n>' argument '3' is invalid. Allowed choices are 0, 1, 2."],
-      [['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --commands needs the monitor']
+      [['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --commands needs the monitor'],
+      // Node's timers fire at once past 2^31 - 1 ms: such a run would end (or storm, or publish) at once
+      [['--duration', '3000000'], "option '--duration <seconds>' argument '3000000' is invalid. must be a number above 0, at most 2147483"],
+      [['--storm', '1e10'], "option '--storm <seconds>' argument '1e10' is invalid. must be a number above 0, at most 2147483"],
+      [['--publish-rate', '1e-9'], "option '--publish-rate <n>' argument '1e-9' is invalid. must be 0, or a number of at least 0.000001"],
+      [['--rate', '1e-9'], "option '--rate <n>' argument '1e-9' is invalid. must be a number of at least 0.000001"],
+      [['--connect-timeout', '1e10'], "option '--connect-timeout <ms>' argument '1e10' is invalid. must be a whole number above 0, at most 2147483647"],
+      // a storm after the end of the run would never come
+      [['--storm', '10', '--duration', '10', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --storm 10 comes when the run has ended (--duration 10)']
     ]
     for (const [args, message] of cases) {
       const refused = await run(args)
