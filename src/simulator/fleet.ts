@@ -219,11 +219,18 @@ async function readCachedDevices (dir: string, manifest: Manifest): Promise<Flee
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
-  const saved = JSON.parse(text) as { manifest: Manifest, devices: FleetDevice[] }
-  const same = saved.manifest.version === manifest.version && saved.manifest.fleet === manifest.fleet &&
-    saved.manifest.organization === manifest.organization && saved.manifest.keyAlgorithm === manifest.keyAlgorithm &&
-    saved.manifest.caFingerprint === manifest.caFingerprint
-  return same ? saved.devices : []
+  let saved: { manifest?: Partial<Manifest>, devices?: unknown } | null
+  try {
+    saved = JSON.parse(text) as typeof saved
+  } catch {
+    // cut short (a full disk) or not ours: a cache, so made again
+    return []
+  }
+  const cached = saved?.manifest
+  const same = cached !== undefined && cached.version === manifest.version && cached.fleet === manifest.fleet &&
+    cached.organization === manifest.organization && cached.keyAlgorithm === manifest.keyAlgorithm &&
+    cached.caFingerprint === manifest.caFingerprint
+  return same && Array.isArray(saved?.devices) ? saved.devices as FleetDevice[] : []
 }
 
 /** Written to a temporary file and renamed, so an interrupted run never leaves half a cache. */

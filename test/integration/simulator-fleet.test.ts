@@ -88,6 +88,18 @@ describe('simulated fleet', () => {
     expect(new X509Certificate(next.devices[5]!.certificatePem).verify(new X509Certificate(certificatePem).publicKey)).toBe(true)
   })
 
+  it('makes the devices again when the cached devices.json cannot be read (cut short, another format) rather than fail', async () => {
+    const first = await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })
+    const file = join(first.dir, 'devices.json')
+    for (const damaged of [(await readFile(file, 'utf8')).slice(0, 100), '{}', '[]', 'null']) {
+      await writeFile(file, damaged)
+      const again = await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })
+      expect(again.generated, damaged).toBe(2)
+      expect(again.ca.fingerprint).toBe(first.ca.fingerprint)
+    }
+    expect((await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })).generated).toBe(0)
+  })
+
   it('refuses a bad fleet name or size with a message naming it', async () => {
     await expect(loadOrCreateFleet({ dir: pki.dir, fleet: '../escape', organization: 'o', count: 1, keyAlgorithm: 'EC-P256' }))
       .rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('fleet name') })
