@@ -157,6 +157,12 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false, true) }, delay)
   }
 
+  /** A session that was up and dropped (the storm, the broker) comes back after the first backoff delay, whatever --retries says: that limit is for refused and failed attempts. */
+  const reconnect = (state: DeviceState): void => {
+    if (stopping) return
+    state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false, true) }, backoffDelay(options.backoff, 0))
+  }
+
   const onConnected = (state: DeviceState, client: MqttClient): void => {
     state.client = client
     connectedNow++
@@ -180,7 +186,7 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       state.publishTimer = undefined
       if (stopping) return
       stats.droppedSession()
-      retry(state)
+      reconnect(state)
     })
   }
 

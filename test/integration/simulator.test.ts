@@ -154,6 +154,14 @@ describe('certmq simulate', () => {
     expect([...fingerprints.values()].every((n) => n === 2)).toBe(true)
   })
 
+  it('brings every dropped session back in a storm with --retries 0: that limit is for refused and failed attempts', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'storm', '--devices', '10', '--register', 'devices', '--no-monitor', '--rate', '100', '--duration', '5', '--storm', '2.5', '--retries', '0'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect).toMatchObject({ dropped: 10, accepted: 20, reconnects: 10, devicesConnected: 10 })
+  })
+
   it('refuses bad options with a usage error naming them (exit 2)', async () => {
     const run = async (args: string[]): Promise<{ code: number, stderr: string }> => {
       let stderr = ''
