@@ -245,11 +245,13 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   const rss = await sampleRss()
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
   if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
-  await Promise.all([...states.map(async (state) => {
+  await Promise.all(states.map(async (state) => {
     if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
     if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
     if (state.client !== undefined) await closeClient(state.client)
-  }), ...(monitor === undefined ? [] : [closeClient(monitor)])])
+  }))
+  // after the devices: it still counts the QoS 1/2 telemetry they deliver while closing
+  if (monitor !== undefined) await closeClient(monitor)
   // sampleRss() counted `rss` into the peak
   const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: peakRss ?? rss }
   return stats.summary(endedAt, memory)
