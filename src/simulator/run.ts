@@ -98,27 +98,65 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
 
   // ---- the monitor: every device's telemetry, and the commands ----
   let monitor: MqttClient | undefined
-  if (options.monitor !== undefined) {
-    const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
+  let monitorRetryTimer: NodeJS.Timeout | undefined
+  const ours = `${runId}:`
+  const onTelemetry = (topic: string, payload: Buffer): void => {
+    if (!topic.endsWith('/telemetry')) return
+    const head = payload.toString('latin1', 0, 40)
+    if (!head.startsWith(ours)) return
+    stats.received++
+    const sentAt = Number(head.slice(ours.length, head.indexOf(':', ours.length)))
+    if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
+  }
+  /**
+   * Connects the monitor and subscribes it to every device's telemetry. A dropped monitor (a
+   * broker restart, a takeover) comes back with backoff like a device, or every message after
+   * the drop would count as lost; only the first connect's refusal ends the run.
+   */
+  const connectMonitor = async (identity: FleetDevice, first: boolean): Promise<boolean> => {
+    const result = await connectOnce(options.broker, identityOf(identity), undefined, () => {}, first ? undefined : inFlight.signal)
     if (result.kind !== 'accepted') {
+      if (!first) return false
       const why = result.kind === 'refused' ? `CONNACK ${result.code}` : result.kind === 'failed' ? result.message : 'abandoned'
       // the run cannot measure what it was asked to
-      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${options.monitor.commonName}) could not connect: ${why}` +
+      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${identity.commonName}) could not connect: ${why}` +
         (result.kind === 'refused' ? '; under a manual CA register it (--register ca-manual or devices does), or run with --no-monitor' : ''),
       { host: options.broker.host, port: options.broker.port })
     }
-    monitor = result.client
-    const ours = `${runId}:`
-    monitor.on('message', (topic, payload) => {
-      if (!topic.endsWith('/telemetry')) return
-      const head = payload.toString('latin1', 0, 40)
-      if (!head.startsWith(ours)) return
-      stats.received++
-      const sentAt = Number(head.slice(ours.length, head.indexOf(':', ours.length)))
-      if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
+    const client = result.client
+    if (stopping) {
+      // came back as the run ended: the end has closed the monitor already, or will not see this one
+      client.end(true)
+      return true
+    }
+    monitor = client
+    client.on('message', onTelemetry)
+    client.once('close', () => {
+      if (monitor !== client) return
+      monitor = undefined
+      if (stopping || !monitorUp) return
+      stats.monitorReconnects++
+      reconnectMonitor(identity, 0)
     })
-    await monitor.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
+    try {
+      await client.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
+    } catch (err) {
+      // dropped before its SUBACK: the close above brings it back
+      if (first) throw err
+    }
+    return true
   }
+  const reconnectMonitor = (identity: FleetDevice, attempt: number): void => {
+    monitorRetryTimer = setTimeout(() => {
+      monitorRetryTimer = undefined
+      void connectMonitor(identity, false).then((connected) => {
+        if (!connected && !stopping) reconnectMonitor(identity, attempt + 1)
+      })
+    }, backoffDelay(options.backoff, attempt))
+  }
+  let monitorUp = false
+  if (options.monitor !== undefined) await connectMonitor(options.monitor, true)
+  monitorUp = true
 
   const schedule = (state: DeviceState, paced: boolean, isRetry: boolean): void => {
     if (stopping) return
@@ -243,8 +281,9 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   await pacer.stop()
   // the memory with the fleet still connected, before it disconnects
   const rss = await sampleRss()
+  if (monitorRetryTimer !== undefined) clearTimeout(monitorRetryTimer)
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
-  if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
+  if (options.monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
   await Promise.all(states.map(async (state) => {
     if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
     if (state.publishTimer !== undefined) clearInterval(state.publishTimer)

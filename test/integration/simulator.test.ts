@@ -12,7 +12,7 @@ import { connectAsync, type IClientPublishOptions } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
-import { loadOrCreateFleet } from '../../src/simulator/fleet.js'
+import { loadOrCreateFleet, loadOrCreateMonitor } from '../../src/simulator/fleet.js'
 import type { SimulationSummary } from '../../src/simulator/stats.js'
 import { runSimulation } from '../../src/simulator/run.js'
 import { DEFAULT_BACKOFF } from '../../src/simulator/backoff.js'
@@ -272,6 +272,32 @@ describe('certmq simulate', () => {
     // the monitor's TLS connect and subscription come first, and 0.5 s for the last telemetry to arrive after the end
     expect(summary.durationSeconds).toBeGreaterThanOrEqual(2)
     expect(summary.durationSeconds).toBeLessThan(2.3)
+  })
+
+  it('reconnects the monitor when its session is dropped, rather than count every later message lost', async () => {
+    const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'watched', organization: 'certmq simulator', count: 5, keyAlgorithm: 'EC-P256' })
+    const monitor = await loadOrCreateMonitor(fleet, 'certmq simulator')
+    expect((await certmq.api('POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'auto' })).status).toBe(201)
+    // 1.5 s in, a client with the monitor's certificate and client ID takes its session over (as a
+    // broker restart would drop it), and leaves
+    const takeover = setTimeout(() => {
+      void connectAsync({ protocol: 'mqtts', host: 'localhost', port: certmq.mqttsPort, ca: certmq.serverCaPem, cert: monitor.certificatePem, key: monitor.privateKeyPem, clientId: monitor.commonName, reconnectPeriod: 0 })
+        .then(async (client) => { await client.endAsync() })
+    }, 1500)
+    const summary = await runSimulation({
+      fleet,
+      devices: fleet.devices,
+      monitor,
+      broker: { host: 'localhost', port: certmq.mqttsPort, servername: 'localhost', serverCaPem: certmq.serverCaPem, insecure: false, connectTimeoutMs: 10_000, keepaliveSeconds: 60 },
+      rate: 100, concurrency: 5, durationSeconds: 5, publishRate: 10, qos: 1, payloadBytes: 64, subscribeCommands: false,
+      backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+    })
+    clearTimeout(takeover)
+    expect(summary.connect.devicesConnected).toBe(5)
+    expect(summary.messages.sent).toBeGreaterThan(150)
+    // lost: what was sent while the monitor was away (its reconnect's backoff), not the rest of the run
+    expect(summary.messages.lost!, JSON.stringify(summary.messages)).toBeLessThan(summary.messages.sent * 0.3)
+    expect(summary.messages.monitorReconnects).toBe(1)
   })
 
   it('ends on time against a broker that accepts the devices and then stops answering: their connections are dropped, not waited for', async () => {

@@ -239,7 +239,8 @@ export function renderSummary (s: SimulationSummary): string {
   const { messages } = s
   lines.push(`messages           ${messages.sent} sent, ` +
     (messages.received === null ? 'received and lost not measured (no monitor)' : `${messages.received} received by the monitor, ${messages.lost ?? 0} lost`) +
-    (messages.commandsSent > 0 ? `; ${messages.commandsSent} commands sent, ${messages.commandsReceived} received` : ''))
+    (messages.commandsSent > 0 ? `; ${messages.commandsSent} commands sent, ${messages.commandsReceived} received` : '') +
+    (messages.monitorReconnects > 0 ? ` (the monitor was dropped and reconnected ${messages.monitorReconnects} time(s): what was sent meanwhile counts as lost)` : ''))
   if (s.messages.latencyMs.count > 0) lines.push(`end-to-end latency p50 ${ms(s.messages.latencyMs.p50)}  p95 ${ms(s.messages.latencyMs.p95)}  p99 ${ms(s.messages.latencyMs.p99)}`)
   const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
   if (s.broker !== undefined) lines.push(`broker RSS         ${mib(s.broker.rssBytes)} at the end with the fleet connected, at most ${mib(s.broker.peakRssBytes)} (pid ${s.broker.pid})`)
