@@ -9,6 +9,8 @@ import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fingerprintOfPem, loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
+import { prepareIssuer } from '../../src/pki/certificate-authority.js'
+import { TemplateIssuer } from '../../src/simulator/template-issuer.js'
 import { OpenSslPki } from '../helpers/openssl.js'
 
 describe('simulated fleet', () => {
@@ -98,6 +100,19 @@ describe('simulated fleet', () => {
       expect(again.ca.fingerprint).toBe(first.ca.fingerprint)
     }
     expect((await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })).generated).toBe(0)
+  })
+
+  it('issues EC devices the fast way from an existing P-384 or RSA CA too, signed with the hash the CA signs with', async () => {
+    for (const key of ['ec384', 'rsa2048'] as const) {
+      const ca = await pki.ca(`template-${key}-ca`, { key })
+      const issuer = await prepareIssuer(ca.pem, ca.keyPem)
+      const template = await TemplateIssuer.create({ certificatePem: ca.pem, privateKeyPem: ca.keyPem }, issuer, { organizationalUnit: 'f', organization: 'o' }, 'SN000001', 30)
+      expect(template, key).toBeDefined()
+      const issued = await template!.issue('SN000002')
+      const file = pki.path(`template-${key}.pem`)
+      await writeFile(file, issued.certificatePem)
+      expect(await pki.openssl('verify', '-CAfile', ca.certPath, '-purpose', 'sslclient', file)).toContain(': OK')
+    }
   })
 
   it('refuses a bad fleet name or size with a message naming it', async () => {
