@@ -227,6 +227,18 @@ describe('certmq simulate', () => {
     await observer.endAsync()
   })
 
+  it('publishes at the rate asked for, also above one message per millisecond per device', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'chatty', '--devices', '2', '--register', 'ca-auto', '--no-monitor', '--rate', '100', '--duration', '2', '--publish-rate', '2000'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect.devicesConnected).toBe(2)
+    // 2 devices × 2000/s over the 2 s less their connects (tens of ms): a timer per message
+    // (setInterval of 0.5 ms, which Node makes 1 ms and more) sent fewer than half of them
+    expect(summary.messages.sent).toBeGreaterThan(0.85 * 2 * 2000 * 2)
+    expect(summary.messages.sent).toBeLessThanOrEqual(2 * 2000 * 2)
+  })
+
   it('keeps the monitor out of the devices when a later run has more of them: under a manual CA the extra devices are refused', async () => {
     const small = await simulate(certmq, fleetDir, ['--fleet', 'growing', '--devices', '2', '--register', 'devices', '--rate', '50', '--duration', '1.5'])
     expect(small.code, small.stderr).toBe(0)
