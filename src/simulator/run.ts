@@ -211,12 +211,14 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     if (options.publishRate > 0) {
       const topic = `${topicPrefix}${state.clientId}/telemetry`
       // each tick sends what this session owes the rate so far: a timer per message would lag
-      // behind (setInterval drifts by its callback's time, and takes no less than 1 ms)
+      // behind (setInterval drifts by its callback's time, and takes no less than 1 ms). Rounded:
+      // the timer counts from the event loop's clock, which can be a little behind `since`, so
+      // a tick may come at 999.9 ms of a 1000 ms period
       const since = performance.now()
       let published = 0
       state.publishTimer = setInterval(() => {
         if (!client.connected) return
-        const owed = Math.floor((performance.now() - since) / 1000 * options.publishRate) - published
+        const owed = Math.round((performance.now() - since) / 1000 * options.publishRate) - published
         for (let k = 0; k < owed; k++) {
           published++
           stats.sent++

@@ -237,6 +237,11 @@ describe('certmq simulate', () => {
     // (setInterval of 0.5 ms, which Node makes 1 ms and more) sent fewer than half of them
     expect(summary.messages.sent).toBeGreaterThan(0.85 * 2 * 2000 * 2)
     expect(summary.messages.sent).toBeLessThanOrEqual(2 * 2000 * 2)
+
+    // and at a low rate the first message of each device comes one period after its connect
+    const slow = await simulate(certmq, fleetDir, ['--fleet', 'chatty', '--devices', '2', '--no-monitor', '--rate', '100', '--duration', '1.6', '--publish-rate', '1'])
+    expect(slow.code, slow.stderr).toBe(0)
+    expect(slow.summary.messages.sent).toBe(2)
   })
 
   it('keeps the monitor out of the devices when a later run has more of them: under a manual CA the extra devices are refused', async () => {
