@@ -138,12 +138,22 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       stats.monitorReconnects++
       reconnectMonitor(identity, 0)
     })
-    try {
-      await client.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
-    } catch (err) {
-      // dropped before its SUBACK: the close above brings it back
-      if (first) throw err
+    // a SUBACK is awaited no longer than a CONNACK: a broker that never sends one would hold the run
+    let timer: NodeJS.Timeout | undefined
+    const failure = await Promise.race([
+      client.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos }).then(() => undefined, (err: unknown) => err instanceof Error ? err.message : String(err)),
+      new Promise<string>((resolve) => { timer = setTimeout(() => { resolve(`no SUBACK within ${options.broker.connectTimeoutMs} ms`) }, options.broker.connectTimeoutMs) })
+    ])
+    clearTimeout(timer)
+    if (failure === undefined) return true
+    if (first) {
+      monitor = undefined
+      client.end(true)
+      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${identity.commonName}) could not subscribe to ${topicPrefix}+/telemetry: ${failure}`,
+        { host: options.broker.host, port: options.broker.port })
     }
+    // dropped before its SUBACK, or none came: its close (forced here) brings it back
+    client.stream.destroy()
     return true
   }
   const reconnectMonitor = (identity: FleetDevice, attempt: number): void => {

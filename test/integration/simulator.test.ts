@@ -357,6 +357,37 @@ describe('certmq simulate', () => {
     }
   })
 
+  it('stops with MONITOR_REFUSED when the broker accepts the monitor but never acknowledges its subscription', async () => {
+    // CONNACK 0 to every CONNECT, and nothing else
+    const server = createTlsServer({
+      key: await readFile(join(certmq.dataDir, 'tls', 'server.key')),
+      cert: await readFile(join(certmq.dataDir, 'tls', 'server.pem'))
+    }, (socket) => {
+      const parser = mqttPacket.parser({ protocolVersion: 4 })
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+      })
+      socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
+    })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const port = (server.address() as AddressInfo).port
+    try {
+      const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'stalled', organization: 'certmq simulator', count: 3, keyAlgorithm: 'EC-P256' })
+      const run = runSimulation({
+        fleet,
+        devices: fleet.devices.slice(0, 2),
+        monitor: fleet.devices[2]!,
+        broker: { host: '127.0.0.1', port, servername: undefined, serverCaPem: undefined, insecure: true, connectTimeoutMs: 500, keepaliveSeconds: 60 },
+        rate: 100, concurrency: 5, durationSeconds: 1, publishRate: 0, qos: 1, payloadBytes: 64, subscribeCommands: false,
+        backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+      })
+      const outcome = await Promise.race([run.then(() => 'ran', (err: unknown) => err), new Promise((resolve) => { setTimeout(() => { resolve('still waiting') }, 5000) })])
+      expect(outcome).toMatchObject({ code: 'MONITOR_REFUSED', message: expect.stringContaining('no SUBACK within 500 ms') })
+    } finally {
+      server.close()
+    }
+  })
+
   it('ends on time against a broker that never answers: attempts waiting at the end are counted as abandoned, the rest as timeouts', async () => {
     // a TLS server that completes handshakes and then says nothing (it reads, so it sees the devices leave)
     const server = createTlsServer({
