@@ -23,7 +23,7 @@ import { pemChain } from '../../src/pki/pem.js'
 import { idleMemory, type MemoryResult } from './memory.js'
 import { revocation, type RevocationResult } from './revocation.js'
 import { reconnectStorm, type StormResult } from './storm.js'
-import { mosquittoInstalled, opensslArgs, startCertmq, startMosquitto, startPlainAedes, type Target } from './targets.js'
+import { mosquittoInstalled, opensslArgs, startCertmq, startMosquitto, startPlainAedes, withTargets, type Target } from './targets.js'
 import { throughput, type ThroughputResult } from './throughput.js'
 
 const ALL = ['connect', 'memory', 'throughput', 'burst', 'revocation', 'storm'] as const
@@ -103,43 +103,45 @@ async function main (): Promise<void> {
   const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
   const nodeArgs = [...flagList(args['node-args']), ...profile]
   const advertise: Record<string, string> = args['advertise-cas'] ? { CERTMQ_MQTTS_ADVERTISE_CAS: 'true' } : {}
-  const certmq = await startCertmq(work, advertise, nodeArgs)
-  // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
-  // a baseline from before mqtts.advertiseCas (2026-11-28) names its CAs whatever this says
-  const baseline = args.baseline === undefined ? undefined : await startBaseline(args.baseline, work, advertise)
-  const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
-  for (const target of certmqs) {
-    log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)
-    await registerFleet(target.adminUrl!, fleet)
-  }
-  // the chain certmq presents (its certificate, then the built-in CA), so no target has OpenSSL
-  // rebuild it per handshake and all send the same bytes
-  const chainFile = join(work, 'server-chain.pem')
-  await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
-  const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
-  // plain Aedes has certmq's TLS context: as shipped it names no CA (mqtts.advertiseCas), so its
-  // OpenSSL verifies no chain either. Mosquitto needs its cafile for require_certificate
-  const plainTls = { ...tls, clientCaFiles: args['advertise-cas'] ? tls.clientCaFiles : [] }
-  // --plain-node-args "--flag …": the same for plain Aedes, e.g. certmq's own V8 settings to compare at equal settings
-  const plainArgs = [...flagList(args['plain-node-args']), ...profile]
-  const targets: Target[] = [...certmqs, await startPlainAedes(plainTls, plainArgs)]
-  if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await startMosquitto(work, tls))
-  else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
-  const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
+  // every broker started below is stopped at the end, also when a start, a registration or a
+  // measurement fails or the bench is interrupted
+  const text = await withTargets(async (start) => {
+    const certmq = await start(startCertmq(work, advertise, nodeArgs))
+    // --baseline <checkout>: the same product built elsewhere (e.g. main before a change), measured alongside
+    // a baseline from before mqtts.advertiseCas (2026-11-28) names its CAs whatever this says
+    const baseline = args.baseline === undefined ? undefined : await start(startBaseline(args.baseline, work, advertise))
+    const certmqs = baseline === undefined ? [certmq] : [certmq, baseline]
+    for (const target of certmqs) {
+      log(`registering the fleet CA and ${fleet.devices.length} certificates with ${target.name}…`)
+      await registerFleet(target.adminUrl!, fleet)
+    }
+    // the chain certmq presents (its certificate, then the built-in CA), so no target has OpenSSL
+    // rebuild it per handshake and all send the same bytes
+    const chainFile = join(work, 'server-chain.pem')
+    await writeFile(chainFile, pemChain(await readFile(join(work, 'data', 'tls', 'server.pem'), 'utf8'), await readFile(join(work, 'data', 'ca', 'builtin-ca.pem'), 'utf8')))
+    const tls = { certFile: chainFile, keyFile: join(work, 'data', 'tls', 'server.key'), clientCaFiles: [join(work, 'data', 'ca', 'builtin-ca.pem'), caFile] }
+    // plain Aedes has certmq's TLS context: as shipped it names no CA (mqtts.advertiseCas), so its
+    // OpenSSL verifies no chain either. Mosquitto needs its cafile for require_certificate
+    const plainTls = { ...tls, clientCaFiles: args['advertise-cas'] ? tls.clientCaFiles : [] }
+    // --plain-node-args "--flag …": the same for plain Aedes, e.g. certmq's own V8 settings to compare at equal settings
+    const plainArgs = [...flagList(args['plain-node-args']), ...profile]
+    const targets: Target[] = [...certmqs, await start(startPlainAedes(plainTls, plainArgs))]
+    if (!args['no-mosquitto'] && mosquittoInstalled()) targets.push(await start(startMosquitto(work, tls)))
+    else log('mosquitto: not installed (apt-get install mosquitto) or --no-mosquitto; measured without it')
+    const order = (rep: number): Target[] => targets.map((_, i) => targets[(i + rep) % targets.length]!)
 
-  const report: string[] = [
-    `# certmq benchmark — ${new Date().toISOString()}`,
-    '',
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
-    `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets (connect: ${CONNECT_REPS}); median (min–max).`,
-    `Node flags: certmq ${nodeArgs.length === 0 ? 'none' : nodeArgs.join(' ')} (its own V8 settings: runtime.* in docs/config.md); plain aedes ${plainArgs.length === 0 ? 'none' : plainArgs.join(' ')}.`,
-    `OpenSSL: certmq and plain aedes ${opensslArgs(ROOT).length > 0 ? 'with bin/openssl.cnf, as bin/certmq starts certmq (one TLS 1.3 session ticket per handshake; a --baseline with its own, if it has one)' : 'with the OPENSSL_CONF of this shell'}${plainArgs.some((a) => a.startsWith('--openssl-config')) ? ', plain aedes with the file its flags name' : ''}; Mosquitto with OpenSSL's defaults (two).`,
-    `TLS CA list (mqtts.advertiseCas): ${args['advertise-cas'] ? 'certmq and plain aedes name the fleet and built-in CAs, and their OpenSSL verifies each chain' : 'certmq and plain aedes name none (certmq as shipped); Mosquitto has them as its cafile'}.`,
-    ''
-  ]
-  const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '-'
+    const report: string[] = [
+      `# certmq benchmark — ${new Date().toISOString()}`,
+      '',
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. ${PIN ? 'Brokers pinned to CPU 0, the driver to the others (taskset).' : 'No CPU pinning.'}`,
+      `Targets: ${targets.map((t) => t.name).join(', ')}. ${REPS} repetitions alternating targets (connect: ${CONNECT_REPS}); median (min–max).`,
+      `Node flags: certmq ${nodeArgs.length === 0 ? 'none' : nodeArgs.join(' ')} (its own V8 settings: runtime.* in docs/config.md); plain aedes ${plainArgs.length === 0 ? 'none' : plainArgs.join(' ')}.`,
+      `OpenSSL: certmq and plain aedes ${opensslArgs(ROOT).length > 0 ? 'with bin/openssl.cnf, as bin/certmq starts certmq (one TLS 1.3 session ticket per handshake; a --baseline with its own, if it has one)' : 'with the OPENSSL_CONF of this shell'}${plainArgs.some((a) => a.startsWith('--openssl-config')) ? ', plain aedes with the file its flags name' : ''}; Mosquitto with OpenSSL's defaults (two).`,
+      `TLS CA list (mqtts.advertiseCas): ${args['advertise-cas'] ? 'certmq and plain aedes name the fleet and built-in CAs, and their OpenSSL verifies each chain' : 'certmq and plain aedes name none (certmq as shipped); Mosquitto has them as its cafile'}.`,
+      ''
+    ]
+    const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '-'
 
-  try {
     if (wants('memory')) {
       const results = new Map<string, MemoryResult[]>(targets.map((t) => [t.name, []]))
       const count = Number(args['memory-connections'])
@@ -301,11 +303,9 @@ async function main (): Promise<void> {
           return `| ${t.name} | ${spread(r.map((x) => x.allBackSeconds))} | ${spread(r.map((x) => x.resumed), 0)} | ${spread(r.map((x) => x.cpuMsPerReconnect))} | ${r.reduce((s, x) => s + x.refused, 0)} | ${r.reduce((s, x) => s + x.failures, 0)} |`
         }), '')
     }
-  } finally {
-    for (const t of targets) await t.stop()
-  }
+    return report.join('\n')
+  })
 
-  const text = report.join('\n')
   await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
   const file = join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.md`)
   await writeFile(file, text)

@@ -23,12 +23,48 @@ export interface Target {
 
 export const mosquittoInstalled = (): boolean => hasCommand('mosquitto', ['-h'])
 
+/**
+ * Runs `body` with the targets it starts through `start`, and stops every one of them at the end:
+ * also when a later start, a registration or a measurement fails, or the bench is stopped with
+ * SIGINT or SIGTERM, so that no broker outlives the bench.
+ */
+export async function withTargets<T> (body: (start: (starting: Promise<Target>) => Promise<Target>) => Promise<T>): Promise<T> {
+  const started: Target[] = []
+  const stopAll = async (): Promise<void> => {
+    for (const target of started.splice(0)) await target.stop().catch(() => {})
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    // then die of the same signal, as the bench would have without this handler
+    void stopAll().finally(() => { process.kill(process.pid, signal) })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await body(async (starting) => {
+      const target = await starting
+      started.push(target)
+      return target
+    })
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await stopAll()
+  }
+}
+
 function track (child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
   return async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => { child.once('exit', resolve) })
     child.kill('SIGTERM')
-    await Promise.race([exited, sleep(5000).then(() => { child.kill('SIGKILL') })])
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => { timer = setTimeout(() => { child.kill('SIGKILL'); resolve() }, 5000) })
+    await Promise.race([exited, late])
+    clearTimeout(timer)
+    // killed or not, it is gone before the next one starts
+    await exited
   }
 }
 
@@ -76,15 +112,22 @@ export async function startCertmq (work: string, extraEnv: Record<string, string
     stdio: ['ignore', openSync(join(work, 'certmq.log'), 'a'), 'inherit']
   })
   const adminUrl = `http://127.0.0.1:${adminPort}`
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${join(work, 'certmq.log')}`)
-    try {
-      if ((await fetch(`${adminUrl}/healthz`)).status === 200) break
-    } catch { /* not up yet */ }
-    if (i > 300) throw new Error(`${name} did not become healthy`)
-    await sleep(100)
+  const stop = track(child)
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${join(work, 'certmq.log')}`)
+      try {
+        if ((await fetch(`${adminUrl}/healthz`)).status === 200) break
+      } catch { /* not up yet */ }
+      if (i > 300) throw new Error(`${name} did not become healthy`)
+      await sleep(100)
+    }
+  } catch (err) {
+    // one that never became healthy is still running
+    await stop()
+    throw err
   }
-  return { name, pid: child.pid!, port, adminUrl, stop: track(child) }
+  return { name, pid: child.pid!, port, adminUrl, stop }
 }
 
 /** Server certificate and key files, and the CA files whose certificates clients present. */
@@ -99,6 +142,8 @@ export async function startPlainAedes (tls: TlsFiles, nodeArgs: string[] = []): 
   const [command, args] = pinned(process.execPath, [...opensslArgs(ROOT), ...nodeArgs,
     join(ROOT, 'scripts/plain-aedes-tls.mjs'), tls.certFile, tls.keyFile, ...tls.clientCaFiles])
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const stop = track(child)
+  let timer: NodeJS.Timeout | undefined
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = ''
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -107,9 +152,13 @@ export async function startPlainAedes (tls: TlsFiles, nodeArgs: string[] = []): 
       if (match !== null) resolve(Number(match[1]))
     })
     child.once('exit', (code) => { reject(new Error(`plain aedes exited with ${String(code)}`)) })
-  })
+    timer = setTimeout(() => { reject(new Error('plain aedes did not listen within 30 s')) }, 30_000)
+  }).catch(async (err: unknown) => {
+    await stop()
+    throw err
+  }).finally(() => { clearTimeout(timer) })
   child.stdout!.resume()
-  return { name: 'plain aedes', pid: child.pid!, port, stop: track(child) }
+  return { name: 'plain aedes', pid: child.pid!, port, stop }
 }
 
 export async function startMosquitto (work: string, tls: TlsFiles): Promise<Target> {
@@ -135,6 +184,10 @@ export async function startMosquitto (work: string, tls: TlsFiles): Promise<Targ
   ].join('\n'))
   const [command, args] = pinned('mosquitto', ['-c', conf])
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] })
-  await waitForPort(port, child, 'mosquitto')
-  return { name: 'mosquitto', pid: child.pid!, port, stop: track(child) }
+  const stop = track(child)
+  await waitForPort(port, child, 'mosquitto').catch(async (err: unknown) => {
+    await stop()
+    throw err
+  })
+  return { name: 'mosquitto', pid: child.pid!, port, stop }
 }

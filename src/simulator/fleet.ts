@@ -7,9 +7,10 @@
  * Key generation and signing are WebCrypto jobs, which Node runs on its thread pool: issuing in
  * batches keeps every core busy without worker scripts.
  */
-import { createHash } from 'node:crypto'
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { createHash, createPrivateKey, randomBytes, X509Certificate } from 'node:crypto'
+import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CertmqError } from '../errors.js'
 import { createCaCertificate, issueCertificate, prepareIssuer, type KeyAlgorithm } from '../pki/certificate-authority.js'
 import { parseCertificatePem } from '../pki/pem.js'
@@ -153,16 +154,61 @@ async function fleetCa (dir: string, options: FleetOptions): Promise<Fleet['ca']
   }
   const certFile = join(dir, 'ca.pem')
   const keyFile = join(dir, 'ca.key')
-  try {
-    const [certificatePem, privateKeyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')])
-    return { certificatePem, privateKeyPem, fingerprint: fingerprintOfPem(certificatePem) }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
+  const saved = await readCaPair(certFile, keyFile)
+  if (saved !== undefined) return saved
   const made = await createCaCertificate({ commonName: `${options.fleet} fleet CA`, organization: options.organization, validityDays: 3650, keyAlgorithm: options.keyAlgorithm === 'EC-P384' ? 'EC-P384' : 'EC-P256' })
-  await writeFile(keyFile, made.privateKeyPem, { mode: 0o600 })
-  await writeFile(certFile, made.certificatePem)
-  return { ...made, fingerprint: fingerprintOfPem(made.certificatePem) }
+  const ours = { ...made, fingerprint: fingerprintOfPem(made.certificatePem) }
+  // Two runs making the same new fleet at once must end up with one CA, not the key of one and
+  // the certificate of the other: ca.key is claimed with link(), which fails when it exists, and
+  // the run that claims it puts its certificate beside it; the other run takes that pair.
+  const [keyTmp, certTmp] = [temporaryName(keyFile), temporaryName(certFile)]
+  try {
+    await writeFile(keyTmp, made.privateKeyPem, { mode: 0o600 })
+    await writeFile(certTmp, made.certificatePem)
+    try {
+      await link(keyTmp, keyFile)
+      await rename(certTmp, certFile)
+      return ours
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    // claimed by another run: its certificate follows at once
+    for (let i = 0; i < 50; i++) {
+      const theirs = await readCaPair(certFile, keyFile)
+      if (theirs !== undefined) return theirs
+      await sleep(100)
+    }
+    // still no certificate that fits the key: a run was killed between the two files; start over
+    await rename(keyTmp, keyFile)
+    await rename(certTmp, certFile)
+    return ours
+  } finally {
+    await Promise.all([rm(keyTmp, { force: true }), rm(certTmp, { force: true })])
+  }
+}
+
+/** The cached fleet CA; undefined when either file is missing or the key is not the certificate's. */
+async function readCaPair (certFile: string, keyFile: string): Promise<Fleet['ca'] | undefined> {
+  let certificatePem: string
+  let privateKeyPem: string
+  try {
+    [certificatePem, privateKeyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')])
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    if (!new X509Certificate(certificatePem).checkPrivateKey(createPrivateKey(privateKeyPem))) return undefined
+  } catch {
+    // a file cut short by a run that was killed while writing it
+    return undefined
+  }
+  return { certificatePem, privateKeyPem, fingerprint: fingerprintOfPem(certificatePem) }
+}
+
+/** A name beside `file` that no other run, and no other call in this one, uses. */
+function temporaryName (file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
 }
 
 async function readCachedDevices (dir: string, manifest: Manifest): Promise<FleetDevice[]> {
@@ -173,11 +219,18 @@ async function readCachedDevices (dir: string, manifest: Manifest): Promise<Flee
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
-  const saved = JSON.parse(text) as { manifest: Manifest, devices: FleetDevice[] }
-  const same = saved.manifest.version === manifest.version && saved.manifest.fleet === manifest.fleet &&
-    saved.manifest.organization === manifest.organization && saved.manifest.keyAlgorithm === manifest.keyAlgorithm &&
-    saved.manifest.caFingerprint === manifest.caFingerprint
-  return same ? saved.devices : []
+  let saved: { manifest?: Partial<Manifest>, devices?: unknown } | null
+  try {
+    saved = JSON.parse(text) as typeof saved
+  } catch {
+    // cut short (a full disk) or not ours: a cache, so made again
+    return []
+  }
+  const cached = saved?.manifest
+  const same = cached !== undefined && cached.version === manifest.version && cached.fleet === manifest.fleet &&
+    cached.organization === manifest.organization && cached.keyAlgorithm === manifest.keyAlgorithm &&
+    cached.caFingerprint === manifest.caFingerprint
+  return same && Array.isArray(saved?.devices) ? saved.devices as FleetDevice[] : []
 }
 
 /** Written to a temporary file and renamed, so an interrupted run never leaves half a cache. */
@@ -187,8 +240,12 @@ async function writeCachedDevices (dir: string, manifest: Manifest, devices: Fle
 
 /** Keys inside: mode 0600, written to a temporary file and renamed, so `file` is never half written. */
 async function writeJsonWhole (file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 })
-  await chmod(tmp, 0o600)
-  await rename(tmp, file)
+  const tmp = temporaryName(file)
+  try {
+    await writeFile(tmp, JSON.stringify(value), { mode: 0o600 })
+    await chmod(tmp, 0o600)
+    await rename(tmp, file)
+  } finally {
+    await rm(tmp, { force: true })
+  }
 }

@@ -68,7 +68,7 @@ interface DeviceState {
 }
 
 export async function runSimulation (options: SimulationOptions): Promise<SimulationSummary> {
-  const startedAt = performance.now()
+  let startedAt = performance.now()
   const stats = new SimulationStats(options.devices.length, startedAt, options.monitor !== undefined)
   const pacer = createPacer(options.rate, options.concurrency)
   const topicPrefix = 'fleet/'
@@ -98,27 +98,75 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
 
   // ---- the monitor: every device's telemetry, and the commands ----
   let monitor: MqttClient | undefined
-  if (options.monitor !== undefined) {
-    const result = await connectOnce(options.broker, identityOf(options.monitor), undefined, () => {})
+  let monitorRetryTimer: NodeJS.Timeout | undefined
+  const ours = `${runId}:`
+  const onTelemetry = (topic: string, payload: Buffer): void => {
+    if (!topic.endsWith('/telemetry')) return
+    const head = payload.toString('latin1', 0, 40)
+    if (!head.startsWith(ours)) return
+    stats.received++
+    const sentAt = Number(head.slice(ours.length, head.indexOf(':', ours.length)))
+    if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
+  }
+  /**
+   * Connects the monitor and subscribes it to every device's telemetry. A dropped monitor (a
+   * broker restart, a takeover) comes back with backoff like a device, or every message after
+   * the drop would count as lost; only the first connect's refusal ends the run.
+   */
+  const connectMonitor = async (identity: FleetDevice, first: boolean): Promise<boolean> => {
+    const result = await connectOnce(options.broker, identityOf(identity), undefined, () => {}, first ? undefined : inFlight.signal)
     if (result.kind !== 'accepted') {
+      if (!first) return false
       const why = result.kind === 'refused' ? `CONNACK ${result.code}` : result.kind === 'failed' ? result.message : 'abandoned'
       // the run cannot measure what it was asked to
-      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${options.monitor.commonName}) could not connect: ${why}` +
+      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${identity.commonName}) could not connect: ${why}` +
         (result.kind === 'refused' ? '; under a manual CA register it (--register ca-manual or devices does), or run with --no-monitor' : ''),
       { host: options.broker.host, port: options.broker.port })
     }
-    monitor = result.client
-    const ours = `${runId}:`
-    monitor.on('message', (topic, payload) => {
-      if (!topic.endsWith('/telemetry')) return
-      const head = payload.toString('latin1', 0, 40)
-      if (!head.startsWith(ours)) return
-      stats.received++
-      const sentAt = Number(head.slice(ours.length, head.indexOf(':', ours.length)))
-      if (Number.isFinite(sentAt)) stats.messageLatency.record(performance.now() - sentAt)
+    const client = result.client
+    if (stopping) {
+      // came back as the run ended: the end has closed the monitor already, or will not see this one
+      client.end(true)
+      return true
+    }
+    monitor = client
+    client.on('message', onTelemetry)
+    client.once('close', () => {
+      if (monitor !== client) return
+      monitor = undefined
+      if (stopping || !monitorUp) return
+      stats.monitorReconnects++
+      reconnectMonitor(identity, 0)
     })
-    await monitor.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos })
+    // a SUBACK is awaited no longer than a CONNACK: a broker that never sends one would hold the run
+    let timer: NodeJS.Timeout | undefined
+    const failure = await Promise.race([
+      client.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos }).then(() => undefined, (err: unknown) => err instanceof Error ? err.message : String(err)),
+      new Promise<string>((resolve) => { timer = setTimeout(() => { resolve(`no SUBACK within ${options.broker.connectTimeoutMs} ms`) }, options.broker.connectTimeoutMs) })
+    ])
+    clearTimeout(timer)
+    if (failure === undefined) return true
+    if (first) {
+      monitor = undefined
+      client.end(true)
+      throw new CertmqError('MONITOR_REFUSED', `the monitor client (${identity.commonName}) could not subscribe to ${topicPrefix}+/telemetry: ${failure}`,
+        { host: options.broker.host, port: options.broker.port })
+    }
+    // dropped before its SUBACK, or none came: its close (forced here) brings it back
+    client.stream.destroy()
+    return true
   }
+  const reconnectMonitor = (identity: FleetDevice, attempt: number): void => {
+    monitorRetryTimer = setTimeout(() => {
+      monitorRetryTimer = undefined
+      void connectMonitor(identity, false).then((connected) => {
+        if (!connected && !stopping) reconnectMonitor(identity, attempt + 1)
+      })
+    }, backoffDelay(options.backoff, attempt))
+  }
+  let monitorUp = false
+  if (options.monitor !== undefined) await connectMonitor(options.monitor, true)
+  monitorUp = true
 
   const schedule = (state: DeviceState, paced: boolean, isRetry: boolean): void => {
     if (stopping) return
@@ -157,6 +205,12 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false, true) }, delay)
   }
 
+  /** A session that was up and dropped (the storm, the broker) comes back after the first backoff delay, whatever --retries says: that limit is for refused and failed attempts. */
+  const reconnect = (state: DeviceState): void => {
+    if (stopping) return
+    state.retryTimer = setTimeout(() => { state.retryTimer = undefined; schedule(state, false, true) }, backoffDelay(options.backoff, 0))
+  }
+
   const onConnected = (state: DeviceState, client: MqttClient): void => {
     state.client = client
     connectedNow++
@@ -166,11 +220,21 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
     }
     if (options.publishRate > 0) {
       const topic = `${topicPrefix}${state.clientId}/telemetry`
+      // each tick sends what this session owes the rate so far: a timer per message would lag
+      // behind (setInterval drifts by its callback's time, and takes no less than 1 ms). Rounded:
+      // the timer counts from the event loop's clock, which can be a little behind `since`, so
+      // a tick may come at 999.9 ms of a 1000 ms period
+      const since = performance.now()
+      let published = 0
       state.publishTimer = setInterval(() => {
         if (!client.connected) return
-        stats.sent++
-        client.publish(topic, telemetry(state.seq++), { qos: options.qos })
-      }, 1000 / options.publishRate)
+        const owed = Math.round((performance.now() - since) / 1000 * options.publishRate) - published
+        for (let k = 0; k < owed; k++) {
+          published++
+          stats.sent++
+          client.publish(topic, telemetry(state.seq++), { qos: options.qos })
+        }
+      }, Math.max(PUBLISH_TICK_MS, 1000 / options.publishRate))
     }
     client.once('close', () => {
       if (state.client !== client) return
@@ -180,7 +244,7 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       state.publishTimer = undefined
       if (stopping) return
       stats.droppedSession()
-      retry(state)
+      reconnect(state)
     })
   }
 
@@ -215,10 +279,15 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       for (const state of states) state.client?.stream.destroy()
     }, options.stormAfterSeconds * 1000)
 
+  // the clock starts with the fleet, not with the monitor's connect before it
+  startedAt = performance.now()
+  stats.begin(startedAt)
   for (const state of states) schedule(state, true, false)
   // the duration, or until the signal (Ctrl-C) ends it early
   await sleep(options.durationSeconds * 1000, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => {})
   stats.interrupted = options.signal?.aborted === true
+  // the run's end: what comes next (the monitor's wait for the last messages, the closes) is not part of its duration
+  const endedAt = performance.now()
 
   stopping = true
   clearInterval(progressTimer)
@@ -232,20 +301,41 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
   await pacer.stop()
   // the memory with the fleet still connected, before it disconnects
   const rss = await sampleRss()
+  if (monitorRetryTimer !== undefined) clearTimeout(monitorRetryTimer)
   // let in-flight QoS 1 telemetry reach the monitor before everything closes
-  if (monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
-  const endedAt = performance.now()
+  if (options.monitor !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
   await Promise.all(states.map(async (state) => {
     if (state.retryTimer !== undefined) clearTimeout(state.retryTimer)
     if (state.publishTimer !== undefined) clearInterval(state.publishTimer)
-    if (state.client !== undefined) await state.client.endAsync().catch(() => {})
+    if (state.client !== undefined) await closeClient(state.client)
   }))
-  if (monitor !== undefined) await monitor.endAsync().catch(() => {})
+  // after the devices: it still counts the QoS 1/2 telemetry they deliver while closing
+  if (monitor !== undefined) await closeClient(monitor)
   // sampleRss() counted `rss` into the peak
   const memory = rss === undefined || options.brokerPid === undefined ? undefined : { pid: options.brokerPid, rssBytes: rss, peakRssBytes: peakRss ?? rss }
   return stats.summary(endedAt, memory)
 }
 
+/** The shortest time between two telemetry rounds of a device; above 100 messages a second, a round sends several. */
+const PUBLISH_TICK_MS = 10
+
+/** How long a client's DISCONNECT may take at the end before its connection is dropped. */
+const CLOSE_TIMEOUT_MS = 2000
+
+/**
+ * Ends a client with a DISCONNECT; drops its connection when the broker has not let it go within
+ * CLOSE_TIMEOUT_MS (mqtt.js waits for every QoS 1/2 message to be acknowledged, then for the
+ * broker to close), so a broker that stopped answering does not keep the run from ending.
+ */
+async function closeClient (client: MqttClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.endAsync().then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, CLOSE_TIMEOUT_MS) })
+  ])
+  clearTimeout(timer)
+  if (!ended) client.stream.destroy()
+}
 
 function identityOf (device: FleetDevice): { clientId: string, certificatePem: string, privateKeyPem: string } {
   return { clientId: device.commonName, certificatePem: device.certificatePem, privateKeyPem: device.privateKeyPem }

@@ -46,6 +46,8 @@ export interface SimulationSummary {
     received: number | null
     commandsSent: number
     commandsReceived: number
+    /** times the monitor's session was dropped and it reconnected: what was sent meanwhile counts as lost */
+    monitorReconnects: number
     /** sent minus received; null without a monitor */
     lost: number | null
     latencyMs: LatencySummary
@@ -74,6 +76,7 @@ export class SimulationStats {
   received = 0
   commandsSent = 0
   commandsReceived = 0
+  monitorReconnects = 0
   readonly rejectedByCode = new Map<number, number>()
   readonly failures: Record<FailureKind, number> = { tls: 0, timeout: 0, closed: 0, error: 0 }
   /** devices that have connected at least once */
@@ -81,7 +84,12 @@ export class SimulationStats {
   private firstConnectDoneAt: number | undefined
 
   /** `monitored`: a monitor client counts what is received; without one, nothing received or lost is known. */
-  constructor (readonly devices: number, private readonly startedAt: number, private readonly monitored = true) {}
+  constructor (readonly devices: number, private startedAt: number, private readonly monitored = true) {}
+
+  /** The fleet starts now (after the monitor is up): connects per second and the duration count from here. */
+  begin (at: number): void {
+    this.startedAt = at
+  }
 
   attempt (): void {
     this.attempts++
@@ -151,6 +159,7 @@ export class SimulationStats {
         received: this.monitored ? this.received : null,
         commandsSent: this.commandsSent,
         commandsReceived: this.commandsReceived,
+        monitorReconnects: this.monitorReconnects,
         lost: this.monitored ? Math.max(0, this.sent - this.received) : null,
         latencyMs: this.messageLatency.summary()
       },

@@ -31,7 +31,8 @@ export class TemplateIssuer {
     private readonly at: { serial: number, serialLength: number, cn: number, spki: number, ski: number },
     private readonly cnLength: number,
     private readonly caKey: KeyObject,
-    private readonly caCertificate: X509Certificate
+    private readonly caCertificate: X509Certificate,
+    private readonly hash: string
   ) {}
 
   /**
@@ -70,7 +71,7 @@ export class TemplateIssuer {
     }
     if (Object.values(at).some((i) => i < 0) || publicSpki.length !== 91) return undefined
     const caKey = createPrivateKey(ca.privateKeyPem)
-    const made = new TemplateIssuer(Buffer.from(tbs), Buffer.from(signatureAlgorithm), at, sampleCommonName.length, caKey, new X509Certificate(ca.certificatePem))
+    const made = new TemplateIssuer(Buffer.from(tbs), Buffer.from(signatureAlgorithm), at, sampleCommonName.length, caKey, new X509Certificate(ca.certificatePem), signingHash(caKey))
     // check the method on one certificate before trusting it with a fleet
     const probe = await made.issue(sampleCommonName)
     const probeCert = new X509Certificate(probe.certificatePem)
@@ -91,7 +92,7 @@ export class TemplateIssuer {
     tbs.write(commonName, this.at.cn, 'utf8')
     spki.copy(tbs, this.at.spki)
     subjectKeyIdentifier(spki).copy(tbs, this.at.ski)
-    const signature = await signAsync('sha256', tbs, this.caKey)
+    const signature = await signAsync(this.hash, tbs, this.caKey)
     const bitString = Buffer.concat([Buffer.from([0x03]), derLength(signature.length + 1), Buffer.from([0x00]), signature])
     const body = Buffer.concat([tbs, this.signatureAlgorithm, bitString])
     const der = Buffer.concat([Buffer.from([0x30]), derLength(body.length), body])
@@ -102,6 +103,16 @@ export class TemplateIssuer {
       serialNumber: formatSerial(serial.toString('hex'))
     }
   }
+}
+
+/**
+ * The hash of the template's signature algorithm: pki/certificate-authority signs with a P-384
+ * CA key over SHA-384 and a P-521 one over SHA-512, with the others over SHA-256. Signed over
+ * another, the probe in `create` fails and the fleet is issued the slow way.
+ */
+function signingHash (caKey: KeyObject): string {
+  const curve = caKey.asymmetricKeyDetails?.namedCurve
+  return curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256'
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value (for P-256, its last 65 bytes). */

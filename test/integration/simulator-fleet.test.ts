@@ -5,10 +5,12 @@
  * the fleet; the cache is reused and extended.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
+import { fingerprintOfPem, loadOrCreateFleet, type Fleet } from '../../src/simulator/fleet.js'
+import { prepareIssuer } from '../../src/pki/certificate-authority.js'
+import { TemplateIssuer } from '../../src/simulator/template-issuer.js'
 import { OpenSslPki } from '../helpers/openssl.js'
 
 describe('simulated fleet', () => {
@@ -68,6 +70,49 @@ describe('simulated fleet', () => {
     expect(fleet.ca.certificatePem).toBe(ca.pem)
     const text = await opensslChecks(fleet, ca.certPath, 2)
     expect(text).toContain('Public-Key: (2048 bit)')
+  })
+
+  it('makes one fleet CA when several runs make the same new fleet at once, and caches devices of that CA', async () => {
+    const make = async (count: number): Promise<Fleet> => await loadOrCreateFleet({ dir: pki.dir, fleet: 'raced', organization: 'o', count, keyAlgorithm: 'EC-P256' })
+    const fleets = await Promise.all([3, 3, 4, 4, 5, 5].map(make))
+    expect(new Set(fleets.map((f) => f.ca.fingerprint)).size).toBe(1)
+    const dir = fleets[0]!.dir
+    const [certificatePem, keyPem] = await Promise.all([readFile(join(dir, 'ca.pem'), 'utf8'), readFile(join(dir, 'ca.key'), 'utf8')])
+    // the pair on disk is that CA's certificate and its own key
+    expect(fingerprintOfPem(certificatePem)).toBe(fleets[0]!.ca.fingerprint)
+    expect(new X509Certificate(certificatePem).checkPrivateKey(createPrivateKey(keyPem))).toBe(true)
+    for (const fleet of fleets) expect(new X509Certificate(fleet.devices[0]!.certificatePem).verify(new X509Certificate(certificatePem).publicKey)).toBe(true)
+    // no temporary files left behind, and the next run reuses the cache and extends it with the same CA
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+    const next = await make(6)
+    expect(next.ca.fingerprint).toBe(fleets[0]!.ca.fingerprint)
+    expect(next.generated).toBeLessThanOrEqual(3)
+    expect(new X509Certificate(next.devices[5]!.certificatePem).verify(new X509Certificate(certificatePem).publicKey)).toBe(true)
+  })
+
+  it('makes the devices again when the cached devices.json cannot be read (cut short, another format) rather than fail', async () => {
+    const first = await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })
+    const file = join(first.dir, 'devices.json')
+    for (const damaged of [(await readFile(file, 'utf8')).slice(0, 100), '{}', '[]', 'null']) {
+      await writeFile(file, damaged)
+      const again = await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })
+      expect(again.generated, damaged).toBe(2)
+      expect(again.ca.fingerprint).toBe(first.ca.fingerprint)
+    }
+    expect((await loadOrCreateFleet({ dir: pki.dir, fleet: 'damaged', organization: 'o', count: 2, keyAlgorithm: 'EC-P256' })).generated).toBe(0)
+  })
+
+  it('issues EC devices the fast way from an existing P-384 or RSA CA too, signed with the hash the CA signs with', async () => {
+    for (const key of ['ec384', 'rsa2048'] as const) {
+      const ca = await pki.ca(`template-${key}-ca`, { key })
+      const issuer = await prepareIssuer(ca.pem, ca.keyPem)
+      const template = await TemplateIssuer.create({ certificatePem: ca.pem, privateKeyPem: ca.keyPem }, issuer, { organizationalUnit: 'f', organization: 'o' }, 'SN000001', 30)
+      expect(template, key).toBeDefined()
+      const issued = await template!.issue('SN000002')
+      const file = pki.path(`template-${key}.pem`)
+      await writeFile(file, issued.certificatePem)
+      expect(await pki.openssl('verify', '-CAfile', ca.certPath, '-purpose', 'sslclient', file)).toContain(': OK')
+    }
   })
 
   it('refuses a bad fleet name or size with a message naming it', async () => {

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectAsync, type IClientPublishOptions } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
-import { loadOrCreateFleet } from '../../src/simulator/fleet.js'
+import { loadOrCreateFleet, loadOrCreateMonitor } from '../../src/simulator/fleet.js'
 import type { SimulationSummary } from '../../src/simulator/stats.js'
 import { runSimulation } from '../../src/simulator/run.js'
 import { DEFAULT_BACKOFF } from '../../src/simulator/backoff.js'
@@ -153,6 +154,14 @@ describe('certmq simulate', () => {
     expect([...fingerprints.values()].every((n) => n === 2)).toBe(true)
   })
 
+  it('brings every dropped session back in a storm with --retries 0: that limit is for refused and failed attempts', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'storm', '--devices', '10', '--register', 'devices', '--no-monitor', '--rate', '100', '--duration', '5', '--storm', '2.5', '--retries', '0'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect).toMatchObject({ dropped: 10, accepted: 20, reconnects: 10, devicesConnected: 10 })
+  })
+
   it('refuses bad options with a usage error naming them (exit 2)', async () => {
     const run = async (args: string[]): Promise<{ code: number, stderr: string }> => {
       let stderr = ''
@@ -167,7 +176,15 @@ describe('certmq simulate', () => {
       [['--devices', '0'], "option '--devices <n>' argument '0' is invalid. must be a whole number above 0"],
       [['--broker', 'http://localhost:1883', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --broker must be an mqtts:// URL, found http:'],
       [['--qos', '3'], "option '--qos <n>' argument '3' is invalid. Allowed choices are 0, 1, 2."],
-      [['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --commands needs the monitor']
+      [['--commands', '--no-monitor', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --commands needs the monitor'],
+      // Node's timers fire at once past 2^31 - 1 ms: such a run would end (or storm, or publish) at once
+      [['--duration', '3000000'], "option '--duration <seconds>' argument '3000000' is invalid. must be a number above 0, at most 2147483"],
+      [['--storm', '1e10'], "option '--storm <seconds>' argument '1e10' is invalid. must be a number above 0, at most 2147483"],
+      [['--publish-rate', '1e-9'], "option '--publish-rate <n>' argument '1e-9' is invalid. must be 0, or a number of at least 0.000001"],
+      [['--rate', '1e-9'], "option '--rate <n>' argument '1e-9' is invalid. must be a number of at least 0.000001"],
+      [['--connect-timeout', '1e10'], "option '--connect-timeout <ms>' argument '1e10' is invalid. must be a whole number above 0, at most 2147483647"],
+      // a storm after the end of the run would never come
+      [['--storm', '10', '--duration', '10', '--fleet-dir', fleetDir, '--devices', '1'], 'error VALIDATION_FAILED: --storm 10 comes when the run has ended (--duration 10)']
     ]
     for (const [args, message] of cases) {
       const refused = await run(args)
@@ -210,6 +227,23 @@ describe('certmq simulate', () => {
     await observer.endAsync()
   })
 
+  it('publishes at the rate asked for, also above one message per millisecond per device', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'chatty', '--devices', '2', '--register', 'ca-auto', '--no-monitor', '--rate', '100', '--duration', '2', '--publish-rate', '2000'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect.devicesConnected).toBe(2)
+    // 2 devices × 2000/s over the 2 s less their connects (tens of ms): a timer per message
+    // (setInterval of 0.5 ms, which Node makes 1 ms and more) sent fewer than half of them
+    expect(summary.messages.sent).toBeGreaterThan(0.85 * 2 * 2000 * 2)
+    expect(summary.messages.sent).toBeLessThanOrEqual(2 * 2000 * 2)
+
+    // and at a low rate the first message of each device comes one period after its connect
+    const slow = await simulate(certmq, fleetDir, ['--fleet', 'chatty', '--devices', '2', '--no-monitor', '--rate', '100', '--duration', '1.6', '--publish-rate', '1'])
+    expect(slow.code, slow.stderr).toBe(0)
+    expect(slow.summary.messages.sent).toBe(2)
+  })
+
   it('keeps the monitor out of the devices when a later run has more of them: under a manual CA the extra devices are refused', async () => {
     const small = await simulate(certmq, fleetDir, ['--fleet', 'growing', '--devices', '2', '--register', 'devices', '--rate', '50', '--duration', '1.5'])
     expect(small.code, small.stderr).toBe(0)
@@ -244,6 +278,114 @@ describe('certmq simulate', () => {
     })
     expect(stderr).toContain('error MONITOR_REFUSED: the monitor client (unregistered-monitor) could not connect: CONNACK 5')
     expect(code).toBe(4)
+  })
+
+  it('times the fleet\'s run, not the monitor\'s connect before it nor the wait for its last messages after it', async () => {
+    const { code, summary, stderr } = await simulate(certmq, fleetDir, [
+      '--fleet', 'timed', '--devices', '5', '--register', 'devices', '--rate', '100', '--duration', '2', '--publish-rate', '2', '--qos', '1'
+    ])
+    expect(code, stderr).toBe(0)
+    expect(summary.connect.devicesConnected).toBe(5)
+    // the monitor's TLS connect and subscription come first, and 0.5 s for the last telemetry to arrive after the end
+    expect(summary.durationSeconds).toBeGreaterThanOrEqual(2)
+    expect(summary.durationSeconds).toBeLessThan(2.3)
+  })
+
+  it('reconnects the monitor when its session is dropped, rather than count every later message lost', async () => {
+    const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'watched', organization: 'certmq simulator', count: 5, keyAlgorithm: 'EC-P256' })
+    const monitor = await loadOrCreateMonitor(fleet, 'certmq simulator')
+    expect((await certmq.api('POST', '/api/v1/cas', { certificatePem: fleet.ca.certificatePem, registrationMode: 'auto' })).status).toBe(201)
+    // 1.5 s in, a client with the monitor's certificate and client ID takes its session over (as a
+    // broker restart would drop it), and leaves
+    const takeover = setTimeout(() => {
+      void connectAsync({ protocol: 'mqtts', host: 'localhost', port: certmq.mqttsPort, ca: certmq.serverCaPem, cert: monitor.certificatePem, key: monitor.privateKeyPem, clientId: monitor.commonName, reconnectPeriod: 0 })
+        .then(async (client) => { await client.endAsync() })
+    }, 1500)
+    const summary = await runSimulation({
+      fleet,
+      devices: fleet.devices,
+      monitor,
+      broker: { host: 'localhost', port: certmq.mqttsPort, servername: 'localhost', serverCaPem: certmq.serverCaPem, insecure: false, connectTimeoutMs: 10_000, keepaliveSeconds: 60 },
+      rate: 100, concurrency: 5, durationSeconds: 5, publishRate: 10, qos: 1, payloadBytes: 64, subscribeCommands: false,
+      backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+    })
+    clearTimeout(takeover)
+    expect(summary.connect.devicesConnected).toBe(5)
+    expect(summary.messages.sent).toBeGreaterThan(150)
+    // lost: what was sent while the monitor was away (its reconnect's backoff), not the rest of the run
+    expect(summary.messages.lost!, JSON.stringify(summary.messages)).toBeLessThan(summary.messages.sent * 0.3)
+    expect(summary.messages.monitorReconnects).toBe(1)
+  })
+
+  it('ends on time against a broker that accepts the devices and then stops answering: their connections are dropped, not waited for', async () => {
+    // CONNACK 0 to every CONNECT and a SUBACK to the monitor, then silence: no PUBACK, and a DISCONNECT does not close the connection
+    const server = createTlsServer({
+      key: await readFile(join(certmq.dataDir, 'tls', 'server.key')),
+      cert: await readFile(join(certmq.dataDir, 'tls', 'server.pem')),
+      allowHalfOpen: true
+    }, (socket) => {
+      const parser = mqttPacket.parser({ protocolVersion: 4 })
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+        if (packet.cmd === 'subscribe') socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((sub) => sub.qos) }))
+      })
+      socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
+      socket.on('end', () => { /* half-open: the broker never closes its side */ })
+    })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const port = (server.address() as AddressInfo).port
+    try {
+      const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'stalled', organization: 'certmq simulator', count: 3, keyAlgorithm: 'EC-P256' })
+      const started = performance.now()
+      const run = runSimulation({
+        fleet,
+        devices: fleet.devices,
+        monitor: fleet.devices[2]!,
+        broker: { host: '127.0.0.1', port, servername: undefined, serverCaPem: undefined, insecure: true, connectTimeoutMs: 10_000, keepaliveSeconds: 60 },
+        rate: 100, concurrency: 5, durationSeconds: 1, publishRate: 5, qos: 1, payloadBytes: 64, subscribeCommands: false,
+        backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+      })
+      const summary = await Promise.race([run, new Promise<undefined>((resolve) => { setTimeout(() => { resolve(undefined) }, 15_000) })])
+      expect(summary, 'the run did not end within 15 s').toBeDefined()
+      // 1 s, the monitor's 0.5 s, and at most 2 s for the devices' DISCONNECTs and 2 s for the monitor's
+      expect((performance.now() - started) / 1000).toBeLessThan(7)
+      expect(summary!.connect.accepted).toBe(3)
+      expect(summary!.messages.sent).toBeGreaterThan(0)
+      expect(summary!.messages.received).toBe(0)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('stops with MONITOR_REFUSED when the broker accepts the monitor but never acknowledges its subscription', async () => {
+    // CONNACK 0 to every CONNECT, and nothing else
+    const server = createTlsServer({
+      key: await readFile(join(certmq.dataDir, 'tls', 'server.key')),
+      cert: await readFile(join(certmq.dataDir, 'tls', 'server.pem'))
+    }, (socket) => {
+      const parser = mqttPacket.parser({ protocolVersion: 4 })
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+      })
+      socket.on('data', (chunk: Buffer) => { parser.parse(chunk) })
+    })
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const port = (server.address() as AddressInfo).port
+    try {
+      const fleet = await loadOrCreateFleet({ dir: fleetDir, fleet: 'stalled', organization: 'certmq simulator', count: 3, keyAlgorithm: 'EC-P256' })
+      const run = runSimulation({
+        fleet,
+        devices: fleet.devices.slice(0, 2),
+        monitor: fleet.devices[2]!,
+        broker: { host: '127.0.0.1', port, servername: undefined, serverCaPem: undefined, insecure: true, connectTimeoutMs: 500, keepaliveSeconds: 60 },
+        rate: 100, concurrency: 5, durationSeconds: 1, publishRate: 0, qos: 1, payloadBytes: 64, subscribeCommands: false,
+        backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
+      })
+      const outcome = await Promise.race([run.then(() => 'ran', (err: unknown) => err), new Promise((resolve) => { setTimeout(() => { resolve('still waiting') }, 5000) })])
+      expect(outcome).toMatchObject({ code: 'MONITOR_REFUSED', message: expect.stringContaining('no SUBACK within 500 ms') })
+    } finally {
+      server.close()
+    }
   })
 
   it('ends on time against a broker that never answers: attempts waiting at the end are counted as abandoned, the rest as timeouts', async () => {

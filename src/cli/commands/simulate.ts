@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net'
 import { Option, type Command } from 'commander'
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../arguments.js'
+import { nonNegativeInt, numberArgument, positiveInt } from '../arguments.js'
 import { CertmqError } from '../../errors.js'
 import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
 import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
@@ -19,6 +19,15 @@ import type { TextSink } from '../output.js'
 
 const KEY_TYPES: Record<string, KeyAlgorithm> = { ec: 'EC-P256', rsa2048: 'RSA-2048', rsa4096: 'RSA-4096' }
 type Registration = 'none' | 'ca-auto' | 'ca-manual' | 'devices'
+
+// Node's timers take at most 2^31 - 1 ms (24.8 days) and fire at once past that: a longer
+// duration would end the run at once, a longer storm delay storm at once, a lower rate not pace
+const MAX_TIMER_MS = 2 ** 31 - 1
+const MIN_RATE = 0.000001
+const seconds = numberArgument((n) => Number.isFinite(n) && n > 0 && n * 1000 <= MAX_TIMER_MS, `must be a number above 0, at most ${Math.floor(MAX_TIMER_MS / 1000)}`)
+const rate = numberArgument((n) => Number.isFinite(n) && n >= MIN_RATE, `must be a number of at least ${MIN_RATE.toFixed(6)}`)
+const rateOrZero = numberArgument((n) => Number.isFinite(n) && (n === 0 || n >= MIN_RATE), `must be 0, or a number of at least ${MIN_RATE.toFixed(6)}`)
+const milliseconds = numberArgument((n) => Number.isInteger(n) && n > 0 && n <= MAX_TIMER_MS, `must be a whole number above 0, at most ${MAX_TIMER_MS}`)
 
 interface SimulateOptions {
   devices: number
@@ -63,23 +72,26 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
     .option('--insecure', 'do not verify the broker\'s certificate', false)
     .addOption(new Option('--register <how>', 'register with certmq first (admin API: --url/--token): ca-auto or ca-manual registers the fleet CA in that mode (ca-manual also the monitor, so it can connect); devices registers the CA (manual), every device and the monitor')
       .choices(['none', 'ca-auto', 'ca-manual', 'devices']).default('none'))
-    .option('--rate <n>', 'first connects per second (paced)', positiveNumber, 50)
+    .option('--rate <n>', 'first connects per second (paced)', rate, 50)
     .option('--concurrency <n>', 'connects in flight at most', positiveInt, 20)
-    .option('--duration <seconds>', 'how long the run lasts', positiveNumber, 10)
-    .option('--publish-rate <n>', 'telemetry messages per second per device (0: none)', nonNegativeNumber, 0)
+    .option('--duration <seconds>', 'how long the run lasts', seconds, 10)
+    .option('--publish-rate <n>', 'telemetry messages per second per device (0: none)', rateOrZero, 0)
     // choices() parses the value itself: an argParser added after it would replace that check
     .addOption(new Option('--qos <n>', 'QoS of telemetry and commands').choices(['0', '1', '2']).default('0'))
     .option('--payload <bytes>', 'telemetry payload size', positiveInt, 64)
     .option('--commands', 'devices subscribe to fleet/<clientId>/cmd; the monitor sends each one a command every second', false)
     .option('--no-monitor', 'no monitor client (no end-to-end latency or loss)')
     .option('--retries <n>', 'retries per device after a refusal or failure (default: until the end)', nonNegativeInt, Number.POSITIVE_INFINITY)
-    .option('--storm <seconds>', 'drop every session at once after this many seconds (reconnect storm)', positiveNumber)
+    .option('--storm <seconds>', 'drop every session at once after this many seconds (reconnect storm; before the end of --duration)', seconds)
     .option('--broker-pid <pid>', 'report this process\'s RSS (Linux): at the end of the run, before the devices disconnect, and the most seen while it ran', positiveInt)
-    .option('--connect-timeout <ms>', 'CONNACK timeout per attempt', positiveInt, 10_000)
+    .option('--connect-timeout <ms>', 'CONNACK timeout per attempt', milliseconds, 10_000)
     .action(async (opts: SimulateOptions) => {
       const output = ctx.output()
       if (opts.commands && !opts.monitor) {
         throw new CertmqError('VALIDATION_FAILED', '--commands needs the monitor: it is the client that sends the commands (drop --no-monitor)', { field: 'commands' })
+      }
+      if (opts.storm !== undefined && opts.storm >= opts.duration) {
+        throw new CertmqError('VALIDATION_FAILED', `--storm ${opts.storm} comes when the run has ended (--duration ${opts.duration}): make it shorter than the duration`, { field: 'storm' })
       }
       const broker = parseBroker(opts.broker)
       const ca = await existingCa(opts, ctx)
@@ -227,7 +239,8 @@ export function renderSummary (s: SimulationSummary): string {
   const { messages } = s
   lines.push(`messages           ${messages.sent} sent, ` +
     (messages.received === null ? 'received and lost not measured (no monitor)' : `${messages.received} received by the monitor, ${messages.lost ?? 0} lost`) +
-    (messages.commandsSent > 0 ? `; ${messages.commandsSent} commands sent, ${messages.commandsReceived} received` : ''))
+    (messages.commandsSent > 0 ? `; ${messages.commandsSent} commands sent, ${messages.commandsReceived} received` : '') +
+    (messages.monitorReconnects > 0 ? ` (the monitor was dropped and reconnected ${messages.monitorReconnects} time(s): what was sent meanwhile counts as lost)` : ''))
   if (s.messages.latencyMs.count > 0) lines.push(`end-to-end latency p50 ${ms(s.messages.latencyMs.p50)}  p95 ${ms(s.messages.latencyMs.p95)}  p99 ${ms(s.messages.latencyMs.p99)}`)
   const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
   if (s.broker !== undefined) lines.push(`broker RSS         ${mib(s.broker.rssBytes)} at the end with the fleet connected, at most ${mib(s.broker.peakRssBytes)} (pid ${s.broker.pid})`)
