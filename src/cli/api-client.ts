@@ -82,6 +82,11 @@ export class AdminApiClient {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new CertmqError('VALIDATION_FAILED', `admin URL "${options.url}" must start with http:// or https://`, { url: options.url })
     }
+    // fetch refuses such a URL, which read as ADMIN_UNREACHABLE; the message names neither part
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new CertmqError('VALIDATION_FAILED', 'the admin URL holds a user name or password: give the URL without them, and the token with --token or CERTMQ_ADMIN_TOKEN',
+        { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}` })
+    }
     this.base = adminBaseUrl(options.url)
   }
 

@@ -200,7 +200,7 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(table.code, table.stderr).toBe(0)
     const lines = table.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^TIME\s+TYPE\s+ACTOR\s+TARGET\s+REASON\s+COUNT\s+DETAILS$/)
-    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]+Z\\s+certificate\\.revoked\\s+admin\\s+certificate ${id.slice(0, 16)}…\\s+-\\s+1\\s+.*from=active to=revoked`))
+    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]+Z\\s+certificate\\.revoked\\s+admin\\s+certificate ${id.slice(0, 16)}…\\s+-\\s+-\\s+.*from=active to=revoked`))
     expect(lines[2]).toMatch(/certificate\.registered\s+admin\s+.*source=manual/)
     expect(lines).toHaveLength(3)
 
@@ -215,6 +215,19 @@ describe('§5 certmq CLI against the admin API', () => {
 
     const future = await certmq(['events', '--since', new Date(Date.now() + 3_600_000).toISOString()])
     expect(future.stdout).toBe('no events match\n')
+  })
+
+  it('refuses `events --limit` beyond what the API takes as a usage error (exit 2), as `cert list` does', async () => {
+    const run = await certmq(['events', '--limit', '501'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('must be a whole number from 1 to 500')
+  })
+
+  it('refuses an admin URL with a user name or password, and prints neither', async () => {
+    const run = await certmq(['ca', 'list'], { CERTMQ_ADMIN_URL: adminUrl.replace('http://', 'http://ops:s3cret-pass@') })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('error VALIDATION_FAILED: the admin URL holds a user name or password')
+    expect(run.stderr).not.toContain('s3cret-pass')
   })
 
   it('refuses `events --type` with an unknown type as the API does (exit 1, VALIDATION_FAILED naming type)', async () => {
