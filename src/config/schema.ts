@@ -41,6 +41,8 @@ export const AdminTokenSchema = Type.Object({
 export const ConfigSchema = Type.Object({
   nodeName: Type.String({
     default: '',
+    // empty (the host name) or a name with something to read in logs and associated clients
+    pattern: '^(|.*\\S.*)$',
     description: 'Name of this broker node in logs and associated clients; empty means the host name'
   }),
   dataDir: Type.String({

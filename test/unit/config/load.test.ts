@@ -111,6 +111,12 @@ describe('config loading', () => {
     expect(message).toMatch(/config mqtts\.handshakeTimeoutMs .*must be <= 2147483647, found 2147483648/)
     expect(loadConfig({ cwd: dirWith({ mqtts: { connectTimeoutMs: 2_147_483_647 } }), env: {} }).config.mqtts.connectTimeoutMs).toBe(2_147_483_647)
   })
+  it('refuses a nodeName of blanks, which would name the node nothing readable; empty still means the host name', () => {
+    const message = problemsOf(() => loadConfig({ cwd: dirWith({ nodeName: '   ' }), env: {} }))
+    expect(message).toMatch(/config nodeName \(from .*broker\.config\.json\): must match pattern/)
+    expect(loadConfig({ cwd: dirWith({ nodeName: '' }), env: {} }).config.nodeName).toBe('')
+    expect(loadConfig({ cwd: dirWith({ nodeName: 'edge 7' }), env: {} }).config.nodeName).toBe('edge 7')
+  })
   it('refuses an empty admin.host or mqtts.host in the file, which would bind every interface, and takes an empty variable as unset', () => {
     const message = problemsOf(() => loadConfig({ cwd: dirWith({ admin: { host: '' }, mqtts: { host: '' } }), env: {} }))
     expect(message).toMatch(/config admin\.host \(from .*broker\.config\.json\): must NOT have fewer than 1 characters, found ""/)
