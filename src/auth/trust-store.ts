@@ -142,15 +142,17 @@ export class TrustStore {
    * when `ca` has no registered issuer, or when one of them (a root and its renewed copy) admits.
    */
   issuerVerdict (ca: TrustedCa, servername: string | undefined, seen?: ReadonlySet<string>): RejectReason | undefined {
-    // on every admitted CONNECT: nothing is allocated for a CA without a registered issuer
+    // on every admitted CONNECT: nothing is allocated for a CA without a registered issuer, nor
+    // for one whose issuers have none above them (an intermediate under a registered root, the
+    // usual case); the set that stops a cycle is made only to go a level further up
     if (ca.issuers.length === 0) return undefined
-    const visited = new Set(seen).add(ca.record.id)
     let refused: RejectReason | undefined
     for (const id of ca.issuers) {
       const issuer = this.cas.get(id)
       // a cycle of cross-signed CAs: the way back admits nothing new
-      if (issuer === undefined || visited.has(id)) continue
-      const verdict = recheckSession(issuer.record, servername, issuer.revoked.has(ca.record.serialNumber)) ?? this.issuerVerdict(issuer, servername, visited)
+      if (issuer === undefined || id === ca.record.id || seen?.has(id) === true) continue
+      const verdict = recheckSession(issuer.record, servername, issuer.revoked.has(ca.record.serialNumber)) ??
+        (issuer.issuers.length === 0 ? undefined : this.issuerVerdict(issuer, servername, new Set(seen).add(ca.record.id)))
       if (verdict === undefined) return undefined
       refused ??= verdict
     }

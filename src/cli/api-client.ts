@@ -2,7 +2,7 @@
  * Typed client of the admin API (the contract in src/admin/schemas), over global fetch. The CLI's
  * only way to the registry: operator commands never touch the store.
  */
-import { CertmqError } from '../errors.js'
+import { CertmqError, isCertmqError } from '../errors.js'
 import { isBearerToken, TOKEN_CHARACTERS } from '../domain/bearer-token.js'
 import type { CaBody, CaHostsBody, CaListBody, CrlBody, RegisterCaBody, RegistrationCodeBody, UpdateCaBody } from '../admin/schemas/ca.js'
 import type {
@@ -200,6 +200,12 @@ export class AdminApiClient {
     const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
     const length = Number(response.headers.get('content-length') ?? Number.NaN)
     const base = this.base
+    // the connection lost mid-body (the broker stopped, a proxy cut it): fetch's bare TypeError
+    // 'terminated' read as a bug in the CLI (INTERNAL, exit 1)
+    const cutOff = (err: unknown): CertmqError => isCertmqError(err)
+      ? err
+      : new CertmqError('ADMIN_UNREACHABLE', `the backup download from ${base} was cut off: ${networkReason(err)}`,
+        { url: base, reason: networkReason(err) }, { cause: err })
     async function * chunks (body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
       const reader = body.getReader()
       try {
@@ -211,7 +217,7 @@ export class AdminApiClient {
             }, timeoutMs)
           })
           try {
-            const { done, value } = await Promise.race([reader.read(), stalled])
+            const { done, value } = await Promise.race([reader.read(), stalled]).catch((err: unknown) => { throw cutOff(err) })
             if (done) return
             yield value
           } finally {

@@ -27,13 +27,28 @@ export async function backupRoutes (app: FastifyInstance, { backups }: BackupRou
       }
     }
   }, async (request, reply) => {
-    const backup = await backups.create(actorOf(request))
-    // once the answer is sent or the client has gone: the copy is the client's, not the server's
-    reply.raw.once('close', () => {
-      backups.discard(backup.path).catch((err: unknown) => {
+    const discard = (path: string): void => {
+      backups.discard(path).catch((err: unknown) => {
         request.log.warn({ event: 'backup.discard_failed', err }, 'could not remove a backup copy after sending it')
       })
+    }
+    // once the answer is sent or the client has gone: the copy is the client's, not the server's.
+    // Listened for before the copy is made: a client that leaves while it is made (its timeout on
+    // a large store, Ctrl-C) has closed the response by then, and a listener added after the
+    // copy would never run, leaving a whole copy of the registry in the data directory
+    let made: string | undefined
+    let gone = false
+    reply.raw.once('close', () => {
+      gone = true
+      if (made !== undefined) discard(made)
     })
+    const backup = await backups.create(actorOf(request))
+    made = backup.path
+    if (gone) {
+      discard(made)
+      request.log.warn({ event: 'backup.abandoned' }, 'the client left before the backup was ready; its copy was removed')
+      return reply
+    }
     return await reply
       .type('application/octet-stream')
       .header('content-disposition', `attachment; filename="${backup.fileName}"`)

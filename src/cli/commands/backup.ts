@@ -10,7 +10,7 @@ import type { Command } from 'commander'
 import { CertmqError } from '../../errors.js'
 import type { BackupDownload } from '../api-client.js'
 import type { CommandContext } from '../index.js'
-import { renderFields } from '../output.js'
+import { EXIT_BACKUP_INVALID, renderFields } from '../output.js'
 
 interface BackupOptions { force?: boolean }
 interface RestoreOptions { config?: string, dataDir?: string, yes?: boolean }
@@ -75,10 +75,25 @@ interface Saved { bytes: number, sha256: string }
 async function toStdout (chunks: AsyncIterable<Uint8Array>): Promise<Saved> {
   const hash = createHash('sha256')
   let bytes = 0
-  for await (const chunk of chunks) {
-    hash.update(chunk)
-    bytes += chunk.byteLength
-    if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve))
+  // A reader that goes away (EPIPE) ends the process at once with the exit code set by then
+  // (exitQuietlyWhenReaderCloses: 0, as for `certmq cert list | head`); for a backup it means the
+  // pipeline kept part of the file, which must not read as success. Runs before that listener.
+  const readerGone = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') return
+    process.stderr.write(`error BACKUP_INVALID: the reader of standard output went away after ${bytes} bytes: what it received is not a whole backup\n`)
+    process.exitCode = EXIT_BACKUP_INVALID
+  }
+  process.stdout.prependListener('error', readerGone)
+  try {
+    for await (const chunk of chunks) {
+      hash.update(chunk)
+      bytes += chunk.byteLength
+      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve))
+    }
+    // the last chunk flushed: an EPIPE after it would still mean a cut file
+    await new Promise<void>((resolve) => { process.stdout.write('', () => { resolve() }) })
+  } finally {
+    process.stdout.off('error', readerGone)
   }
   return { bytes, sha256: hash.digest('hex') }
 }

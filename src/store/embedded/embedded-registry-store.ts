@@ -66,6 +66,11 @@ export class EmbeddedRegistryStore implements RegistryStore {
   private clientFlushTimer: NodeJS.Timeout | undefined
   /** The associated-client commit in flight, if any; settles (never rejects) once it is done. */
   private clientFlush: Promise<void> | undefined
+  /**
+   * Backups being copied (settled, never rejected): LMDB copies on a thread of libuv's pool with
+   * the environment's pointer, and an environment closed under it crashes the process.
+   */
+  private readonly copies = new Set<Promise<void>>()
   private releaseLock: () => void = () => {}
   /** The process before this one did not close the store (its lock was left behind). */
   private openedAfterCrash = false
@@ -116,7 +121,9 @@ export class EmbeddedRegistryStore implements RegistryStore {
     this.projection.clear()
     this.records.clear()
     const release = this.releaseLock
-    this.closing = flushed.then(async () => { await dbs.root.close() })
+    // a backup under way finishes first (its copy is whole; the store is already closed to new ones)
+    const copied = Promise.all(this.copies)
+    this.closing = Promise.all([flushed, copied]).then(async () => { await dbs.root.close() })
       .catch((err: unknown) => { throw this.failure('close', err) })
       .finally(release)
     await this.closing
@@ -461,10 +468,17 @@ export class EmbeddedRegistryStore implements RegistryStore {
   async backup (dir: string): Promise<{ file: string }> {
     await this.flushClientWrites()
     const { root } = this.handles('back up')
+    let copying: Promise<void> | undefined
     try {
-      await root.backup(dir, true)
+      const copy = root.backup(dir, true)
+      // close() waits for it: added in the same turn as the copy starts
+      copying = copy.then(() => {}, () => {})
+      this.copies.add(copying)
+      await copy
     } catch (err) {
       throw this.failure(`back up into ${dir}`, err)
+    } finally {
+      if (copying !== undefined) this.copies.delete(copying)
     }
     return { file: join(dir, BACKUP_FILE) }
   }
