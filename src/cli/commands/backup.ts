@@ -3,7 +3,7 @@
  * here (POST /api/v1/backup). `certmq restore <file>`: puts one back into a data directory while
  * certmq is stopped. docs/operations.md, "Backup and restore".
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { Command } from 'commander'
@@ -105,7 +105,8 @@ async function toStdout (chunks: AsyncIterable<Uint8Array>): Promise<Saved> {
  * file is known to be writable, so a refused file costs the server no backup.
  */
 async function toFile (file: string, force: boolean, download: () => Promise<BackupDownload>): Promise<Saved> {
-  const partial = join(dirname(file), `.${basename(file)}.partial-${process.pid}`)
+  // a name of its own, opened only if nothing has it: never through a link someone placed there
+  const partial = join(dirname(file), `.${basename(file)}.partial-${process.pid}-${randomBytes(6).toString('hex')}`)
   let placeholder = false
   let handle: FileHandle | undefined
   try {
@@ -114,7 +115,7 @@ async function toFile (file: string, force: boolean, download: () => Promise<Bac
       await (await open(file, 'wx', 0o600)).close()
       placeholder = true
     }
-    handle = await open(partial, 'w', 0o600)
+    handle = await open(partial, 'wx', 0o600)
   } catch (err) {
     if (placeholder) await rm(file, { force: true }).catch(() => {})
     const code = (err as NodeJS.ErrnoException).code
