@@ -27,6 +27,8 @@ import { createAuthHooks } from './auth/aedes-hooks.js'
 import { observeAll } from './auth/connect-observer.js'
 import { SessionRegistry } from './broker/sessions.js'
 import { closeBroker, createBroker } from './broker/broker.js'
+import { BoundedMemoryPersistence } from './broker/bounded-persistence.js'
+import { SessionOwners } from './broker/session-owners.js'
 import { MqttsListener } from './broker/mqtts-listener.js'
 import { ServerCertificate, type ServerCertificateReload } from './broker/server-certificate.js'
 import { AdminThread } from './admin/thread/admin-thread.js'
@@ -145,14 +147,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     // every CONNECT decision and automatic registration is told to the metrics and the event log
     const observer = observeAll([metrics.connectObserver, events])
     const connect = new ConnectService({ store, trust, limiter, strictClientId: config.clientId.strict, now, registrations: observer })
-    const hooks = createAuthHooks({ connect, sessions, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
     const sessionLog = log.child({ module: 'sessions' })
-    const broker = await createBroker({
-      id: nodeName,
-      hooks,
-      connectTimeoutMs: config.mqtts.connectTimeoutMs,
+    const persistence = new BoundedMemoryPersistence({
       maxQueuedMessages: config.sessions.maxQueuedMessages,
-      onQueueFull: (clientId, first) => {
+      dropped: (clientId, first) => {
         metrics.messageDroppedQueueFull()
         // once per filling: a device away for a day would otherwise write a line per message
         if (first) {
@@ -161,6 +159,10 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
         }
       }
     })
+    const owners = new SessionOwners(bus, persistence, sessionLog)
+    stack.push(() => { owners.close() })
+    const hooks = createAuthHooks({ connect, sessions, owners, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
+    const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs, persistence })
     // runs after the broker has closed its clients (the stack unwinds in reverse): what is left
     // never sent CONNECT, and would hold the process until its timeout
     let leftover: (() => void) | undefined

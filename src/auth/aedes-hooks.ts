@@ -12,12 +12,15 @@ import { connackCodeFor } from '../domain/connect/reasons.js'
 import { normalizeServerName } from '../domain/ca-hosts.js'
 import type { RegistryStore } from '../store/ports.js'
 import type { SessionRegistry } from '../broker/sessions.js'
+import type { SessionOwners } from '../broker/session-owners.js'
 import { ConnectService, type ConnectOutcome } from './connect-service.js'
 import type { ConnectObserver } from './connect-observer.js'
 
 export interface AuthHookDeps {
   connect: ConnectService
   sessions: SessionRegistry
+  /** Which certificate holds each persistent session; absent where nothing ends sessions with certificates. */
+  owners?: Pick<SessionOwners, 'connected' | 'disconnected'>
   store: RegistryStore
   nodeName: string
   log: Logger
@@ -59,6 +62,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
     const outcome = decisions.get(client)?.outcome
     if (outcome?.ok !== true) return
     deps.store.recordClientDisconnected(outcome.record.id, client.id, deps.nodeName, deps.now().toISOString()).catch(disconnectNotRecorded)
+    deps.owners?.disconnected(client.id)
   }
 
   /**
@@ -200,6 +204,7 @@ export function createAuthHooks (deps: AuthHookDeps): AuthHooks {
         connectedAt: at,
         lastSeenAt: at
       }).catch(connectNotRecorded)
+      deps.owners?.connected(client.id, outcome.record.id, client.clean)
       // a device that closed while aedes finished its CONNECT had its clientDisconnect before this
       // clientReady: that disconnect found no entry, so record it after the connect
       if (client.closed) recordDisconnect(client)

@@ -6,7 +6,8 @@
  * `maxQueuedMessages` for one client, a new message is not queued for it (the newest is dropped,
  * as Mosquitto's max_queued_messages does); a connected client's in-flight messages are not bound
  * here. The count follows the queue: +1 per message queued, -1 per message cleared (acknowledged,
- * or dropped by a clean reconnect).
+ * or dropped by a clean reconnect). `discardSession` ends an offline session outright (its
+ * certificate was revoked or deleted: session-owners.ts).
  */
 import type { AedesPacket } from 'aedes-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
@@ -17,8 +18,6 @@ type Sub = Parameters<MemoryPersistence['outgoingEnqueue']>[0]
 export interface QueueBound {
   /** At most this many messages queued per offline client; 0 for no bound. */
   maxQueuedMessages: number
-  /** Whether a client with this id is connected to this broker now. */
-  isConnected: (clientId: string) => boolean
   /** A message was not queued for `clientId`; `first` when its queue has just become full. */
   dropped: (clientId: string, first: boolean) => void
 }
@@ -28,8 +27,37 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
   /** Clients whose queue is full and whose drop was reported, until it has room again. */
   private readonly full = new Set<string>()
 
+  /** Whether a client with this id is connected to the broker now; known once aedes has set this up. */
+  isConnected: (clientId: string) => boolean = () => false
+
   constructor (private readonly bound: QueueBound) {
     super()
+  }
+
+  override async setup (broker: Parameters<MemoryPersistence['setup']>[0]): Promise<void> {
+    await super.setup(broker)
+    // aedes keeps its connected clients by id in `clients` (registerClient); its types leave it out
+    const clients: unknown = Reflect.get(broker as object, 'clients')
+    if (typeof clients !== 'object' || clients === null) throw new Error('aedes: no clients table to bound offline queues with')
+    this.isConnected = (clientId) => Object.hasOwn(clients, clientId)
+  }
+
+  /**
+   * Ends the persistent session of an offline client: its subscriptions, the messages queued for
+   * it, its unfinished QoS 2 exchanges and its will. Resolves with how many queued messages went.
+   */
+  async discardSession (clientId: string): Promise<number> {
+    // the in-memory persistence reads nothing of a client but its id
+    const client = { id: clientId } as Client
+    await this.cleanSubscriptions(client)
+    let discarded = 0
+    for await (const packet of this.outgoingStream(client)) {
+      // one queued message a call, matched by messageId (undefined for one never sent)
+      if (await this.outgoingClearMessageId(client, packet as AedesPacket) !== undefined) discarded++
+    }
+    await this.cleanIncoming(client)
+    await this.delWill(client)
+    return discarded
   }
 
   override async outgoingEnqueue (sub: Sub, packet: AedesPacket): Promise<void> {
@@ -58,7 +86,7 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
   private admit (clientId: string): boolean {
     const count = this.queued.get(clientId) ?? 0
     const { maxQueuedMessages } = this.bound
-    if (maxQueuedMessages > 0 && count >= maxQueuedMessages && !this.bound.isConnected(clientId)) {
+    if (maxQueuedMessages > 0 && count >= maxQueuedMessages && !this.isConnected(clientId)) {
       const first = !this.full.has(clientId)
       this.full.add(clientId)
       this.bound.dropped(clientId, first)

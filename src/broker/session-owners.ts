@@ -1,0 +1,64 @@
+/**
+ * Which certificate holds each persistent session (clean=false) of this node, so that the session
+ * goes with the certificate: when it is revoked or deleted, its subscriptions, the messages
+ * queued for it and its will are discarded. Without this, a revoked device's session kept
+ * collecting messages, and after a delete freed its registered Client ID, the next certificate
+ * given that Client ID resumed the old device's session and received what was queued for it.
+ * A deactivation is reversible and keeps the session. Sessions live in this node's memory only
+ * (aedes' in-memory persistence), so what this process has seen is the whole of them.
+ */
+import type { Logger } from '../log.js'
+import type { StatusBus, StatusEvent } from '../store/ports.js'
+import type { BoundedMemoryPersistence } from './bounded-persistence.js'
+
+type SessionStore = Pick<BoundedMemoryPersistence, 'isConnected' | 'discardSession'>
+
+export class SessionOwners {
+  /** client ID → fingerprint of the certificate whose device last resumed or made that session. */
+  private readonly owners = new Map<string, string>()
+  /** Sessions whose certificate went while its device was still connected: discarded once it is gone. */
+  private readonly pending = new Map<string, string>()
+  private readonly unsubscribe: () => void
+
+  constructor (bus: StatusBus, private readonly sessions: SessionStore, private readonly log: Logger) {
+    this.unsubscribe = bus.subscribe((event) => { this.onStatus(event) })
+  }
+
+  /** A device was admitted: a persistent session is now its certificate's; a clean one ends any before it. */
+  connected (clientId: string, fingerprint: string, clean: boolean): void {
+    if (clean) this.owners.delete(clientId)
+    else this.owners.set(clientId, fingerprint)
+  }
+
+  /** A device went: its session is discarded now if its certificate was revoked or deleted meanwhile. */
+  disconnected (clientId: string): void {
+    const fingerprint = this.pending.get(clientId)
+    if (fingerprint === undefined) return
+    this.pending.delete(clientId)
+    if (this.owners.get(clientId) === fingerprint) this.discard(clientId, fingerprint)
+  }
+
+  close (): void {
+    this.unsubscribe()
+  }
+
+  private onStatus (event: StatusEvent): void {
+    if (event.kind !== 'certificate' || (event.status !== 'revoked' && event.status !== 'deleted')) return
+    for (const [clientId, fingerprint] of this.owners) {
+      if (fingerprint !== event.id) continue
+      // its live connection is being dropped (sessions.ts): aedes still holds the client
+      if (this.sessions.isConnected(clientId)) this.pending.set(clientId, fingerprint)
+      else this.discard(clientId, fingerprint)
+    }
+  }
+
+  private discard (clientId: string, fingerprint: string): void {
+    this.owners.delete(clientId)
+    this.sessions.discardSession(clientId).then((queued) => {
+      this.log.info({ event: 'session.discarded', clientId, fingerprint, queued },
+        `persistent session ${clientId} discarded with its certificate (${queued} queued messages)`)
+    }, (err: unknown) => {
+      this.log.warn({ event: 'session.discard_failed', clientId, fingerprint, err }, `could not discard persistent session ${clientId}`)
+    })
+  }
+}
