@@ -200,7 +200,7 @@ describe('§5 certmq CLI against the admin API', () => {
     expect(table.code, table.stderr).toBe(0)
     const lines = table.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^TIME\s+TYPE\s+ACTOR\s+TARGET\s+REASON\s+COUNT\s+DETAILS$/)
-    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]+Z\\s+certificate\\.revoked\\s+admin\\s+certificate ${id.slice(0, 16)}…\\s+-\\s+-\\s+.*from=active to=revoked`))
+    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]+Z\\s+certificate\\.revoked\\s+admin\\s+certificate ${id}\\s+-\\s+-\\s+.*from=active to=revoked`))
     expect(lines[2]).toMatch(/certificate\.registered\s+admin\s+.*source=manual/)
     expect(lines).toHaveLength(3)
 

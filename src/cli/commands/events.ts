@@ -69,8 +69,9 @@ function renderEventList (body: EventListBody): string {
   return body.nextCursor === null ? table : `${table}\nmore events: add --cursor ${body.nextCursor}\n`
 }
 
+/** The whole id, as `ca list` and `cert list` print it: what `--target` and `cert show` take. */
 function targetOf (event: EventBody): string {
-  return event.target === null ? '-' : `${event.target.kind} ${event.target.id.slice(0, 16)}…`
+  return event.target === null ? '-' : `${event.target.kind} ${event.target.id}`
 }
 
 function detailsOf (event: EventBody): string {
