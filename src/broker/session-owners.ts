@@ -16,6 +16,12 @@ type SessionStore = Pick<BoundedMemoryPersistence, 'isConnected' | 'discardSessi
 export class SessionOwners {
   /** client ID → fingerprint of the certificate whose device last resumed or made that session. */
   private readonly owners = new Map<string, string>()
+  /**
+   * fingerprint → the client IDs it owns: a status event looks up its certificate's sessions
+   * instead of scanning every session (a CA deleted with 100k certificates sends 100k events).
+   * Almost always one, held as itself; a Set only from the second on (as sessions.ts holds them).
+   */
+  private readonly byFingerprint = new Map<string, string | Set<string>>()
   /** Sessions whose certificate went while its device was still connected: discarded once it is gone. */
   private readonly pending = new Map<string, string>()
   private readonly unsubscribe: () => void
@@ -26,8 +32,15 @@ export class SessionOwners {
 
   /** A device was admitted: a persistent session is now its certificate's; a clean one ends any before it. */
   connected (clientId: string, fingerprint: string, clean: boolean): void {
-    if (clean) this.owners.delete(clientId)
-    else this.owners.set(clientId, fingerprint)
+    if (clean) this.forget(clientId)
+    else if (this.owners.get(clientId) !== fingerprint) {
+      this.forget(clientId)
+      this.owners.set(clientId, fingerprint)
+      const held = this.byFingerprint.get(fingerprint)
+      if (held === undefined) this.byFingerprint.set(fingerprint, clientId)
+      else if (held instanceof Set) held.add(clientId)
+      else this.byFingerprint.set(fingerprint, new Set([held, clientId]))
+    }
   }
 
   /** A device went: its session is discarded now if its certificate was revoked or deleted meanwhile. */
@@ -44,16 +57,30 @@ export class SessionOwners {
 
   private onStatus (event: StatusEvent): void {
     if (event.kind !== 'certificate' || (event.status !== 'revoked' && event.status !== 'deleted')) return
-    for (const [clientId, fingerprint] of this.owners) {
-      if (fingerprint !== event.id) continue
+    const held = this.byFingerprint.get(event.id)
+    if (held === undefined) return
+    const fingerprint = event.id
+    for (const clientId of typeof held === 'string' ? [held] : [...held]) {
       // its live connection is being dropped (sessions.ts): aedes still holds the client
       if (this.sessions.isConnected(clientId)) this.pending.set(clientId, fingerprint)
       else this.discard(clientId, fingerprint)
     }
   }
 
-  private discard (clientId: string, fingerprint: string): void {
+  private forget (clientId: string): void {
+    const fingerprint = this.owners.get(clientId)
+    if (fingerprint === undefined) return
     this.owners.delete(clientId)
+    const held = this.byFingerprint.get(fingerprint)
+    if (held === clientId) this.byFingerprint.delete(fingerprint)
+    else if (held instanceof Set) {
+      held.delete(clientId)
+      if (held.size === 1) this.byFingerprint.set(fingerprint, held.values().next().value!)
+    }
+  }
+
+  private discard (clientId: string, fingerprint: string): void {
+    this.forget(clientId)
     this.sessions.discardSession(clientId).then((queued) => {
       this.log.info({ event: 'session.discarded', clientId, fingerprint, queued },
         `persistent session ${clientId} discarded with its certificate (${queued} queued messages)`)

@@ -274,6 +274,9 @@ export class CaService {
   async delete (id: string, actor: string = ACTOR_ADMIN): Promise<CaRecord> {
     const { ca, certificates } = await this.deps.store.deleteCa(normalizeId(id))
     await this.deps.bus.publish({ kind: 'ca', id: ca.id, status: 'deleted' })
+    // each certificate deleted with it is deleted for the bus too: its persistent session goes with
+    // it (session-owners.ts), or the next certificate given its freed Client ID would resume it
+    for (const cert of certificates) await this.deps.bus.publish({ kind: 'certificate', id: cert.id, status: 'deleted' })
     await this.deps.events?.recordChanges([
       ...certificates.map((cert) => certificateChanged('certificate.deleted', cert, cert.status, actor)),
       caDeleted(ca, certificates.length, actor)

@@ -155,6 +155,27 @@ describe('a persistent session goes with its certificate', () => {
     await endClient(taker.client)
   })
 
+  it('discards it when the certificate is deleted with its CA, so a certificate given its client ID starts afresh', async () => {
+    const goneCa = await pki.ca('gone-fleet')
+    const created = await certmq.api<{ id: string }>('POST', '/api/v1/cas', { certificatePem: goneCa.pem, registrationMode: 'auto' })
+    expect(created.status).toBe(201)
+    const owner = await pki.leaf('owner-ca-gone', goneCa, { cn: 'owner-ca-gone' })
+    const first = await connectAs(owner, 'van-2')
+    await first.client.subscribeAsync('van-2/cmd', { qos: 1 })
+    await endClient(first.client)
+    await publishTo('van-2/cmd', ['open'])
+    // a CA is deleted only with certificates that are not active: a deactivation keeps the session
+    expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/deactivate`)).status).toBe(200)
+    expect((await certmq.api('DELETE', `/api/v1/cas/${created.body.id}`)).status).toBe(200)
+    await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2'), { what: 'session.discarded' })
+    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2')).toMatchObject({ fingerprint: fingerprintOf(owner.pem), queued: 1 })
+
+    const taker = await connectAs(await pki.leaf('owner-ca-next', ca, { cn: 'owner-ca-next' }), 'van-2')
+    await settle()
+    expect(taker.received).toEqual([])
+    await endClient(taker.client)
+  })
+
   it('discards a connected device\'s session once its revocation has dropped it', async () => {
     const owner = await pki.leaf('owner-live', ca, { cn: 'owner-live' })
     const live = await connectAs(owner, 'truck-9')
