@@ -75,6 +75,18 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
     await super.outgoingEnqueueCombi(kept ?? subs, packet)
   }
 
+  /**
+   * Gives a queued message the messageId it is sent with. A message this bound refused can still be
+   * sent live: aedes restores a returning device's subscriptions a turn of the event loop before it
+   * registers the client in `clients`, and what is published in between was not queued (the device
+   * counted as away, its queue full) yet reaches the restored subscription. aedes-persistence throws
+   * 'no such packet' for it, which aedes answers by closing the device; it is sent as a clean
+   * session's message is instead (its PUBACK clears nothing). Likewise a QoS 2 one's PUBREL.
+   */
+  override outgoingUpdate (client: Client, packet: Parameters<MemoryPersistence['outgoingUpdate']>[1]): Promise<void> {
+    return super.outgoingUpdate(client, packet).catch(notQueued)
+  }
+
   override async outgoingClearMessageId (client: Client, packet: AedesPacket): Promise<AedesPacket> {
     const cleared = await super.outgoingClearMessageId(client, packet)
     // undefined when nothing was queued under that id (a clean session's direct delivery)
@@ -102,4 +114,9 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
     else this.queued.set(clientId, count)
     if (count < this.bound.maxQueuedMessages) this.full.delete(clientId)
   }
+}
+
+/** aedes-persistence's answer to an update of a message it does not hold (asyncPersistence.js). */
+function notQueued (err: unknown): void {
+  if (!(err instanceof Error) || err.message !== 'no such packet') throw err
 }
