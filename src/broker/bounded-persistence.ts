@@ -44,7 +44,8 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
 
   /**
    * Ends the persistent session of an offline client: its subscriptions, the messages queued for
-   * it, its unfinished QoS 2 exchanges and its will. Resolves with how many queued messages went.
+   * it and its unfinished QoS 2 exchanges. Resolves with how many queued messages went. (Its will
+   * is not kept past its connection: aedes publishes or deletes it when the connection closes.)
    */
   async discardSession (clientId: string): Promise<number> {
     // the in-memory persistence reads nothing of a client but its id
@@ -56,7 +57,6 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
       if (await this.outgoingClearMessageId(client, packet as AedesPacket) !== undefined) discarded++
     }
     await this.cleanIncoming(client)
-    await this.delWill(client)
     return discarded
   }
 

@@ -1,7 +1,7 @@
 /**
  * Which certificate holds each persistent session (clean=false) of this node, so that the session
- * goes with the certificate: when it is revoked or deleted, its subscriptions, the messages
- * queued for it and its will are discarded. Without this, a revoked device's session kept
+ * goes with the certificate: when it is revoked or deleted, its subscriptions and the messages
+ * queued for it are discarded. Without this, a revoked device's session kept
  * collecting messages, and after a delete freed its registered Client ID, the next certificate
  * given that Client ID resumed the old device's session and received what was queued for it.
  * A deactivation is reversible and keeps the session. Sessions live in this node's memory only

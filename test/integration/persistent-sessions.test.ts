@@ -138,7 +138,7 @@ describe('a persistent session goes with its certificate', () => {
     const owner = await pki.leaf('owner-deleted', ca, { cn: 'owner-deleted' })
     const registered = await certmq.api<{ id: string }>('POST', '/api/v1/certificates', { caId, certificatePem: owner.pem, clientId: 'pump-3' })
     expect(registered.status).toBe(201)
-    // an empty client ID takes the registered Client ID
+    // the registered Client ID, sent as the client ID (mqtt.js sends no empty one with clean=false)
     const first = await connectAs(owner, 'pump-3')
     await first.client.subscribeAsync('pump-3/cmd', { qos: 1 })
     await endClient(first.client)
