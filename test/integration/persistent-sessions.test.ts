@@ -36,16 +36,6 @@ afterAll(async () => {
   await pki?.cleanup()
 })
 
-/** The subscriber's persistent session, collecting what arrives on queue/#. */
-async function connectSubscriber (): Promise<{ client: MqttClient, received: string[] }> {
-  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: subscriber.pem, keyPem: subscriber.keyPem },
-    { clientId: 'queue-sub', clean: false })
-  expect(code).toBe(0)
-  const received: string[] = []
-  client!.on('message', (_topic, payload) => { received.push(payload.toString()) })
-  return { client: client!, received }
-}
-
 /** A device's persistent session under `clientId`, collecting what arrives. */
 async function connectAs (device: OpenSslCert, clientId: string): Promise<{ client: MqttClient, received: string[] }> {
   const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: device.pem, keyPem: device.keyPem },
@@ -65,11 +55,13 @@ async function publishTo (topic: string, payloads: string[]): Promise<void> {
 
 const settle = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 300)) }
 
+/** The subscriber's persistent session, collecting what arrives on queue/#. */
+async function connectSubscriber (): Promise<{ client: MqttClient, received: string[] }> {
+  return await connectAs(subscriber, 'queue-sub')
+}
+
 async function publish (payloads: string[]): Promise<void> {
-  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: publisher.pem, keyPem: publisher.keyPem }, { clientId: 'queue-pub' })
-  expect(code).toBe(0)
-  for (const payload of payloads) await client!.publishAsync('queue/telemetry', payload, { qos: 1 })
-  await endClient(client)
+  await publishTo('queue/telemetry', payloads)
 }
 
 async function dropped (): Promise<number> {
