@@ -173,12 +173,9 @@ export class ConnectService {
   private decideKnown (request: ConnectRequest, record: CertificateRecord): ConnectOutcome | Promise<ConnectOutcome> {
     const trusted = this.deps.trust.get(record.caId)
     const verdict = decideCertificate(factsOfRecord(record, trusted, this.deps.now().getTime(), request))
-    if (verdict.kind === 'admit') {
-      // an intermediate of its path registered as a CA of its own has a say too
-      const refused = record.intermediates === undefined ? undefined : this.deps.trust.chainVerdict(record, request.servername)
-      if (refused !== undefined) return this.reject(refused, record.id, record.serialNumber, trusted?.record)
-      return this.admit(request, verdict.record, false)
-    }
+    // the intermediates of its path and the CAs above its CA that are registered as CAs of their
+    // own have their say once it is admitted, in SessionRegistry.admit (TrustStore.sessionVerdict)
+    if (verdict.kind === 'admit') return this.admit(request, verdict.record, false)
     const reason = verdict.kind === 'reject' ? verdict.reason : 'unregistered'
     if ((reason === 'expired' || reason === 'not_yet_valid') && trusted !== undefined && request.leaf !== undefined) {
       const renewed = this.renewedPath(request, request.leaf, record, trusted)

@@ -40,8 +40,10 @@ export class SessionRegistry {
   }
 
   /**
-   * Called once the client is admitted. Returns why it must be refused after all when its CA
-   * changed while the decision was in flight (deactivated, deleted, re-bound, a CRL imported).
+   * Called once the client is admitted. Returns why it must be refused after all: its CA changed
+   * while the decision was in flight (deactivated, deleted, re-bound, a CRL imported), or a CA on
+   * its path registered as a CA of its own refuses it (TrustStore.sessionVerdict: an intermediate
+   * it was registered through, a registered CA that issued its CA).
    */
   admit (client: Client, identity: SessionIdentity, servername: string | undefined): RejectReason | undefined {
     const tracked = this.byClient.get(client)
