@@ -10,6 +10,7 @@
 import type { Logger } from '../log.js'
 import type { StatusBus, StatusEvent } from '../store/ports.js'
 import type { BoundedMemoryPersistence } from './bounded-persistence.js'
+import { Grouped } from './grouped.js'
 
 type SessionStore = Pick<BoundedMemoryPersistence, 'isConnected' | 'discardSession'>
 
@@ -19,9 +20,8 @@ export class SessionOwners {
   /**
    * fingerprint → the client IDs it owns: a status event looks up its certificate's sessions
    * instead of scanning every session (a CA deleted with 100k certificates sends 100k events).
-   * Almost always one, held as itself; a Set only from the second on (as sessions.ts holds them).
    */
-  private readonly byFingerprint = new Map<string, string | Set<string>>()
+  private readonly byFingerprint = new Grouped<string, string>()
   /** Sessions whose certificate went while its device was still connected: discarded once it is gone. */
   private readonly pending = new Map<string, string>()
   private readonly unsubscribe: () => void
@@ -36,10 +36,7 @@ export class SessionOwners {
     else if (this.owners.get(clientId) !== fingerprint) {
       this.forget(clientId)
       this.owners.set(clientId, fingerprint)
-      const held = this.byFingerprint.get(fingerprint)
-      if (held === undefined) this.byFingerprint.set(fingerprint, clientId)
-      else if (held instanceof Set) held.add(clientId)
-      else this.byFingerprint.set(fingerprint, new Set([held, clientId]))
+      this.byFingerprint.add(fingerprint, clientId)
     }
   }
 
@@ -57,10 +54,8 @@ export class SessionOwners {
 
   private onStatus (event: StatusEvent): void {
     if (event.kind !== 'certificate' || (event.status !== 'revoked' && event.status !== 'deleted')) return
-    const held = this.byFingerprint.get(event.id)
-    if (held === undefined) return
     const fingerprint = event.id
-    for (const clientId of typeof held === 'string' ? [held] : [...held]) {
+    for (const clientId of this.byFingerprint.get(fingerprint)) {
       // its live connection is being dropped (sessions.ts): aedes still holds the client
       if (this.sessions.isConnected(clientId)) this.pending.set(clientId, fingerprint)
       else this.discard(clientId, fingerprint)
@@ -71,12 +66,7 @@ export class SessionOwners {
     const fingerprint = this.owners.get(clientId)
     if (fingerprint === undefined) return
     this.owners.delete(clientId)
-    const held = this.byFingerprint.get(fingerprint)
-    if (held === clientId) this.byFingerprint.delete(fingerprint)
-    else if (held instanceof Set) {
-      held.delete(clientId)
-      if (held.size === 1) this.byFingerprint.set(fingerprint, held.values().next().value!)
-    }
+    this.byFingerprint.delete(fingerprint, clientId)
   }
 
   private discard (clientId: string, fingerprint: string): void {

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js'
 import type { StatusBus, StatusEvent } from '../store/ports.js'
 import type { SessionIdentity, TrustStore } from '../auth/trust-store.js'
 import type { RejectReason } from '../domain/connect/reasons.js'
+import { Grouped } from './grouped.js'
 
 interface Tracked {
   fingerprint: string
@@ -19,11 +20,8 @@ interface Tracked {
 
 export class SessionRegistry {
   private readonly byClient = new Map<Client, Tracked>()
-  /**
-   * The clients of each certificate: almost always one, held as itself; a Set only from the
-   * second on. A Set per connection would be one more object kept as long as the connection.
-   */
-  private readonly byFingerprint = new Map<string, Client | Set<Client>>()
+  /** The clients of each certificate: almost always one. */
+  private readonly byFingerprint = new Grouped<string, Client>()
   private readonly unsubscribe: () => void
 
   constructor (bus: StatusBus, private readonly trust: TrustStore, private readonly log: Logger) {
@@ -33,10 +31,7 @@ export class SessionRegistry {
 
   track (client: Client, fingerprint: string): void {
     this.byClient.set(client, { fingerprint, identity: undefined, servername: undefined })
-    const held = this.byFingerprint.get(fingerprint)
-    if (held === undefined) this.byFingerprint.set(fingerprint, client)
-    else if (held instanceof Set) held.add(client)
-    else if (held !== client) this.byFingerprint.set(fingerprint, new Set([held, client]))
+    this.byFingerprint.add(fingerprint, client)
   }
 
   /**
@@ -59,21 +54,7 @@ export class SessionRegistry {
     const tracked = this.byClient.get(client)
     if (tracked === undefined) return
     this.byClient.delete(client)
-    const held = this.byFingerprint.get(tracked.fingerprint)
-    if (held === client) {
-      this.byFingerprint.delete(tracked.fingerprint)
-    } else if (held instanceof Set) {
-      held.delete(client)
-      // back to the client itself when one is left, as track() would have held it
-      if (held.size === 1) this.byFingerprint.set(tracked.fingerprint, held.values().next().value!)
-    }
-  }
-
-  /** The clients tracked under `fingerprint`, as a copy the caller may drop them from. */
-  private clientsOf (fingerprint: string): Client[] {
-    const held = this.byFingerprint.get(fingerprint)
-    if (held === undefined) return []
-    return held instanceof Set ? [...held] : [held]
+    this.byFingerprint.delete(tracked.fingerprint, client)
   }
 
   fingerprintOf (client: Client): string | undefined {
@@ -90,7 +71,7 @@ export class SessionRegistry {
 
   private onStatus (event: StatusEvent): void {
     if (event.kind === 'certificate' && event.status !== 'active') {
-      for (const client of this.clientsOf(event.id)) {
+      for (const client of this.byFingerprint.get(event.id)) {
         this.drop(client, event.id, event.status === 'deleted' ? 'deleted' : event.status)
       }
     } else if (event.kind !== 'certificate') {
