@@ -3,6 +3,7 @@ import type { Device } from './driver.js'
 import { connectWave } from './driver.js'
 import { api, percentile } from './lib.js'
 import type { Target } from './targets.js'
+import { within } from '../../src/within.js'
 
 export interface RevocationResult { devices: number, p50: number, p99: number, max: number, notDropped: number }
 
@@ -17,7 +18,7 @@ export async function revocation (target: Target, devices: Device[]): Promise<Re
     await Promise.all(devices.slice(i, i + 10).map(async (device, k) => {
       const t0 = performance.now()
       await api(target.adminUrl!, 'POST', `/api/v1/certificates/${device.fingerprint}/revoke`, { confirm: true })
-      const closedAt = await Promise.race([held[i + k]!.closed, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.NaN) }, 5000))])
+      const closedAt = await within(held[i + k]!.closed, 5000, Number.NaN)
       if (Number.isNaN(closedAt)) notDropped++
       else ms.push(closedAt - t0)
     }))

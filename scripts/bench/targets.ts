@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from 'node:net'
 import { freePort, hasCommand, pinned, ROOT, sleep, TOKEN } from './lib.js'
+import { within } from '../../src/within.js'
 
 export interface Target {
   /** 'certmq baseline': another checkout's build, for before/after comparisons (--baseline) */
@@ -59,10 +60,7 @@ function track (child: ChildProcess): () => Promise<void> {
   return async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => { timer = setTimeout(() => { child.kill('SIGKILL'); resolve() }, 5000) })
-    await Promise.race([exited, late])
-    clearTimeout(timer)
+    if (!await within(exited.then(() => true), 5000, false)) child.kill('SIGKILL')
     // killed or not, it is gone before the next one starts
     await exited
   }

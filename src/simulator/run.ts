@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { MqttClient } from 'mqtt'
 import { CertmqError } from '../errors.js'
+import { within } from '../within.js'
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
 import { connectOnce, type TargetBroker } from './device.js'
 import { createPacer } from './pacing.js'
@@ -139,12 +140,9 @@ export async function runSimulation (options: SimulationOptions): Promise<Simula
       reconnectMonitor(identity, 0)
     })
     // a SUBACK is awaited no longer than a CONNACK: a broker that never sends one would hold the run
-    let timer: NodeJS.Timeout | undefined
-    const failure = await Promise.race([
+    const failure = await within(
       client.subscribeAsync(`${topicPrefix}+/telemetry`, { qos: options.qos }).then(() => undefined, (err: unknown) => err instanceof Error ? err.message : String(err)),
-      new Promise<string>((resolve) => { timer = setTimeout(() => { resolve(`no SUBACK within ${options.broker.connectTimeoutMs} ms`) }, options.broker.connectTimeoutMs) })
-    ])
-    clearTimeout(timer)
+      options.broker.connectTimeoutMs, `no SUBACK within ${options.broker.connectTimeoutMs} ms`)
     if (failure === undefined) return true
     if (first) {
       monitor = undefined
@@ -328,12 +326,7 @@ const CLOSE_TIMEOUT_MS = 2000
  * broker to close), so a broker that stopped answering does not keep the run from ending.
  */
 async function closeClient (client: MqttClient): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const ended = await Promise.race([
-    client.endAsync().then(() => true, () => true),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, CLOSE_TIMEOUT_MS) })
-  ])
-  clearTimeout(timer)
+  const ended = await within(client.endAsync().then(() => true, () => true), CLOSE_TIMEOUT_MS, false)
   if (!ended) client.stream.destroy()
 }
 

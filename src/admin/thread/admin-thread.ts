@@ -12,7 +12,8 @@ import { workerEntry } from '../../thread/worker-entry.js'
 import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
 import { deserializeError } from '../../thread/errors.js'
-import { answerCall, within, type ToAdmin, type ToBroker } from './rpc.js'
+import { answerCall, type ToAdmin, type ToBroker } from './rpc.js'
+import { within } from '../../within.js'
 import type { AdminWorkerData } from './worker.js'
 
 export interface AdminThreadOptions {

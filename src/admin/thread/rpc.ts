@@ -26,17 +26,6 @@ export type ToAdmin =
   | { type: 'error', id: number, error: SerializedError }
   | { type: 'close' }
 
-/** The promise's value, or `otherwise` when `ms` pass first; the timer does not outlive the race. */
-export async function within<T> (promise: Promise<T>, ms: number, otherwise: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<T>((resolve) => { timer = setTimeout(() => { resolve(otherwise) }, ms) })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 interface Pending { resolve: (value: unknown) => void, reject: (err: Error) => void }
 
 /** The admin thread's end: sends calls, settles them when the answers come back. */

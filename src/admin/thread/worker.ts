@@ -14,7 +14,8 @@ import {
   type BackupBackend, type CaBackend, type CertificateBackend, type EventBackend, type StatusBackend
 } from './backend.js'
 import { serializeError } from '../../thread/errors.js'
-import { RpcClient, remote, within, type ToAdmin, type ToBroker } from './rpc.js'
+import { RpcClient, remote, type ToAdmin, type ToBroker } from './rpc.js'
+import { within } from '../../within.js'
 
 export interface AdminWorkerData {
   host: string
