@@ -6,9 +6,8 @@
  * devices were connected; none of them is connected to a store that is being restored) and
  * prints one line of JSON: the counts, or `{ "error": message }` with exit code 1.
  */
-import { open } from 'lmdb'
-import { openDatabases } from './databases.js'
-import { withAllDisconnected } from './associated-clients.js'
+import { open, type Database } from 'lmdb'
+import { openDatabases, releaseAllClients } from './databases.js'
 
 /** Sub-databases every certmq store has had since its first version. */
 const REQUIRED = ['cas', 'certs', 'meta']
@@ -29,31 +28,24 @@ async function check (dir: string): Promise<BackupCheck> {
   if (missing.length > 0) throw new Error(`an LMDB file without certmq's ${missing.join(', ')} data: not a certmq store`)
   const dbs = openDatabases(dir)
   try {
-    let cas = 0
-    for (const { key, value } of dbs.cas.getRange()) {
-      if (typeof value?.id !== 'string' || value.id !== key) throw new Error(`CA record ${String(key)} cannot be read`)
-      cas++
-    }
-    let certificates = 0
-    for (const { key, value } of dbs.certs.getRange()) {
-      if (typeof value?.id !== 'string' || value.id !== key) throw new Error(`certificate record ${String(key)} cannot be read`)
-      certificates++
-    }
+    const cas = countRecords(dbs.cas, 'CA')
+    const certificates = countRecords(dbs.certs, 'certificate')
     const events = dbs.events.getKeysCount()
-    const clientsReleased = dbs.root.transactionSync(() => {
-      let changed = 0
-      for (const { key, value } of dbs.clients.getRange()) {
-        const next = withAllDisconnected(value)
-        if (next === undefined) continue
-        dbs.clients.putSync(key, next)
-        changed++
-      }
-      return changed
-    })
+    const clientsReleased = dbs.root.transactionSync(() => releaseAllClients(dbs.clients))
     return { cas, certificates, events, clientsReleased }
   } finally {
     await dbs.root.close()
   }
+}
+
+/** Reads every record of `db` (each decodes, and sits under its own id); how many there are. */
+function countRecords (db: Database<{ id: string }, string>, what: string): number {
+  let count = 0
+  for (const { key, value } of db.getRange()) {
+    if (typeof value?.id !== 'string' || value.id !== key) throw new Error(`${what} record ${String(key)} cannot be read`)
+    count++
+  }
+  return count
 }
 
 const dir = process.argv.at(-1) ?? ''

@@ -7,6 +7,7 @@ import type { AssociatedClient, CertificateRecord } from '../../domain/certifica
 import type { CaRecord } from '../../domain/ca.js'
 import type { AuditEvent } from '../../domain/event.js'
 import type { StoredCrl } from '../ports.js'
+import { withAllDisconnected } from './associated-clients.js'
 
 /** What the deny list keeps about a revoked fingerprint. */
 export interface DenyEntry {
@@ -64,4 +65,19 @@ export function openDatabases (path: string): Databases {
     void root.close()
     throw err
   }
+}
+
+/**
+ * Marks every entry shown connected as disconnected (withAllDisconnected), certificate by
+ * certificate; run it inside a write transaction. Returns how many certificates changed.
+ */
+export function releaseAllClients (clients: Databases['clients']): number {
+  let changed = 0
+  for (const { key, value } of clients.getRange()) {
+    const next = withAllDisconnected(value)
+    if (next === undefined) continue
+    clients.putSync(key, next)
+    changed++
+  }
+  return changed
 }

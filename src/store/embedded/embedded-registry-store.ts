@@ -20,10 +20,10 @@ import type { AssociatedClient, CertificateRecord, CertStatus } from '../../doma
 import type { CaCrlState, CaRecord, CaSettings, CaStatus, CrlImportError } from '../../domain/ca.js'
 import type { CertificatePage, CertificateQuery } from '../../domain/query.js'
 import type { CertificateCounts, DeletedCa, RegistryStore, StoredCrl } from '../ports.js'
-import { applyClientChanges, withAllDisconnected, type ClientChange } from './associated-clients.js'
+import { applyClientChanges, type ClientChange } from './associated-clients.js'
 import { CertificateProjection } from './certificate-projection.js'
 import { isLmdbCommitFailure } from './commit-failures.js'
-import { BACKUP_FILE, openDatabases, type Databases, type EventTable } from './databases.js'
+import { BACKUP_FILE, openDatabases, releaseAllClients, type Databases, type EventTable } from './databases.js'
 import { caErrors, certErrors, crlErrors, shortId } from './registry-errors.js'
 import { reportQuietly } from './report-quietly.js'
 
@@ -392,16 +392,7 @@ export class EmbeddedRegistryStore implements RegistryStore {
     if (!this.openedAfterCrash) return 0
     this.openedAfterCrash = false
     await this.flushClientWrites()
-    return this.write(`mark the clients left connected before ${node} started disconnected`, ({ clients }) => {
-      let changed = 0
-      for (const { key, value } of clients.getRange()) {
-        const next = withAllDisconnected(value)
-        if (next === undefined) continue
-        clients.putSync(key, next)
-        changed++
-      }
-      return changed
-    })
+    return this.write(`mark the clients left connected before ${node} started disconnected`, ({ clients }) => releaseAllClients(clients))
   }
 
   private queueClientChange (id: string, change: ClientChange): void {
