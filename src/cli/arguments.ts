@@ -15,6 +15,11 @@ export const nonNegativeInt = numberArgument((n) => Number.isInteger(n) && n >= 
 export const positiveNumber = numberArgument((n) => Number.isFinite(n) && n > 0, 'must be a number above 0')
 export const nonNegativeNumber = numberArgument((n) => Number.isFinite(n) && n >= 0, 'must be a number, 0 or more')
 
+/** --limit of a listing: checked here, so a page size the API refuses is a usage error (exit 2), not an API error. */
+export function pageSizeUpTo (max: number): (value: string) => number {
+  return numberArgument((n) => Number.isInteger(n) && n > 0 && n <= max, `must be a whole number from 1 to ${max}`)
+}
+
 /** A repeatable option: every occurrence appended (`--status a --status b,c`). */
 export function collect (value: string, previous: string[]): string[] {
   return [...previous, value]

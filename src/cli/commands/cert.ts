@@ -3,7 +3,7 @@
  * certificates (PRODUCT §3).
  */
 import { Option, type Command } from 'commander'
-import { collect, nonNegativeInt, numberArgument } from '../arguments.js'
+import { collect, nonNegativeInt, pageSizeUpTo } from '../arguments.js'
 import type { CertificateBody, CertificateDetailsBody, CertificateListBody } from '../../admin/schemas/certificate.js'
 import { CERT_SOURCES, CERT_STATUSES } from '../../domain/certificate.js'
 import { CERTIFICATE_SORT_KEYS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_ORDERS } from '../../domain/query.js'
@@ -75,7 +75,7 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
     .option('--not-after-to <instant>', 'notAfter at or before')
     .addOption(new Option('--sort <key>', 'sort key (without it: by id, the SHA-256 fingerprint)').choices(CERTIFICATE_SORT_KEYS))
     .addOption(new Option('--order <order>', 'sort direction (default asc)').choices(SORT_ORDERS))
-    .option('--limit <n>', `page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`, pageSize)
+    .option('--limit <n>', `page size (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`, pageSizeUpTo(MAX_PAGE_SIZE))
     .option('--cursor <cursor>', 'continue after a previous page of the same search')
     .option('--all', `follow nextCursor and print every page (${MAX_PAGE_SIZE} a page unless --limit)`)
     .action(async (opts: ListOptions) => {
@@ -193,6 +193,3 @@ function renderDetails (c: CertificateDetailsBody): string {
     )
   return `${renderCertificate(c)}\n${clients}`
 }
-
-/** --limit: checked here like --status, so a value the API refuses is a usage error (exit 2). */
-const pageSize = numberArgument((n) => Number.isInteger(n) && n > 0 && n <= MAX_PAGE_SIZE, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)

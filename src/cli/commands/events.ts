@@ -1,7 +1,7 @@
 /** `certmq events`: the audit event log, newest first (issue 4 item 4). */
 import { InvalidArgumentError, type Command } from 'commander'
 import { DEFAULT_EVENT_PAGE_SIZE, MAX_EVENT_PAGE_SIZE } from '../../domain/event.js'
-import { collect, numberArgument } from '../arguments.js'
+import { collect, pageSizeUpTo } from '../arguments.js'
 import type { EventBody, EventListBody } from '../../admin/schemas/event.js'
 import type { EventSearch } from '../api-client.js'
 import type { CommandContext } from '../index.js'
@@ -18,9 +18,6 @@ interface EventsOptions {
   cursor?: string
 }
 
-/** --limit: checked here, so a value the API refuses is a usage error (exit 2) as for `cert list`. */
-const eventPageSize = numberArgument((n) => Number.isInteger(n) && n > 0 && n <= MAX_EVENT_PAGE_SIZE, `must be a whole number from 1 to ${MAX_EVENT_PAGE_SIZE}`)
-
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 export function registerEventsCommand (program: Command, ctx: CommandContext): void {
@@ -32,7 +29,7 @@ export function registerEventsCommand (program: Command, ctx: CommandContext): v
     .option('--actor <name>', 'who: an admin token name, device or system')
     .option('--target <id>', 'certificate or CA id (SHA-256 fingerprint)')
     .option('--reason <code>', 'reject reason, e.g. revoked or unknown_ca')
-    .option('--limit <n>', `page size (default ${DEFAULT_EVENT_PAGE_SIZE}, at most ${MAX_EVENT_PAGE_SIZE})`, eventPageSize)
+    .option('--limit <n>', `page size (default ${DEFAULT_EVENT_PAGE_SIZE}, at most ${MAX_EVENT_PAGE_SIZE})`, pageSizeUpTo(MAX_EVENT_PAGE_SIZE))
     .option('--cursor <cursor>', 'continue after a previous page')
     .action(async (opts: EventsOptions) => {
       const search: EventSearch = {
