@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { dataDirFailure } from './listen-failure.js'
+import { CertmqError } from './errors.js'
+import { errnoOf } from './listen-failure.js'
 
 /** Throws STORE_UNAVAILABLE (dataDirFailure) naming `dataDir` when it cannot be created. */
 export function createDataDir (dataDir: string): void {
@@ -29,4 +30,14 @@ export function createDataDir (dataDir: string): void {
   } catch (err) {
     throw dataDirFailure(err, dataDir)
   }
+}
+
+/** STORE_UNAVAILABLE for a data directory that cannot be created or used. */
+function dataDirFailure (err: unknown, dataDir: string): CertmqError {
+  const code = errnoOf(err)
+  const why = code === 'EEXIST' || code === 'ENOTDIR'
+    ? 'a file is in the way'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message
+  return new CertmqError('STORE_UNAVAILABLE', `dataDir: cannot use ${dataDir} as the data directory: ${why} (set dataDir, or CERTMQ_DATA_DIR)`,
+    { path: dataDir, ...(code === undefined ? {} : { errno: code }) }, { cause: err })
 }

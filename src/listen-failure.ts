@@ -1,7 +1,7 @@
 /**
- * A listener or the data directory that cannot be set up at start, said in the operator's terms:
- * which setting (config key and environment variable), which address or path, and why in words,
- * instead of a bare `listen EADDRINUSE` reported as INTERNAL.
+ * A listener that cannot be set up at start, said in the operator's terms: which setting (config
+ * key and environment variable), which address, and why in words, instead of a bare
+ * `listen EADDRINUSE` reported as INTERNAL.
  */
 import { CertmqError, isCertmqError } from './errors.js'
 
@@ -27,18 +27,8 @@ export function listenFailure (err: unknown, what: 'mqtts' | 'admin', host: stri
     { listener: what, host, port, errno: code }, { cause: err })
 }
 
-/** STORE_UNAVAILABLE for a data directory that cannot be created or used. */
-export function dataDirFailure (err: unknown, dataDir: string): CertmqError {
-  const code = errnoOf(err)
-  const why = code === 'EEXIST' || code === 'ENOTDIR'
-    ? 'a file is in the way'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message
-  return new CertmqError('STORE_UNAVAILABLE', `dataDir: cannot use ${dataDir} as the data directory: ${why} (set dataDir, or CERTMQ_DATA_DIR)`,
-    { path: dataDir, ...(code === undefined ? {} : { errno: code }) }, { cause: err })
-}
-
 /** The errno code of a system error (EADDRINUSE, EAI_AGAIN); not Node's own ERR_… codes. */
-function errnoOf (err: unknown): string | undefined {
+export function errnoOf (err: unknown): string | undefined {
   const code: unknown = err instanceof Error ? Reflect.get(err, 'code') : undefined
   return typeof code === 'string' && /^E(?!RR_)[A-Z_]+$/.test(code) ? code : undefined
 }
