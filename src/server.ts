@@ -12,6 +12,7 @@ import type { Config } from './config/schema.js'
 import { CertmqError, isCertmqError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { EmbeddedRegistryStore } from './store/embedded/embedded-registry-store.js'
+import { REGISTRY_DIR } from './store/embedded/databases.js'
 import { guardLmdbCommitFailures } from './store/embedded/commit-failures.js'
 import { listenFailure } from './listen-failure.js'
 import { createDataDir } from './data-dir.js'
@@ -84,7 +85,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
   const metrics = new CertmqMetrics({ autoRegistrationPerSecond: config.autoRegistration.maxPerSecond })
   const store = metrics.instrumentStore(new EmbeddedRegistryStore({
-    path: join(dataDir, 'registry'),
+    path: join(dataDir, REGISTRY_DIR),
     onClientFlushError: (err, certificates) => {
       log.warn({ event: 'clients.write_failed', code: err.code, certificates, err }, `could not record the connects and disconnects of ${certificates} certificates`)
     }

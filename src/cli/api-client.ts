@@ -53,7 +53,13 @@ export interface BackupDownload {
   /** From the server's header: lowercase hex, '' when it sent none. */
   sha256: string
   fileName: string
-  bytes: number | undefined
+}
+
+/** A request sent and the start of its answer; `timer` aborts it `timeoutMs` after it was sent. */
+interface Sent {
+  response: Response
+  timer: NodeJS.Timeout
+  timeoutMs: number
 }
 
 /** GET /api/v1/events filters; `type` may list several. */
@@ -190,15 +196,13 @@ export class AdminApiClient {
    * download (a large store takes longer than any fixed bound).
    */
   async downloadBackup (): Promise<BackupDownload> {
-    const { response, timer, timeoutMs } = await this.fetch('POST', '/backup', undefined, 'application/octet-stream, application/json')
-    if (!response.ok || response.body === null) {
-      clearTimeout(timer)
-      return await this.answerOf<never>(response, await this.readText(response, timeoutMs), 'POST', '/backup')
-    }
-    clearTimeout(timer)
+    const sent = await this.fetch('POST', '/backup', undefined, 'application/octet-stream, application/json')
+    const { response, timeoutMs } = sent
+    // an error answer is JSON, read as any call's
+    if (!response.ok || response.body === null) return await this.answer<never>(sent, 'POST', '/backup')
+    clearTimeout(sent.timer)
     const sha256 = response.headers.get(BACKUP_SHA256_HEADER) ?? ''
     const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
-    const length = Number(response.headers.get('content-length') ?? Number.NaN)
     const base = this.base
     // the connection lost mid-body (the broker stopped, a proxy cut it): fetch's bare TypeError
     // 'terminated' read as a bug in the CLI (INTERNAL, exit 1)
@@ -228,12 +232,7 @@ export class AdminApiClient {
         await reader.cancel().catch(() => {})
       }
     }
-    return {
-      chunks: chunks(response.body),
-      sha256,
-      fileName: disposition?.[1] ?? 'certmq-backup.mdb',
-      bytes: Number.isFinite(length) ? length : undefined
-    }
+    return { chunks: chunks(response.body), sha256, fileName: disposition?.[1] ?? 'certmq-backup.mdb' }
   }
 
   /**
@@ -241,22 +240,27 @@ export class AdminApiClient {
    * nothing (or something that is not certmq) answers at the URL.
    */
   private async call<T> (method: string, path: string, body?: unknown): Promise<T> {
-    const { response, timer, timeoutMs } = await this.fetch(method, path, body, 'application/json')
+    return await this.answer<T>(await this.fetch(method, path, body, 'application/json'), method, path)
+  }
+
+  /** Reads a sent request's answer, within the request's timeout, and makes it the body or the error it stands for. */
+  private async answer<T> ({ response, timer, timeoutMs }: Sent, method: string, path: string): Promise<T> {
     let text: string
     try {
-      text = await this.readText(response, timeoutMs)
+      text = await response.text()
+    } catch (err) {
+      throw this.unreachable(err, timeoutMs)
     } finally {
       clearTimeout(timer)
     }
-    return await this.answerOf<T>(response, text, method, path)
+    return this.answerOf<T>(response, text, method, path)
   }
 
   /**
    * Sends a request and waits for the answer's start. The returned timer, `timeoutMs` from the
    * start, aborts the request (its body too); the caller clears it once it has what it waits for.
    */
-  private async fetch (method: string, path: string, body: unknown, accept: string):
-    Promise<{ response: Response, timer: NodeJS.Timeout, timeoutMs: number }> {
+  private async fetch (method: string, path: string, body: unknown, accept: string): Promise<Sent> {
     const url = `${this.base}/api/v1${path}`
     const headers: Record<string, string> = { accept }
     // a token read from a file (a Kubernetes secret) often ends in a newline: fetch trimmed it
@@ -289,14 +293,6 @@ export class AdminApiClient {
     }
   }
 
-  private async readText (response: Response, timeoutMs: number): Promise<string> {
-    try {
-      return await response.text()
-    } catch (err) {
-      throw this.unreachable(err, timeoutMs)
-    }
-  }
-
   private unreachable (err: unknown, timeoutMs: number): CertmqError {
     const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : networkReason(err)
     return new CertmqError('ADMIN_UNREACHABLE', `cannot reach the admin API at ${this.base}: ${reason}`,
@@ -304,7 +300,7 @@ export class AdminApiClient {
   }
 
   /** The parsed body of a good answer; else the AdminApiError (or ADMIN_UNREACHABLE) it stands for. */
-  private async answerOf<T> (response: Response, text: string, method: string, path: string): Promise<T> {
+  private answerOf<T> (response: Response, text: string, method: string, path: string): T {
     let parsed: unknown
     try {
       parsed = text === '' ? undefined : JSON.parse(text)

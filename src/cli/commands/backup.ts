@@ -28,13 +28,8 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
         mustMatch(await toStdout(download.chunks), download.sha256)
         return
       }
-      let fileName = ''
-      const saved = await toFile(resolve(file), opts.force === true, async () => {
-        const download = await client.downloadBackup()
-        fileName = download.fileName
-        return download
-      })
-      const result = { file: resolve(file), bytes: saved.bytes, sha256: saved.sha256 }
+      const { fileName, ...saved } = await toFile(resolve(file), opts.force === true, async () => await client.downloadBackup())
+      const result = { file: resolve(file), ...saved }
       ctx.output().result(result, (body) => `saved backup ${fileName}\n${renderFields([
         ['File', body.file], ['Bytes', String(body.bytes)], ['SHA-256', body.sha256]
       ])}restore it with: certmq restore ${file}  (certmq stopped)\n`)
@@ -48,14 +43,13 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
     .option('--yes', 'do it: without it nothing is changed')
     .action(async (file: string, opts: RestoreOptions) => {
       const dataDir = resolve(opts.dataDir ?? await configuredDataDir(opts.config))
-      const registry = join(dataDir, 'registry')
       if (opts.yes !== true) {
         throw new CertmqError('CONFIRMATION_REQUIRED',
-          `this replaces the registry in ${registry} (kept aside, not deleted) by ${file}: add --yes to go on`, { registry })
+          `this replaces the registry of the data directory ${dataDir} (kept aside, not deleted) by ${file}: add --yes to go on`, { dataDir })
       }
       // the store's modules (lmdb) only for this command
       const { restoreRegistry } = await import('../../store/embedded/restore.js')
-      const result = await restoreRegistry(resolve(file), registry, new Date())
+      const result = await restoreRegistry(resolve(file), dataDir, new Date())
       ctx.output().result(result, (body) => `restored ${file} into ${body.registry}\n${renderFields([
         ['CAs', String(body.cas)],
         ['Certificates', String(body.certificates)],
@@ -104,7 +98,7 @@ async function toStdout (chunks: AsyncIterable<Uint8Array>): Promise<Saved> {
  * that looks like a backup, nor replaces one given with --force. `download` is called once the
  * file is known to be writable, so a refused file costs the server no backup.
  */
-async function toFile (file: string, force: boolean, download: () => Promise<BackupDownload>): Promise<Saved> {
+async function toFile (file: string, force: boolean, download: () => Promise<BackupDownload>): Promise<Saved & { fileName: string }> {
   // a name of its own, opened only if nothing has it: never through a link someone placed there
   const partial = join(dirname(file), `.${basename(file)}.partial-${process.pid}-${randomBytes(6).toString('hex')}`)
   let placeholder = false
@@ -124,7 +118,7 @@ async function toFile (file: string, force: boolean, download: () => Promise<Bac
   }
   let kept = false
   try {
-    const { chunks, sha256: expected } = await download()
+    const { chunks, sha256: expected, fileName } = await download()
     const hash = createHash('sha256')
     let bytes = 0
     for await (const chunk of chunks) {
@@ -137,7 +131,7 @@ async function toFile (file: string, force: boolean, download: () => Promise<Bac
     mustMatch(saved, expected)
     await rename(partial, file)
     kept = true
-    return saved
+    return { ...saved, fileName }
   } finally {
     await handle.close().catch(() => {})
     if (!kept) {

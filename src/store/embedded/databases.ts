@@ -34,6 +34,9 @@ export interface Databases {
   eventTargets: Database<boolean, string>
 }
 
+/** The embedded store's directory under the data directory. */
+export const REGISTRY_DIR = 'registry'
+
 /** The file of an environment: what a backup holds, and what a restore puts back. */
 export const BACKUP_FILE = 'data.mdb'
 

@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process'
 import { copyFile, link, mkdir, mkdtemp, open as openFile, rename, rm, stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { CertmqError, isCertmqError } from '../../errors.js'
 import { childProcessArgs } from '../../thread/worker-entry.js'
 import type { BackupCheck } from './backup-check.js'
-import { BACKUP_FILE } from './databases.js'
+import { BACKUP_FILE, REGISTRY_DIR } from './databases.js'
 import { acquireProcessLock } from './process-lock.js'
 
 export interface RestoreResult extends BackupCheck {
@@ -27,13 +27,13 @@ const MAGIC_OFFSET = 24
 const CHECK_TIMEOUT_MS = 10 * 60 * 1000
 
 /**
- * Restores `backupFile` into the store directory `registryDir` (`<dataDir>/registry`). Throws
+ * Restores `backupFile` into the embedded store of data directory `dataDir`. Throws
  * VALIDATION_FAILED when the file cannot be read, BACKUP_INVALID when it is not a whole certmq
  * store, STORE_UNAVAILABLE when a certmq runs on the directory or it cannot be written.
  */
-export async function restoreRegistry (backupFile: string, registryDir: string, now: Date): Promise<RestoreResult> {
+export async function restoreRegistry (backupFile: string, dataDir: string, now: Date): Promise<RestoreResult> {
   await checkHeader(backupFile)
-  const parent = dirname(registryDir)
+  const registryDir = join(dataDir, REGISTRY_DIR)
   const fail = (operation: string, err: unknown): CertmqError => new CertmqError('STORE_UNAVAILABLE',
     `restore into ${registryDir}: could not ${operation}: ${(err as Error).message}`, { path: registryDir, operation }, { cause: err })
   try {
@@ -54,7 +54,7 @@ export async function restoreRegistry (backupFile: string, registryDir: string, 
   let stage: string | undefined
   try {
     try {
-      stage = await mkdtemp(join(parent, '.restore-'))
+      stage = await mkdtemp(join(dataDir, '.restore-'))
       await copyFile(backupFile, join(stage, BACKUP_FILE))
     } catch (err) {
       throw fail('copy the backup beside it', err)
@@ -67,7 +67,7 @@ export async function restoreRegistry (backupFile: string, registryDir: string, 
     try {
       if (await exists(current)) {
         // to the millisecond: two restores in one second keep both stores they replaced
-        replaced = join(parent, `registry.replaced-${now.toISOString().replace(/[-:]/g, '')}`)
+        replaced = join(dataDir, `${REGISTRY_DIR}.replaced-${now.toISOString().replace(/[-:]/g, '')}`)
         await mkdir(replaced, { mode: 0o700 })
         // a second name for the old file first: the rename below then replaces it in one step
         await link(current, join(replaced, BACKUP_FILE))
@@ -79,7 +79,7 @@ export async function restoreRegistry (backupFile: string, registryDir: string, 
       // the kept store's new name, too: a power cut right after must not lose the old one
       if (replaced !== null) {
         await fsyncPath(replaced)
-        await fsyncPath(parent)
+        await fsyncPath(dataDir)
       }
     } catch (err) {
       throw fail('put the backup in place', err)
