@@ -3,7 +3,7 @@ import type { Device } from './driver.js'
 import { connectWave } from './driver.js'
 import { api, percentile } from './lib.js'
 import type { Target } from './targets.js'
-import { within } from '../../src/within.js'
+import { within } from '../../src/timers.js'
 
 export interface RevocationResult { devices: number, p50: number, p99: number, max: number, notDropped: number }
 

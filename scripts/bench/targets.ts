@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from 'node:net'
 import { freePort, hasCommand, pinned, ROOT, sleep, TOKEN } from './lib.js'
-import { within } from '../../src/within.js'
+import { within } from '../../src/timers.js'
 
 export interface Target {
   /** 'certmq baseline': another checkout's build, for before/after comparisons (--baseline) */

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { CertmqError } from '../errors.js'
 import { AdminApiClient, DEFAULT_ADMIN_URL } from './api-client.js'
 import { numberArgument } from './arguments.js'
+import { MAX_TIMER_MS } from '../timers.js'
 import { registerCaCommands } from './commands/ca.js'
 import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
@@ -129,8 +130,8 @@ function nonEmpty (value: string | undefined): string | undefined {
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 30
-/** A timer's longest delay (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
-const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000)
+/** A timer's longest delay, in whole seconds: a longer one would fire at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
 const TIMEOUT_RULE = `must be a number of seconds above 0, at most ${MAX_TIMEOUT_SECONDS}`
 const timeoutSeconds = numberArgument((n) => Number.isFinite(n) && n > 0 && n <= MAX_TIMEOUT_SECONDS, TIMEOUT_RULE)
 

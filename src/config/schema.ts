@@ -4,6 +4,7 @@
  * keys, so a misspelt key is an error rather than a silent no-op.
  */
 import { Type, type Static } from '@sinclair/typebox'
+import { MAX_TIMER_MS } from '../timers.js'
 
 const strict = { additionalProperties: false } as const
 
@@ -12,8 +13,6 @@ function stringEnum<T extends string> (values: readonly T[], options: { default:
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
 }
 
-/** A Node timer's longest delay (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const ADMIN_ROLES = ['admin', 'viewer'] as const

@@ -13,7 +13,7 @@ import type { SharedTokens } from '../admin-tokens.js'
 import type { AdminBackend } from './backend.js'
 import { deserializeError } from '../../thread/errors.js'
 import { answerCall, type ToAdmin, type ToBroker } from './rpc.js'
-import { within } from '../../within.js'
+import { within } from '../../timers.js'
 import type { AdminWorkerData } from './worker.js'
 
 export interface AdminThreadOptions {

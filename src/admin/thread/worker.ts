@@ -15,7 +15,7 @@ import {
 } from './backend.js'
 import { serializeError } from '../../thread/errors.js'
 import { RpcClient, remote, type ToAdmin, type ToBroker } from './rpc.js'
-import { within } from '../../within.js'
+import { within } from '../../timers.js'
 
 export interface AdminWorkerData {
   host: string

@@ -8,6 +8,7 @@ import { isIP } from 'node:net'
 import { Option, type Command } from 'commander'
 import { nonNegativeInt, numberArgument, positiveInt } from '../arguments.js'
 import { CertmqError } from '../../errors.js'
+import { MAX_TIMER_MS } from '../../timers.js'
 import type { KeyAlgorithm } from '../../pki/certificate-authority.js'
 import { DEFAULT_BACKOFF } from '../../simulator/backoff.js'
 import { loadOrCreateFleet, loadOrCreateMonitor, type Fleet, type FleetDevice } from '../../simulator/fleet.js'
@@ -20,9 +21,8 @@ import type { TextSink } from '../output.js'
 const KEY_TYPES: Record<string, KeyAlgorithm> = { ec: 'EC-P256', rsa2048: 'RSA-2048', rsa4096: 'RSA-4096' }
 type Registration = 'none' | 'ca-auto' | 'ca-manual' | 'devices'
 
-// Node's timers take at most 2^31 - 1 ms (24.8 days) and fire at once past that: a longer
+// Node's timers take at most MAX_TIMER_MS (24.8 days) and fire at once past that: a longer
 // duration would end the run at once, a longer storm delay storm at once, a lower rate not pace
-const MAX_TIMER_MS = 2 ** 31 - 1
 const MIN_RATE = 0.000001
 const seconds = numberArgument((n) => Number.isFinite(n) && n > 0 && n * 1000 <= MAX_TIMER_MS, `must be a number above 0, at most ${Math.floor(MAX_TIMER_MS / 1000)}`)
 const rate = numberArgument((n) => Number.isFinite(n) && n >= MIN_RATE, `must be a number of at least ${MIN_RATE.toFixed(6)}`)
