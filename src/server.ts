@@ -160,7 +160,11 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
         }
       }
     })
-    const owners = new SessionOwners(bus, persistence, sessionLog)
+    const owners = new SessionOwners(bus, persistence, sessionLog, {
+      expiryMs: config.sessions.expirySeconds * 1000,
+      onDiscarded: (reason) => { metrics.sessionDiscarded(reason) }
+    })
+    metrics.countAwaySessionsWith(() => owners.awayCount)
     stack.push(() => { owners.close() })
     const hooks = createAuthHooks({ connect, sessions, owners, store, nodeName, log: log.child({ module: 'auth' }), now, observer })
     const broker = await createBroker({ id: nodeName, hooks, connectTimeoutMs: config.mqtts.connectTimeoutMs, persistence })

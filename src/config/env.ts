@@ -29,6 +29,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CERTMQ_AUTO_REGISTRATION_RATE', key: 'autoRegistration.maxPerSecond', type: 'integer' },
   { env: 'CERTMQ_CLIENT_ID_STRICT', key: 'clientId.strict', type: 'boolean' },
   { env: 'CERTMQ_SESSIONS_MAX_QUEUED_MESSAGES', key: 'sessions.maxQueuedMessages', type: 'integer' },
+  { env: 'CERTMQ_SESSIONS_EXPIRY_SECONDS', key: 'sessions.expirySeconds', type: 'integer' },
   { env: 'CERTMQ_MAX_CAS', key: 'cas.max', type: 'integer' },
   { env: 'CERTMQ_METRICS_REQUIRE_TOKEN', key: 'metrics.requireToken', type: 'boolean' },
   { env: 'CERTMQ_EVENTS_RETENTION_DAYS', key: 'events.retentionDays', type: 'integer' },

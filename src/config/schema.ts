@@ -113,6 +113,12 @@ export const ConfigSchema = Type.Object({
       minimum: 0,
       maximum: 10_000_000,
       description: 'At most this many QoS 1/2 messages are queued for one client while it is offline (a persistent session, clean=false); newer ones are not queued for it, counted in certmq_messages_dropped_total. 0: no bound (an abandoned session then grows until the broker runs out of memory)'
+    }),
+    expirySeconds: Type.Integer({
+      default: 604_800,
+      minimum: 0,
+      maximum: 31_536_000,
+      description: 'A persistent session (clean=false) whose device has been away this long is discarded with its subscriptions and queued messages; the device starts a new session when it is back (CONNACK session present 0). Default 7 days; 0: never (every device ever seen keeps its session until a restart)'
     })
   }, { ...strict, default: {} }),
   clientId: Type.Object({

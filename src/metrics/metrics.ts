@@ -5,6 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
 import type { RegistryStore } from '../store/ports.js'
+import type { DiscardReason } from '../broker/session-owners.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
 import { ConnectMetrics } from './connect-metrics.js'
 import { registerCrlMetrics } from './crl-metrics.js'
@@ -29,7 +30,24 @@ export class CertmqMetrics {
     registers: [this.registry]
   }).labels('queue_full')
 
+  private readonly sessionsDiscarded = new Counter({
+    name: 'certmq_sessions_discarded_total',
+    help: 'Persistent sessions discarded with their subscriptions and queued messages, by reason: certificate_revoked, certificate_deleted, expired (away for sessions.expirySeconds)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
+  private awaySessions: () => number = () => 0
+
   constructor (options: { autoRegistrationPerSecond: number }) {
+    const self = this
+    new Gauge({
+      name: 'certmq_sessions_away',
+      help: 'Persistent sessions (clean=false) held for devices that are away: their subscriptions are kept and QoS 1/2 messages queued until the device is back or the session expires',
+      registers: [this.registry],
+      collect () { this.set(self.awaySessions()) }
+    })
+
     this.registration = new RegistrationMetrics(this.registry, options.autoRegistrationPerSecond)
   }
 
@@ -46,6 +64,16 @@ export class CertmqMetrics {
   /** A message not queued for an offline client with a full queue. */
   messageDroppedQueueFull (): void {
     this.droppedQueueFull.inc()
+  }
+
+  /** A persistent session was discarded. */
+  sessionDiscarded (reason: DiscardReason): void {
+    this.sessionsDiscarded.labels(reason).inc()
+  }
+
+  /** Where the away-sessions gauge reads from. */
+  countAwaySessionsWith (count: () => number): void {
+    this.awaySessions = count
   }
 
   /** The served MQTTS certificate's notAfter, set at start and after each renewal or reload. */

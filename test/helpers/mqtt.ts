@@ -18,6 +18,8 @@ export interface ConnectResult {
   /** 0 on success, else the CONNACK return code; -1 when the connection closed without one. */
   code: number
   client: MqttClient | undefined
+  /** The CONNACK's session present flag, when the device was accepted. */
+  sessionPresent?: boolean
 }
 
 export async function connectDevice (port: number, serverCaPem: string, device: DeviceCredentials,
@@ -46,7 +48,7 @@ export async function connectDevice (port: number, serverCaPem: string, device: 
       if (result.code !== 0) client.end(true)
       resolve(result)
     }
-    client.once('connect', () => { done({ code: 0, client }) })
+    client.once('connect', (connack) => { done({ code: 0, client, sessionPresent: connack.sessionPresent }) })
     client.once('error', (err: Error & { code?: unknown }) => {
       done({ code: typeof err.code === 'number' ? err.code : -1, client: undefined })
     })

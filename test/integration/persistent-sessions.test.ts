@@ -115,7 +115,7 @@ describe('a persistent session goes with its certificate', () => {
     await publishTo('car-17/cmd', ['unlock', 'start'])
     expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/revoke`, { confirm: true })).status).toBe(200)
     await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'car-17'), { what: 'session.discarded' })
-    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'car-17')).toMatchObject({ fingerprint: fingerprintOf(owner.pem), queued: 2 })
+    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'car-17')).toMatchObject({ reason: 'certificate_revoked', fingerprint: fingerprintOf(owner.pem), queued: 2 })
 
     const other = await pki.leaf('owner-other', ca, { cn: 'owner-other' })
     const taker = await connectAs(other, 'car-17')
@@ -160,7 +160,7 @@ describe('a persistent session goes with its certificate', () => {
     expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/deactivate`)).status).toBe(200)
     expect((await certmq.api('DELETE', `/api/v1/cas/${created.body.id}`)).status).toBe(200)
     await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2'), { what: 'session.discarded' })
-    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2')).toMatchObject({ fingerprint: fingerprintOf(owner.pem), queued: 1 })
+    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2')).toMatchObject({ reason: 'certificate_deleted', fingerprint: fingerprintOf(owner.pem), queued: 1 })
 
     const taker = await connectAs(await pki.leaf('owner-ca-next', ca, { cn: 'owner-ca-next' }), 'van-2')
     await settle()

@@ -1,0 +1,85 @@
+/**
+ * sessions.expirySeconds: a persistent session (clean=false) whose device stays away longer than
+ * the expiry is discarded with its subscription and queued messages; one back in time resumes.
+ * Real MQTTS devices (mqtt.js) with openssl-made certificates against a certmq started here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
+import { connectDevice, endClient } from '../helpers/mqtt.js'
+import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
+import { parseExposition } from '../helpers/prometheus.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const EXPIRY_SECONDS = 2
+let pki: OpenSslPki
+let certmq: TestCertmq
+let ca: OpenSslCa
+let publisher: OpenSslCert
+
+beforeAll(async () => {
+  pki = await OpenSslPki.create()
+  certmq = await startCertmq({ CERTMQ_SESSIONS_EXPIRY_SECONDS: String(EXPIRY_SECONDS) })
+  ca = await pki.ca('expiry-fleet')
+  expect((await certmq.api('POST', '/api/v1/cas', { certificatePem: ca.pem, registrationMode: 'auto' })).status).toBe(201)
+  publisher = await pki.leaf('expiry-pub', ca, { cn: 'expiry-pub' })
+})
+
+afterAll(async () => {
+  await certmq?.stop()
+  await pki?.cleanup()
+})
+
+async function connectAs (device: OpenSslCert, clientId: string): Promise<{ client: NonNullable<Awaited<ReturnType<typeof connectDevice>>['client']>, sessionPresent: boolean, received: string[] }> {
+  const result = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: device.pem, keyPem: device.keyPem }, { clientId, clean: false })
+  expect(result.code).toBe(0)
+  const received: string[] = []
+  result.client!.on('message', (_topic, payload) => { received.push(payload.toString()) })
+  return { client: result.client!, sessionPresent: result.sessionPresent === true, received }
+}
+
+async function publishTo (topic: string, payload: string): Promise<void> {
+  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: publisher.pem, keyPem: publisher.keyPem }, { clientId: 'expiry-pub' })
+  expect(code).toBe(0)
+  await client!.publishAsync(topic, payload, { qos: 1 })
+  await endClient(client)
+}
+
+async function metric (name: string): Promise<number | undefined> {
+  return parseExposition(await (await fetch(`${certmq.adminUrl}/metrics`)).text()).get(name)
+}
+
+describe('sessions.expirySeconds', () => {
+  it('resumes a session within the expiry and discards it, with what was queued, once the device has been away longer', async () => {
+    const device = await pki.leaf('expiry-dev', ca, { cn: 'expiry-dev' })
+    const first = await connectAs(device, 'tractor-1')
+    await first.client.subscribeAsync('tractor-1/cmd', { qos: 1 })
+    await endClient(first.client)
+    await publishTo('tractor-1/cmd', 'plough')
+
+    // back in time: the session and its queued message are there
+    const back = await connectAs(device, 'tractor-1')
+    expect(back.sessionPresent).toBe(true)
+    await waitFor(() => back.received.length > 0, { what: 'the queued message' })
+    expect(back.received).toEqual(['plough'])
+    await endClient(back.client)
+    const awayFrom = Date.now()
+    await waitFor(async () => await metric('certmq_sessions_away') === 1, { what: 'one session away' })
+    await publishTo('tractor-1/cmd', 'harvest')
+
+    const discarded = await waitFor(() => certmq.logs.events('session.discarded').find((line) => line['clientId'] === 'tractor-1'),
+      { what: 'session.discarded', timeoutMs: (EXPIRY_SECONDS + 5) * 1000 })
+    // counted from the last disconnect, not the first
+    expect(Date.now() - awayFrom).toBeGreaterThanOrEqual(EXPIRY_SECONDS * 1000 - 50)
+    expect(discarded).toMatchObject({ reason: 'expired', fingerprint: fingerprintOf(device.pem), queued: 1 })
+    expect(await metric('certmq_sessions_discarded_total{reason="expired"}')).toBe(1)
+    expect(await metric('certmq_sessions_away')).toBe(0)
+
+    // the device starts afresh: no session, no subscription, nothing queued
+    const late = await connectAs(device, 'tractor-1')
+    expect(late.sessionPresent).toBe(false)
+    await publishTo('tractor-1/cmd', 'park')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(late.received).toEqual([])
+    await endClient(late.client)
+  })
+})
