@@ -1,5 +1,5 @@
 /** The aedes broker with certmq's authentication hooks. */
-import { Aedes } from 'aedes'
+import { Aedes, type Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import type { AuthHooks } from '../auth/aedes-hooks.js'
 import type { BoundedMemoryPersistence } from './bounded-persistence.js'
@@ -25,7 +25,30 @@ export async function createBroker (options: BrokerOptions): Promise<Aedes> {
   })
   broker.on('clientReady', options.hooks.onClientReady)
   broker.on('clientDisconnect', options.hooks.onClientDisconnect)
+  unregisterOnlyItself(broker)
   return broker
+}
+
+/**
+ * aedes' client.close() unregisters by client ID whenever any client holds that ID. A connection
+ * that closed as a new one with its client ID registered (its unsubscribing takes a turn of the
+ * event loop, and the new one, with no subscriptions to restore, found it closed already and took
+ * its place) so removed the new one from `broker.clients`: that one's own close then told no
+ * clientDisconnect, so its persistent session was never away and never expired, its certificate
+ * kept it as connected, the connections gauge never went down and the queue bound took it for
+ * offline. The closing one is still unregistered (counted out, its clientDisconnect told); the
+ * one that holds its ID now stays.
+ */
+function unregisterOnlyItself (broker: Aedes): void {
+  const clients: unknown = Reflect.get(broker, 'clients')
+  const unregister: unknown = Reflect.get(broker, 'unregisterClient')
+  if (typeof clients !== 'object' || clients === null || typeof unregister !== 'function') throw new Error('aedes: no clients table to unregister from')
+  const table = clients as Record<string, Client | undefined>
+  Reflect.set(broker, 'unregisterClient', function (this: Aedes, client: Client): void {
+    const holder = table[client.id]
+    unregister.call(this, client)
+    if (holder !== undefined && holder !== client) table[client.id] = holder
+  })
 }
 
 export async function closeBroker (broker: Aedes): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
-import { connectDevice, endClient } from '../helpers/mqtt.js'
+import { connectDevice, endClient, RawMqttSession } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -81,5 +81,31 @@ describe('sessions.expirySeconds', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(late.received).toEqual([])
     await endClient(late.client)
+  })
+
+  it('expires the session of a device whose new connection took over as its previous one closed', async () => {
+    const device = await pki.leaf('expiry-swap', ca, { cn: 'expiry-swap' })
+    const credentials = { certPem: device.pem, keyPem: device.keyPem }
+    // the previous connection subscribed: its close takes aedes a turn of the event loop (unsubscribing)
+    const previous = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, credentials)
+    previous.sendConnect('harrow-1', true)
+    expect(await previous.next('connack')).toMatchObject({ returnCode: 0 })
+    previous.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'harrow-1/status', qos: 1 }] })
+    await previous.next('suback')
+    // the new connection's CONNECT (a new persistent session: nothing to restore, so aedes
+    // registers it at once) arrives with the previous one's close
+    const next = await RawMqttSession.open(certmq.mqttsPort, certmq.serverCaPem, credentials)
+    next.sendConnect('harrow-1', false)
+    previous.close()
+    expect(await next.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: false })
+    next.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'harrow-1/cmd', qos: 1 }] })
+    await next.next('suback')
+    next.close()
+
+    await waitFor(async () => await metric('certmq_connections_current') === 0, { what: 'no connection left' })
+    await waitFor(async () => await metric('certmq_sessions_away') === 1, { what: 'the session away' })
+    const discarded = await waitFor(() => certmq.logs.events('session.discarded').find((line) => line['clientId'] === 'harrow-1'),
+      { what: 'session.discarded', timeoutMs: (EXPIRY_SECONDS + 5) * 1000 })
+    expect(discarded).toMatchObject({ reason: 'expired', fingerprint: fingerprintOf(device.pem) })
   })
 })
