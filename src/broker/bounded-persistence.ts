@@ -22,6 +22,12 @@ export interface QueueBound {
   dropped: (clientId: string, first: boolean) => void
 }
 
+/** What a discarded session held. */
+export interface DiscardedSession {
+  subscriptions: number
+  queued: number
+}
+
 export class BoundedMemoryPersistence extends MemoryPersistence {
   private readonly queued = new Map<string, number>()
   /** Clients whose queue is full and whose drop was reported, until it has room again. */
@@ -44,12 +50,14 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
 
   /**
    * Ends the persistent session of an offline client: its subscriptions, the messages queued for
-   * it and its unfinished QoS 2 exchanges. Resolves with how many queued messages went. (Its will
-   * is not kept past its connection: aedes publishes or deletes it when the connection closes.)
+   * it and its unfinished QoS 2 exchanges. Resolves with how many subscriptions and queued
+   * messages went. (Its will is not kept past its connection: aedes publishes or deletes it when
+   * the connection closes.)
    */
-  async discardSession (clientId: string): Promise<number> {
+  async discardSession (clientId: string): Promise<DiscardedSession> {
     // the in-memory persistence reads nothing of a client but its id
     const client = { id: clientId } as Client
+    const subscriptions = (await this.subscriptionsByClient(client)).length
     await this.cleanSubscriptions(client)
     let discarded = 0
     for await (const packet of this.outgoingStream(client)) {
@@ -57,7 +65,7 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
       if (await this.outgoingClearMessageId(client, packet as AedesPacket) !== undefined) discarded++
     }
     await this.cleanIncoming(client)
-    return discarded
+    return { subscriptions, queued: discarded }
   }
 
   override async outgoingEnqueue (sub: Sub, packet: AedesPacket): Promise<void> {

@@ -26,7 +26,7 @@ export interface SessionOwnersOptions {
   expiryMs: number
   /** Milliseconds on a monotonic clock (a change of the wall clock must not expire sessions). */
   clock?: () => number
-  /** A session was discarded. */
+  /** A session that held subscriptions or messages was discarded. */
   onDiscarded?: (reason: DiscardReason) => void
 }
 
@@ -146,10 +146,16 @@ export class SessionOwners {
 
   private discard (clientId: string, fingerprint: string, reason: DiscardReason): void {
     this.forget(clientId)
-    this.sessions.discardSession(clientId).then((queued) => {
+    this.sessions.discardSession(clientId).then(({ subscriptions, queued }) => {
+      // a device that only publishes leaves nothing to discard (aedes answers its return with
+      // session present 0): a fleet of them expiring would write a line each for nothing
+      if (subscriptions === 0 && queued === 0) {
+        this.log.debug({ event: 'session.discarded', reason, clientId, fingerprint, subscriptions, queued }, `persistent session ${clientId} ended (${reason}); it held nothing`)
+        return
+      }
       this.onDiscarded?.(reason)
-      this.log.info({ event: 'session.discarded', reason, clientId, fingerprint, queued },
-        `persistent session ${clientId} discarded (${reason}, ${queued} queued messages)`)
+      this.log.info({ event: 'session.discarded', reason, clientId, fingerprint, subscriptions, queued },
+        `persistent session ${clientId} discarded (${reason}, ${subscriptions} subscriptions, ${queued} queued messages)`)
     }, (err: unknown) => {
       this.log.warn({ event: 'session.discard_failed', reason, clientId, fingerprint, err }, `could not discard persistent session ${clientId}`)
     })

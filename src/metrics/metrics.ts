@@ -32,7 +32,7 @@ export class CertmqMetrics {
 
   private readonly sessionsDiscarded = new Counter({
     name: 'certmq_sessions_discarded_total',
-    help: 'Persistent sessions discarded with their subscriptions and queued messages, by reason: certificate_revoked, certificate_deleted, expired (away for sessions.expirySeconds)',
+    help: 'Persistent sessions discarded with their subscriptions and queued messages (one that held neither is not counted), by reason: certificate_revoked, certificate_deleted, expired (away for sessions.expirySeconds)',
     labelNames: ['reason'] as const,
     registers: [this.registry]
   })
@@ -43,7 +43,7 @@ export class CertmqMetrics {
     const self = this
     new Gauge({
       name: 'certmq_sessions_away',
-      help: 'Persistent sessions (clean=false) held for devices that are away: their subscriptions are kept and QoS 1/2 messages queued until the device is back or the session expires',
+      help: 'Clients that left with a persistent session (clean=false) and have neither come back nor expired: their subscriptions are kept and QoS 1/2 messages queued for them',
       registers: [this.registry],
       collect () { this.set(self.awaySessions()) }
     })

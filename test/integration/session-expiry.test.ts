@@ -70,7 +70,7 @@ describe('sessions.expirySeconds', () => {
       { what: 'session.discarded', timeoutMs: (EXPIRY_SECONDS + 5) * 1000 })
     // counted from the last disconnect, not the first
     expect(Date.now() - awayFrom).toBeGreaterThanOrEqual(EXPIRY_SECONDS * 1000 - 50)
-    expect(discarded).toMatchObject({ reason: 'expired', fingerprint: fingerprintOf(device.pem), queued: 1 })
+    expect(discarded).toMatchObject({ reason: 'expired', fingerprint: fingerprintOf(device.pem), subscriptions: 1, queued: 1 })
     expect(await metric('certmq_sessions_discarded_total{reason="expired"}')).toBe(1)
     expect(await metric('certmq_sessions_away')).toBe(0)
 

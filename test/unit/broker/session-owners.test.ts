@@ -18,7 +18,7 @@ function owners (connected: Set<string> = new Set(), expiryMs = 0): Harness {
   const reasons: DiscardReason[] = []
   const store = {
     isConnected: (clientId: string) => connected.has(clientId),
-    discardSession: async (clientId: string) => { discarded.push(clientId); return 2 }
+    discardSession: async (clientId: string) => { discarded.push(clientId); return clientId.startsWith('pub-') ? { subscriptions: 0, queued: 0 } : { subscriptions: 1, queued: 2 } }
   }
   const logs = new LogSink()
   const o = new SessionOwners(bus, store, createLogger('info', logs), {
@@ -66,7 +66,17 @@ describe('SessionOwners', () => {
     await bus.publish({ kind: 'certificate', id: 'f2', status: 'deleted' })
     await vi.waitFor(() => { expect(reasons).toEqual(['certificate_revoked', 'certificate_deleted']) })
     const lines = logs.events('session.discarded')
-    expect(lines.map((line) => [line.clientId, line.reason, line.queued])).toEqual([['a', 'certificate_revoked', 2], ['b', 'certificate_deleted', 2]])
+    expect(lines.map((line) => [line.clientId, line.reason, line.subscriptions, line.queued])).toEqual([['a', 'certificate_revoked', 1, 2], ['b', 'certificate_deleted', 1, 2]])
+  })
+
+  it('ends a session that held nothing (a device that only publishes) without a line at info or a count', async () => {
+    const { owners: o, bus, discarded, reasons, logs } = owners()
+    o.connected('pub-1', 'f1', false)
+    await bus.publish({ kind: 'certificate', id: 'f1', status: 'revoked' })
+    await vi.waitFor(() => { expect(discarded).toEqual(['pub-1']) })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(reasons).toEqual([])
+    expect(logs.events('session.discarded')).toEqual([])
   })
 })
 
