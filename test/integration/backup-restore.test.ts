@@ -69,6 +69,8 @@ describe('certmq backup and certmq restore', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/saved backup certmq-backup-\d{8}T\d{6}Z\.mdb/)
+    // the hint is a command that restores: without --yes restore changes nothing (exit 2)
+    expect(run.stdout).toContain(`restore it with: certmq restore ${backupFile} --yes`)
     expect(statSync(backupFile).mode & 0o777).toBe(0o600)
     const digest = sha256(backupFile)
     expect(run.stdout).toContain(digest)

@@ -32,7 +32,7 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
       const result = { file: resolve(file), ...saved }
       ctx.output().result(result, (body) => `saved backup ${fileName}\n${renderFields([
         ['File', body.file], ['Bytes', String(body.bytes)], ['SHA-256', body.sha256]
-      ])}restore it with: certmq restore ${file}  (certmq stopped)\n`)
+      ])}restore it with: certmq restore ${file} --yes  (certmq stopped)\n`)
     })
 
   program.command('restore')
