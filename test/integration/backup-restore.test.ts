@@ -141,6 +141,20 @@ describe('certmq backup and certmq restore', () => {
     server = undefined
   })
 
+  it('takes the data directory from a config whose admin.tokens name variables this shell does not have', async () => {
+    // the service's environment holds the tokens; the operator's shell, where restore runs, not
+    const dir = tempDir()
+    const config = join(dir, 'broker.config.json')
+    writeFileSync(config, JSON.stringify({
+      dataDir: join(dir, 'data'),
+      admin: { tokens: [{ name: 'grafana', role: 'viewer', tokenEnv: 'CERTMQ_RESTORE_TEST_UNSET_TOKEN' }] },
+      mqtts: { certFile: join(dir, 'absent.pem'), keyFile: join(dir, 'absent.key') }
+    }))
+    const run = await cli(['restore', backupFile, '--config', config])
+    expect(run.stderr).toContain(`error CONFIRMATION_REQUIRED: this replaces the registry of the data directory ${join(dir, 'data')}`)
+    expect(run.code).toBe(2)
+  })
+
   it('refuses a file that is not a whole certmq backup, and leaves the store as it was', async () => {
     const dir = tempDir()
     const notLmdb = join(dir, 'ca.pem')

@@ -60,8 +60,8 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
 }
 
 async function configuredDataDir (configPath: string | undefined): Promise<string> {
-  const { loadConfig } = await import('../../config/load.js')
-  return loadConfig(configPath === undefined || configPath === '' ? {} : { configPath }).config.dataDir
+  const { loadDataDir } = await import('../../config/load.js')
+  return loadDataDir(configPath === undefined || configPath === '' ? {} : { configPath })
 }
 
 interface Saved { bytes: number, sha256: string }
