@@ -33,6 +33,19 @@ export interface LoadedConfig {
 type Json = Record<string, unknown>
 
 export function loadConfig (options: LoadOptions = {}): LoadedConfig {
+  return load(options, true)
+}
+
+/**
+ * The data directory the configuration names, for `certmq restore`: the file and the environment
+ * are read and checked as for a start, except what only a start reads, the variables admin.tokens
+ * entries name in tokenEnv (set for the service, seldom in an operator's shell) and the TLS files.
+ */
+export function loadDataDir (options: LoadOptions = {}): string {
+  return load(options, false).config.dataDir
+}
+
+function load (options: LoadOptions, forStart: boolean): LoadedConfig {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const fromEnv = env[CONFIG_FILE_ENV]
@@ -67,8 +80,10 @@ export function loadConfig (options: LoadOptions = {}): LoadedConfig {
     }
   }
   const source = raw === undefined ? 'defaults' : fileSource
-  problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
-  problems.push(...checkTlsFiles(data, cwd, (key) => sources.get(key) ?? source))
+  if (forStart) {
+    problems.push(...resolveAdminTokens(data, env, source, sources.get('admin.token') ?? source))
+    problems.push(...checkTlsFiles(data, cwd, (key) => sources.get(key) ?? source))
+  }
   problems.push(...checkServerNames(data, source))
   problems.push(...unknownEnvProblems(env, tokenEnvNames(data)))
   if (problems.length > 0) {

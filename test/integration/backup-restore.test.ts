@@ -69,6 +69,8 @@ describe('certmq backup and certmq restore', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/saved backup certmq-backup-\d{8}T\d{6}Z\.mdb/)
+    // the hint is a command that restores: without --yes restore changes nothing (exit 2)
+    expect(run.stdout).toContain(`restore it with: certmq restore ${backupFile} --yes`)
     expect(statSync(backupFile).mode & 0o777).toBe(0o600)
     const digest = sha256(backupFile)
     expect(run.stdout).toContain(digest)
@@ -137,6 +139,20 @@ describe('certmq backup and certmq restore', () => {
     await endClient(again.client)
     await restarted.stop({ keepData: true })
     server = undefined
+  })
+
+  it('takes the data directory from a config whose admin.tokens name variables this shell does not have', async () => {
+    // the service's environment holds the tokens; the operator's shell, where restore runs, not
+    const dir = tempDir()
+    const config = join(dir, 'broker.config.json')
+    writeFileSync(config, JSON.stringify({
+      dataDir: join(dir, 'data'),
+      admin: { tokens: [{ name: 'grafana', role: 'viewer', tokenEnv: 'CERTMQ_RESTORE_TEST_UNSET_TOKEN' }] },
+      mqtts: { certFile: join(dir, 'absent.pem'), keyFile: join(dir, 'absent.key') }
+    }))
+    const run = await cli(['restore', backupFile, '--config', config])
+    expect(run.stderr).toContain(`error CONFIRMATION_REQUIRED: this replaces the registry of the data directory ${join(dir, 'data')}`)
+    expect(run.code).toBe(2)
   })
 
   it('refuses a file that is not a whole certmq backup, and leaves the store as it was', async () => {

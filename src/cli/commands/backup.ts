@@ -32,7 +32,7 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
       const result = { file: resolve(file), ...saved }
       ctx.output().result(result, (body) => `saved backup ${fileName}\n${renderFields([
         ['File', body.file], ['Bytes', String(body.bytes)], ['SHA-256', body.sha256]
-      ])}restore it with: certmq restore ${file}  (certmq stopped)\n`)
+      ])}restore it with: certmq restore ${file} --yes  (certmq stopped)\n`)
     })
 
   program.command('restore')
@@ -60,8 +60,8 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
 }
 
 async function configuredDataDir (configPath: string | undefined): Promise<string> {
-  const { loadConfig } = await import('../../config/load.js')
-  return loadConfig(configPath === undefined || configPath === '' ? {} : { configPath }).config.dataDir
+  const { loadDataDir } = await import('../../config/load.js')
+  return loadDataDir(configPath === undefined || configPath === '' ? {} : { configPath })
 }
 
 interface Saved { bytes: number, sha256: string }

@@ -81,7 +81,8 @@ export function registerSimulateCommand (program: Command, ctx: CommandContext, 
     .option('--payload <bytes>', 'telemetry payload size', positiveInt, 64)
     .option('--commands', 'devices subscribe to fleet/<clientId>/cmd; the monitor sends each one a command every second', false)
     .option('--no-monitor', 'no monitor client (no end-to-end latency or loss)')
-    .option('--retries <n>', 'retries per device after a refusal or failure (default: until the end)', nonNegativeInt, Number.POSITIVE_INFINITY)
+    // a default of its own words: commander would print Infinity as JSON, "null"
+    .addOption(new Option('--retries <n>', 'retries per device after a refusal or failure').argParser(nonNegativeInt).default(Number.POSITIVE_INFINITY, 'until the end'))
     .option('--storm <seconds>', 'drop every session at once after this many seconds (reconnect storm; before the end of --duration)', seconds)
     .option('--broker-pid <pid>', 'report this process\'s RSS (Linux): at the end of the run, before the devices disconnect, and the most seen while it ran', positiveInt)
     .option('--connect-timeout <ms>', 'CONNACK timeout per attempt', milliseconds, 10_000)
