@@ -12,6 +12,9 @@ import type { Logger } from '../log.js'
 import type { EventLog } from '../store/ports.js'
 import { RejectionAggregator, type RejectedConnect } from './rejection-aggregator.js'
 
+/** Events of one change queued before they are flushed: well under any queue bound of the log. */
+const CHANGE_SLICE = 1000
+
 export interface AuditTrailDeps {
   log: EventLog
   now: () => Date
@@ -35,15 +38,23 @@ export class AuditTrail implements ConnectObserver, RegistrationObserver {
     await this.recordChanges([event])
   }
 
-  /** Several events of one change (a CA deleted with its certificates), committed together. */
+  /**
+   * Several events of one change (a CA deleted with its certificates), committed in slices of
+   * CHANGE_SLICE: appended all at once, the events of a CA with 100,000 certificates went over the
+   * log's queue bound, and the last ones (the CA's own among them) were dropped unreported.
+   */
   async recordChanges (events: readonly NewEvent[]): Promise<void> {
-    for (const event of events) this.deps.log.append(event)
+    let start = 0
     try {
-      await this.deps.log.flush()
+      for (; start < events.length; start += CHANGE_SLICE) {
+        for (const event of events.slice(start, start + CHANGE_SLICE)) this.deps.log.append(event)
+        await this.deps.log.flush()
+      }
     } catch (err) {
       // `type` as for a single event; a CA delete lists both of its types once
       const type = [...new Set(events.map((e) => e.type))].join(',')
-      this.deps.logger.warn({ event: 'events.write_failed', type, count: events.length, err }, `could not write ${events.length} event(s)`)
+      const count = events.length - start
+      this.deps.logger.warn({ event: 'events.write_failed', type, count, err }, `could not write ${count} event(s)`)
     }
   }
 

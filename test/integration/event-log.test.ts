@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AuditEvent, EventQuery, NewEvent } from '../../src/domain/event.js'
+import { AuditTrail } from '../../src/events/audit-trail.js'
 import { EventRetention } from '../../src/events/event-retention.js'
 import { RejectionAggregator } from '../../src/events/rejection-aggregator.js'
 import { createLogger } from '../../src/log.js'
@@ -149,6 +150,18 @@ describe('appending', () => {
     await store.open()
     log = openLog()
     expect((await log.query({ limit: 10 })).items).toEqual([event])
+  })
+})
+
+describe('recording operators\' changes', () => {
+  it('keeps every event of a change larger than the queue bound, the CA\'s own last (a CA deleted with its certificates)', async () => {
+    // a CA deleted with 100,000 certificates makes 100,001 events, one over the default bound
+    log = openLog({ maxQueued: 1500 })
+    const trail = new AuditTrail({ log, now, rejectionWindowMs: 60_000, logger: createLogger('silent', new LogSink()) })
+    const certificates = Array.from({ length: 2500 }, (_, i) => change(i, { type: 'certificate.deleted' }))
+    await trail.recordChanges([...certificates, change(-1, { type: 'ca.deleted', target: { kind: 'ca', id: 'ca-1' } })])
+    expect(store.eventTable().events.getCount()).toBe(2501)
+    expect((await log.query({ limit: 1, types: ['ca.deleted'] })).items).toHaveLength(1)
   })
 })
 
