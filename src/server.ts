@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Config } from './config/schema.js'
 import { CertmqError, isCertmqError } from './errors.js'
@@ -20,6 +20,7 @@ import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
 import { pemChain } from './pki/pem.js'
+import { fingerprintOfDer } from './pki/inspect.js'
 import { CaService } from './registry/ca-service.js'
 import { CertificateService } from './registry/certificate-service.js'
 import { TrustStore } from './auth/trust-store.js'
@@ -130,7 +131,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     warnIfBuiltinCaEnding(builtin, now(), log)
-    await registerBuiltinCa(caService, builtin.certificatePem)
+    const builtinId = await registerBuiltinCa(caService, builtin.certificatePem)
+    if (builtin.created) await warnIfBuiltinCaReplaced(caService, builtinId, builtin.certificatePath, log)
     const tls = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
     const tokens = await AdminTokens.load(store, config.admin.token, now, config.admin.tokens)
 
@@ -291,13 +293,29 @@ async function storeAnswers (store: { getMeta (key: string): Promise<string | un
   }
 }
 
-async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<void> {
+/** Registers the built-in CA unless it is already; resolves with its id. */
+async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<string> {
+  const id = fingerprintOfDer(new X509Certificate(certificatePem).raw)
   try {
     await caService.register({
       certificatePem, registrationMode: 'manual', description: 'certmq built-in CA', builtin: true, actor: ACTOR_SYSTEM
     })
   } catch (err) {
     if (!isCertmqError(err, 'CA_DUPLICATE')) throw err
+  }
+  return id
+}
+
+/**
+ * A built-in CA was just made, and the registry holds another: that one's files are gone from the
+ * data directory (a restore without `ca/`, a deleted directory). The server certificate now
+ * chains to the new one, and devices that trust the old one cannot verify this server.
+ */
+async function warnIfBuiltinCaReplaced (caService: CaService, builtinId: string, certificatePath: string, log: Logger): Promise<void> {
+  for (const ca of await caService.list()) {
+    if (!ca.builtin || ca.id === builtinId) continue
+    log.warn({ event: 'ca.builtin_replaced', caId: ca.id, current: builtinId, certificate: certificatePath },
+      `the registry holds an earlier built-in CA ${ca.id} whose certificate and key are not in ${dirname(certificatePath)}: this server's certificate now chains to a new built-in CA, which devices that trust the earlier one do not accept; put back that directory (docs/operations.md, "Backup and restore") or give devices ${certificatePath}`)
   }
 }
 
