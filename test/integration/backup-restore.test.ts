@@ -68,7 +68,7 @@ describe('certmq backup and certmq restore', () => {
     const run = await cli(['backup', backupFile])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/saved backup certmq-backup-\d{8}T\d{6}Z\.mdb/)
+    expect(run.stdout).toMatch(/backup saved to .+ \(the server's name for it: certmq-backup-\d{8}T\d{6}Z\.mdb\)/)
     // the hint is a command that restores: without --yes restore changes nothing (exit 2)
     expect(run.stdout).toContain(`restore it with: certmq restore ${backupFile} --yes`)
     expect(statSync(backupFile).mode & 0o777).toBe(0o600)

@@ -30,7 +30,7 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
       }
       const { fileName, ...saved } = await toFile(resolve(file), opts.force === true, async () => await client.downloadBackup())
       const result = { file: resolve(file), ...saved }
-      ctx.output().result(result, (body) => `saved backup ${fileName}\n${renderFields([
+      ctx.output().result(result, (body) => `backup saved to ${body.file} (the server's name for it: ${fileName})\n${renderFields([
         ['File', body.file], ['Bytes', String(body.bytes)], ['SHA-256', body.sha256]
       ])}restore it with: certmq restore ${file} --yes  (certmq stopped)\n`)
     })

@@ -60,7 +60,7 @@ export function registerCertCommands (program: Command, ctx: CommandContext): vo
   cert.command('list')
     .description('search certificates; filters combine (AND); dates are ISO 8601 instants, bounds inclusive')
     .option('--cn <pattern>', 'common name, exact or a prefix ending with * (quote it: \'SN00*\')')
-    .option('--status <list>', 'active, inactive, pending_activation, revoked: comma-separated and/or repeated', collect, [])
+    .addOption(new Option('--status <list>', 'active, inactive, pending_activation, revoked: comma-separated and/or repeated').argParser(collect).default([], 'any'))
     .option('--ca <id>', 'CA id')
     .option('--client-id <id>', 'registered Client ID')
     .option('--serial <hex>', 'serial number')

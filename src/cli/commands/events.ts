@@ -1,5 +1,5 @@
 /** `certmq events`: the audit event log, newest first (issue 4 item 4). */
-import { InvalidArgumentError, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { DEFAULT_EVENT_PAGE_SIZE, MAX_EVENT_PAGE_SIZE } from '../../domain/event.js'
 import { collect, pageSizeUpTo } from '../arguments.js'
 import type { EventBody, EventListBody } from '../../admin/schemas/event.js'
@@ -23,7 +23,7 @@ const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600
 export function registerEventsCommand (program: Command, ctx: CommandContext): void {
   program.command('events')
     .description('show events, newest first: registrations, status and CA changes, refused connections')
-    .option('--type <type>', 'event type, e.g. certificate.revoked or connect.rejected (repeat, or separate with commas)', collect, [])
+    .addOption(new Option('--type <type>', 'event type, e.g. certificate.revoked or connect.rejected (repeat, or separate with commas)').argParser(collect).default([], 'every type'))
     .option('--since <when>', 'from this ISO 8601 instant, or this long ago: 30s, 15m, 2h, 7d', (value) => parseWhen(value, Date.now()))
     .option('--until <when>', 'up to this ISO 8601 instant, or this long ago', (value) => parseWhen(value, Date.now()))
     .option('--actor <name>', 'who: an admin token name, device or system')

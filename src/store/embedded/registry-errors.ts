@@ -27,7 +27,7 @@ export const caErrors = {
     new CertmqError('CA_BUILTIN', `CA ${shortId(id)} is the built-in CA and cannot be deleted`, { id }),
   hasActiveCertificates: (id: string, activeCertificates: number) =>
     new CertmqError('CA_HAS_ACTIVE_CERTIFICATES',
-      `CA ${shortId(id)} has ${activeCertificates} active certificate(s) and cannot be deleted`, { id, activeCertificates })
+      `CA ${shortId(id)} has ${activeCertificates} active certificate(s) and cannot be deleted: deactivate or revoke them first`, { id, activeCertificates })
 }
 
 export const certErrors = {
@@ -48,7 +48,7 @@ export const certErrors = {
     new CertmqError('CERT_STATUS_CONFLICT', `certificate ${shortId(id)} is ${status} and cannot become ${to}`,
       { id, status, to, allowedFrom: [...allowedFrom] }),
   deleteConflict: (id: string, status: CertStatus, allowedFrom: readonly CertStatus[]) =>
-    new CertmqError('CERT_STATUS_CONFLICT', `certificate ${shortId(id)} is ${status} and cannot be deleted`,
+    new CertmqError('CERT_STATUS_CONFLICT', `certificate ${shortId(id)} is ${status} and cannot be deleted: deactivate or revoke it first`,
       { id, status, allowedFrom: [...allowedFrom] })
 }
 

@@ -22,4 +22,20 @@ describe('certmq --help', () => {
     expect(text).toMatch(/--retries <n>\s+retries per device after a refusal or failure\s+\(default: until the end\)/)
     expect(text).not.toContain('null')
   })
+
+  it('prints no default as raw JSON in any command\'s help ([], null, Infinity)', async () => {
+    const commandsOf = (text: string): string[] => {
+      const section = text.split(/^Commands:$/m)[1] ?? ''
+      return section.split('\n').map((line) => /^ {2}([a-z][a-z-]*)/.exec(line)?.[1]).filter((name): name is string => name !== undefined && name !== 'help')
+    }
+    const pages: Array<[string, string]> = []
+    for (const command of commandsOf(await help([]))) {
+      const text = await help([command])
+      pages.push([command, text])
+      for (const sub of commandsOf(text)) pages.push([`${command} ${sub}`, await help([command, sub])])
+    }
+    expect(pages.length).toBeGreaterThan(10)
+    const raw = pages.filter(([, text]) => /\(default: (\[\]|null|Infinity)\)/.test(text)).map(([name]) => name)
+    expect(raw).toEqual([])
+  })
 })
