@@ -118,3 +118,40 @@ export class RawMqttSession {
     this.socket.destroy()
   }
 }
+
+/** Where a device connects: a broker's MQTTS port and the CA that devices trust it by. */
+export interface BrokerEndpoint {
+  mqttsPort: number
+  serverCaPem: string
+}
+
+/** A device (its certificate and key) as the openssl helpers make it. */
+export interface DeviceIdentity {
+  pem: string
+  keyPem: string
+}
+
+export interface PersistentDevice {
+  client: MqttClient
+  sessionPresent: boolean
+  /** Payloads received, as text, in order. */
+  received: string[]
+}
+
+/** A device's persistent session (clean=false) under `clientId`, collecting what arrives; it must be accepted. */
+export async function connectPersistent (broker: BrokerEndpoint, device: DeviceIdentity, clientId: string): Promise<PersistentDevice> {
+  const { code, client, sessionPresent } = await connectDevice(broker.mqttsPort, broker.serverCaPem, { certPem: device.pem, keyPem: device.keyPem },
+    { clientId, clean: false })
+  if (code !== 0 || client === undefined) throw new Error(`${clientId}: CONNACK ${code}`)
+  const received: string[] = []
+  client.on('message', (_topic, payload) => { received.push(payload.toString()) })
+  return { client, sessionPresent: sessionPresent === true, received }
+}
+
+/** Publishes `payloads` at QoS 1 to `topic` from a clean session of `device`, then disconnects. */
+export async function publishAs (broker: BrokerEndpoint, device: DeviceIdentity, clientId: string, topic: string, payloads: string[]): Promise<void> {
+  const { code, client } = await connectDevice(broker.mqttsPort, broker.serverCaPem, { certPem: device.pem, keyPem: device.keyPem }, { clientId })
+  if (code !== 0 || client === undefined) throw new Error(`${clientId}: CONNACK ${code}`)
+  for (const payload of payloads) await client.publishAsync(topic, payload, { qos: 1 })
+  await endClient(client)
+}

@@ -4,10 +4,9 @@
  * its messages; a session goes with its certificate when that is revoked or deleted, and stays
  * through a deactivation. Real MQTTS devices (mqtt.js) with openssl-made certificates.
  */
-import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
-import { connectDevice, endClient } from '../helpers/mqtt.js'
+import { connectPersistent, endClient, publishAs, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -37,26 +36,18 @@ afterAll(async () => {
 })
 
 /** A device's persistent session under `clientId`, collecting what arrives. */
-async function connectAs (device: OpenSslCert, clientId: string): Promise<{ client: MqttClient, received: string[] }> {
-  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: device.pem, keyPem: device.keyPem },
-    { clientId, clean: false })
-  expect(code).toBe(0)
-  const received: string[] = []
-  client!.on('message', (_topic, payload) => { received.push(payload.toString()) })
-  return { client: client!, received }
+async function connectAs (device: OpenSslCert, clientId: string): Promise<PersistentDevice> {
+  return await connectPersistent(certmq, device, clientId)
 }
 
 async function publishTo (topic: string, payloads: string[]): Promise<void> {
-  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: publisher.pem, keyPem: publisher.keyPem }, { clientId: 'queue-pub' })
-  expect(code).toBe(0)
-  for (const payload of payloads) await client!.publishAsync(topic, payload, { qos: 1 })
-  await endClient(client)
+  await publishAs(certmq, publisher, 'queue-pub', topic, payloads)
 }
 
 const settle = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 300)) }
 
 /** The subscriber's persistent session, collecting what arrives on queue/#. */
-async function connectSubscriber (): Promise<{ client: MqttClient, received: string[] }> {
+async function connectSubscriber (): Promise<PersistentDevice> {
   return await connectAs(subscriber, 'queue-sub')
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
-import { connectDevice, endClient, RawMqttSession } from '../helpers/mqtt.js'
+import { connectPersistent, endClient, publishAs, RawMqttSession, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -29,19 +29,12 @@ afterAll(async () => {
   await pki?.cleanup()
 })
 
-async function connectAs (device: OpenSslCert, clientId: string): Promise<{ client: NonNullable<Awaited<ReturnType<typeof connectDevice>>['client']>, sessionPresent: boolean, received: string[] }> {
-  const result = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: device.pem, keyPem: device.keyPem }, { clientId, clean: false })
-  expect(result.code).toBe(0)
-  const received: string[] = []
-  result.client!.on('message', (_topic, payload) => { received.push(payload.toString()) })
-  return { client: result.client!, sessionPresent: result.sessionPresent === true, received }
+async function connectAs (device: OpenSslCert, clientId: string): Promise<PersistentDevice> {
+  return await connectPersistent(certmq, device, clientId)
 }
 
 async function publishTo (topic: string, payload: string): Promise<void> {
-  const { code, client } = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: publisher.pem, keyPem: publisher.keyPem }, { clientId: 'expiry-pub' })
-  expect(code).toBe(0)
-  await client!.publishAsync(topic, payload, { qos: 1 })
-  await endClient(client)
+  await publishAs(certmq, publisher, 'expiry-pub', topic, [payload])
 }
 
 async function metric (name: string): Promise<number | undefined> {
