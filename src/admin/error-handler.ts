@@ -33,19 +33,29 @@ export function errorHandler (error: FastifyError | CertmqError | Error, request
 /**
  * Unknown routes answer NOT_FOUND in the same body as every other error; a known path asked with
  * a method it does not have answers 405 METHOD_NOT_ALLOWED with an Allow header (RFC 9110 §15.5.6),
- * `allowedMethods` saying which.
+ * `allowedMethods` saying which. A route that takes the method and found nothing itself (a file
+ * of the docs that does not exist: @fastify/static calls the not-found handler) is a 404 too.
  */
 export function notFoundHandler (allowedMethods: (path: string) => string[]): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   return (request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url
+    const path = pathOf(request)
     const allowed = allowedMethods(path)
-    if (allowed.length > 0) {
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       void reply.header('allow', allowed.join(', '))
       return sendError(request, reply, new CertmqError('METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
         { method: request.method, path, allowed }))
     }
-    return sendError(request, reply, new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path }))
+    return sendError(request, reply, noRoute(request))
   }
+}
+
+function pathOf (request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? request.url
+}
+
+function noRoute (request: FastifyRequest): CertmqError {
+  const path = pathOf(request)
+  return new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path })
 }
 
 function sendError (request: FastifyRequest, reply: FastifyReply, error: CertmqError): FastifyReply {
