@@ -46,10 +46,15 @@ describe('OpenAPI', () => {
     expect(await response.text()).toContain('swagger')
   })
 
-  it('answers a docs file that does not exist with 404 NOT_FOUND, not 405 naming GET among the allowed methods', async () => {
+  it('answers a docs file that does not exist, a path out of the docs and a Range or If-Match it cannot meet with 4xx, never 405 or 500', async () => {
     const cases: Array<[string, Record<string, string>, number, string]> = [
       // the route takes GET: it found no file, so 404 (it was a 405 whose Allow header listed GET)
       ['/api/v1/docs/static/no-such-file.css', {}, 404, 'NOT_FOUND'],
+      // @fastify/static refuses these with http-errors (403, 416, 412); they were 500 INTERNAL, logged as errors
+      ['/api/v1/docs/static/../../../../etc/passwd', {}, 404, 'NOT_FOUND'],
+      ['/api/v1/docs/static/%2e%2e/%2e%2e/package.json', {}, 404, 'NOT_FOUND'],
+      ['/api/v1/docs/static/index.css', { range: 'bytes=99999999-' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/docs/static/index.css', { 'if-match': '"not-this-one"' }, 400, 'VALIDATION_FAILED']
     ]
     for (const [path, headers, status, code] of cases) {
       // node:http sends the path as written (fetch would resolve the dots first)
