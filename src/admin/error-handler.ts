@@ -16,7 +16,7 @@ export function errorCodeOf (request: FastifyRequest): ErrorCode | undefined {
 }
 
 export function errorHandler (error: FastifyError | CertmqError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const exposed = toCertmqError(error)
+  const exposed = toCertmqError(error, request)
   if (exposed === undefined) {
     request.log.error({ event: 'request.failed', code: 'INTERNAL', err: error },
       `unexpected error in ${request.method} ${request.routeOptions.url ?? 'unknown route'}`)
@@ -33,19 +33,29 @@ export function errorHandler (error: FastifyError | CertmqError | Error, request
 /**
  * Unknown routes answer NOT_FOUND in the same body as every other error; a known path asked with
  * a method it does not have answers 405 METHOD_NOT_ALLOWED with an Allow header (RFC 9110 §15.5.6),
- * `allowedMethods` saying which.
+ * `allowedMethods` saying which. A route that takes the method and found nothing itself (a file
+ * of the docs that does not exist: @fastify/static calls the not-found handler) is a 404 too.
  */
 export function notFoundHandler (allowedMethods: (path: string) => string[]): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   return (request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url
+    const path = pathOf(request)
     const allowed = allowedMethods(path)
-    if (allowed.length > 0) {
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       void reply.header('allow', allowed.join(', '))
       return sendError(request, reply, new CertmqError('METHOD_NOT_ALLOWED', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
         { method: request.method, path, allowed }))
     }
-    return sendError(request, reply, new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path }))
+    return sendError(request, reply, noRoute(request))
   }
+}
+
+function pathOf (request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? request.url
+}
+
+function noRoute (request: FastifyRequest): CertmqError {
+  const path = pathOf(request)
+  return new CertmqError('NOT_FOUND', `no route ${request.method} ${path}`, { method: request.method, path })
 }
 
 function sendError (request: FastifyRequest, reply: FastifyReply, error: CertmqError): FastifyReply {
@@ -57,7 +67,7 @@ function sendError (request: FastifyRequest, reply: FastifyReply, error: CertmqE
 }
 
 /** The error as the caller may see it, or undefined when only the log may see it. */
-function toCertmqError (error: FastifyError | CertmqError | Error): CertmqError | undefined {
+function toCertmqError (error: FastifyError | CertmqError | Error, request: FastifyRequest): CertmqError | undefined {
   if (error instanceof CertmqError) return error
   const fastifyError = error as Partial<FastifyError>
   if (fastifyError.validation !== undefined && fastifyError.validation.length > 0) {
@@ -73,6 +83,13 @@ function toCertmqError (error: FastifyError | CertmqError | Error): CertmqError 
   const status = fastifyError.statusCode ?? 500
   if (fastifyError.code?.startsWith('FST_ERR_') === true && status >= 400 && status < 500) {
     return new CertmqError('VALIDATION_FAILED', error.message, { fastifyCode: fastifyError.code })
+  }
+  // a plugin's http-errors error about the request (`expose` is set on 4xx ones only): @fastify/static,
+  // serving the docs' files, refuses a path that leaves its root (403) and a Range or If-Match it
+  // cannot meet (416, 412). Such a path names no file, as one with its `..` resolved names no route
+  if (status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+    if (status === 403 || status === 404) return noRoute(request)
+    return new CertmqError('VALIDATION_FAILED', `${request.method} ${pathOf(request)}: ${error.message}`, { status })
   }
   return undefined
 }

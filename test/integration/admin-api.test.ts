@@ -269,6 +269,17 @@ describe('§3 client certificates', () => {
     expect(res.body.error.code).toBe('CLIENT_ID_TAKEN')
   })
 
+  it('refuses a Client ID with a lone surrogate (400 VALIDATION_FAILED): the store would keep two such IDs as one', async () => {
+    // JSON carries "\ud800" and "\ud801"; LMDB stores both as U+FFFD, so both used to be registered with one stored Client ID
+    for (const clientId of ['lone-\ud800', 'lone-\udc01x']) {
+      const res = await call<ErrorBody>('POST', '/api/v1/certificates', { caId: fleetCa.id, certificatePem: (await leaf(fleet)).pem, clientId })
+      expect(res.status, JSON.stringify(res.body)).toBe(400)
+      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'clientId' } })
+    }
+    // a pair is one code point: emoji and other astral characters stay allowed
+    await registerCert(await leaf(fleet), { clientId: 'car-\u{1F697}' })
+  })
+
   it('filters by common name, status list, CA, Client ID, serial, OU and source, and pages with nextCursor', async () => {
     const made: CertBody[] = []
     for (let i = 0; i < 5; i++) {

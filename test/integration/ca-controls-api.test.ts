@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../src/admin/app.js'
+import { MAX_CRL_BYTES } from '../../src/admin/schemas/ca.js'
 import { createLogger } from '../../src/log.js'
 import { CaService } from '../../src/registry/ca-service.js'
 import { CertificateService } from '../../src/registry/certificate-service.js'
@@ -334,6 +335,15 @@ describe('§2 CRL import', () => {
     const certificate = await call<ErrorBody>('POST', `/api/v1/cas/${crlCaId}/crl`, { crlPem: crlCa.pem })
     expect(certificate.body.error.code).toBe('CRL_INVALID')
     expect(certificate.body.error.message).toMatch(/^crlPem: .*X509 CRL/)
+  })
+
+  it('answers a DER CRL over 10 MiB with 413 PAYLOAD_TOO_LARGE, as a larger body and every other route do', async () => {
+    // up to the route's body limit (sized for a PEM of 10 MiB) it was 400 VALIDATION_FAILED, beyond it 413
+    for (const bytes of [MAX_CRL_BYTES + 1, 12 * 1024 * 1024]) {
+      const res = await call<ErrorBody>('POST', `/api/v1/cas/${crlCaId}/crl`, Buffer.alloc(bytes), { contentType: 'application/pkix-crl' })
+      expect(res.status, `${bytes} bytes: ${JSON.stringify(res.body)}`).toBe(413)
+      expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE')
+    }
   })
 
   it('refuses a stale CRL (nextUpdate passed) and one older than the CRL in force with 400 CRL_STALE', async () => {

@@ -1,4 +1,5 @@
 /** The OpenAPI document is generated from the route schemas and served, with browsable docs, without a token. */
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 
@@ -43,6 +44,31 @@ describe('OpenAPI', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toMatch(/text\/html/)
     expect(await response.text()).toContain('swagger')
+  })
+
+  it('answers a docs file that does not exist, a path out of the docs and a Range or If-Match it cannot meet with 4xx, never 405 or 500', async () => {
+    const cases: Array<[string, Record<string, string>, number, string]> = [
+      // the route takes GET: it found no file, so 404 (it was a 405 whose Allow header listed GET)
+      ['/api/v1/docs/static/no-such-file.css', {}, 404, 'NOT_FOUND'],
+      // @fastify/static refuses these with http-errors (403, 416, 412); they were 500 INTERNAL, logged as errors
+      ['/api/v1/docs/static/../../../../etc/passwd', {}, 404, 'NOT_FOUND'],
+      ['/api/v1/docs/static/%2e%2e/%2e%2e/package.json', {}, 404, 'NOT_FOUND'],
+      ['/api/v1/docs/static/index.css', { range: 'bytes=99999999-' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/docs/static/index.css', { 'if-match': '"not-this-one"' }, 400, 'VALIDATION_FAILED']
+    ]
+    for (const [path, headers, status, code] of cases) {
+      // node:http sends the path as written (fetch would resolve the dots first)
+      const answer = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+        const url = new URL(certmq.adminUrl)
+        request({ host: url.hostname, port: url.port, path, headers }, (res) => {
+          let body = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk }).on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+        }).on('error', reject).end()
+      })
+      expect(answer.status, `${path} ${JSON.stringify(headers)}: ${answer.body}`).toBe(status)
+      expect((JSON.parse(answer.body) as { error: { code: string } }).error.code).toBe(code)
+    }
+    expect(certmq.logs.lines().filter((line) => line['event'] === 'request.failed')).toEqual([])
   })
 
   it('still refuses the API itself without a token', async () => {

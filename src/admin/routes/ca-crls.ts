@@ -36,9 +36,10 @@ export async function caCrlRoutes (app: FastifyInstance, { caService }: CaCrlRou
     }
   }, async (request) => {
     const input = Buffer.isBuffer(request.body) ? request.body : request.body.crlPem
-    // a PEM body is bounded by bodyLimit already; DER is denser, so it gets its own bound
+    // a PEM body is bounded by bodyLimit already; DER is denser, so it gets its own bound, answered
+    // as a body over bodyLimit is (413, as HTTP clients and proxies expect)
     if (Buffer.isBuffer(input) && input.length > MAX_CRL_BYTES) {
-      throw new CertmqError('VALIDATION_FAILED', `body: a CRL may have at most ${MAX_CRL_BYTES} bytes`, { location: 'body', limit: MAX_CRL_BYTES })
+      throw new CertmqError('PAYLOAD_TOO_LARGE', `body: a CRL may have at most ${MAX_CRL_BYTES} bytes (10 MiB)`, { location: 'body', limit: MAX_CRL_BYTES })
     }
     try {
       const crl = await caService.importCrl(request.params.id, input, actorOf(request))
