@@ -107,7 +107,7 @@ function crlDerOfPem (pem: string, where: string): Buffer {
   }
   if (blocks.length !== 1 || !CRL_LABELS.has(blocks[0]?.label ?? '')) {
     const found = blocks.map((block) => block.label).join(', ')
-    throw new CertmqError('CRL_INVALID', `${where}: expected one -----BEGIN X509 CRL----- block, found ${found === '' ? 'none' : found}`,
+    throw new CertmqError('CRL_INVALID', `${where}: expected one PEM block labelled X509 CRL, found ${found === '' ? 'none' : found}`,
       { where })
   }
   return (blocks[0] as { der: Buffer }).der

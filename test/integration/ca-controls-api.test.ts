@@ -335,6 +335,9 @@ describe('§2 CRL import', () => {
     const certificate = await call<ErrorBody>('POST', `/api/v1/cas/${crlCaId}/crl`, { crlPem: crlCa.pem })
     expect(certificate.body.error.code).toBe('CRL_INVALID')
     expect(certificate.body.error.message).toMatch(/^crlPem: .*X509 CRL/)
+    // the refusal is logged and kept on the CA: neither may read like a PEM block
+    expect(JSON.stringify(logs.events('crl.refused').at(-1))).not.toContain('-----BEGIN')
+    expect(JSON.stringify((await call<CaBody>('GET', `/api/v1/cas/${crlCaId}`)).body.crl)).not.toContain('-----BEGIN')
   })
 
   it('answers a DER CRL over 10 MiB with 413 PAYLOAD_TOO_LARGE, as a larger body and every other route do', async () => {
