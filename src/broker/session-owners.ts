@@ -19,7 +19,8 @@ import { Grouped } from './grouped.js'
 type SessionStore = Pick<BoundedMemoryPersistence, 'isConnected' | 'discardSession'>
 
 /** Why a persistent session was discarded (the `reason` of `session.discarded` and of the metric). */
-export type DiscardReason = 'certificate_revoked' | 'certificate_deleted' | 'expired'
+export const DISCARD_REASONS = ['certificate_revoked', 'certificate_deleted', 'expired'] as const
+export type DiscardReason = (typeof DISCARD_REASONS)[number]
 
 export interface SessionOwnersOptions {
   /** A session whose device has been away this long is discarded; 0: never. */

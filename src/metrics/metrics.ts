@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { ConnectObserver, RegistrationObserver } from '../auth/connect-observer.js'
 import type { RegistryStore } from '../store/ports.js'
-import type { DiscardReason } from '../broker/session-owners.js'
+import { DISCARD_REASONS, type DiscardReason } from '../broker/session-owners.js'
 import { registerCertificateMetrics } from './certificate-metrics.js'
 import { ConnectMetrics } from './connect-metrics.js'
 import { registerCrlMetrics } from './crl-metrics.js'
@@ -40,6 +40,10 @@ export class CertmqMetrics {
   private awaySessions: () => number = () => 0
 
   constructor (options: { autoRegistrationPerSecond: number }) {
+    // exported from the start (at 0), as the refusal reasons are: a label child alone shows
+    // nothing until its first inc, and increase() misses that first one
+    this.droppedQueueFull.inc(0)
+    for (const reason of DISCARD_REASONS) this.sessionsDiscarded.labels(reason).inc(0)
     const self = this
     new Gauge({
       name: 'certmq_sessions_away',
