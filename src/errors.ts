@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   CA_INACTIVE: { status: 409, summary: 'The CA is inactive and cannot take new certificates' },
   CA_BUILTIN: { status: 409, summary: 'The built-in CA cannot be deleted' },
   CERT_DUPLICATE: { status: 409, summary: 'That certificate is already registered' },
-  CERT_REVOKED: { status: 409, summary: 'The certificate was revoked; revocation is irreversible' },
+  CERT_REVOKED: { status: 409, summary: 'The certificate was revoked (revocation is irreversible), or its CA\'s CRL in force lists it or its intermediate' },
   CERT_STATUS_CONFLICT: { status: 409, summary: 'The status change is not allowed from the current status' },
   BACKUP_IN_PROGRESS: { status: 409, summary: 'A backup of the registry is being made; one is made at a time' },
   CLIENT_ID_TAKEN: { status: 409, summary: 'Another registered certificate already has that Client ID' },

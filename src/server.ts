@@ -123,7 +123,6 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
     stack.push(async () => { await retention.stop() })
 
     const caService = new CaService({ store, bus, maxCas: config.cas.max, requireProofOfPossession: config.cas.requireProofOfPossession, now, events })
-    const certificateService = new CertificateService({ store, bus, now, events })
     const backups = new BackupService({
       store, eventLog, dir: join(dataDir, BACKUP_WORK_DIR), now, logger: log.child({ module: 'backup' }), events
     })
@@ -138,6 +137,7 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const trust = new TrustStore(store)
     await trust.refresh()
+    const certificateService = new CertificateService({ store, bus, now, events, trust })
     // registered before certmq refused them (a data directory from an older version): say why
     // every new device under such a CA will be refused
     for (const ca of trust.all()) {

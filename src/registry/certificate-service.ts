@@ -15,6 +15,7 @@ import { caConstraintsOf, pathProblem } from '../pki/path-constraints.js'
 import { checkClientUsage } from '../domain/connect/checks/client-usage.js'
 import type { CaRecord } from '../domain/ca.js'
 import type { RegistryStore, StatusBus } from '../store/ports.js'
+import { TrustStore } from '../auth/trust-store.js'
 import { validateClientId } from './client-id-format.js'
 import { ACTOR_ADMIN, type EventType } from '../domain/event.js'
 import type { AuditTrail } from '../events/audit-trail.js'
@@ -38,6 +39,8 @@ export interface CertificateServiceDeps {
   now: () => Date
   /** Where changes are recorded as events (item 4); absent in tests that do not look at events. */
   events?: AuditTrail
+  /** The CAs as CONNECT sees them, with their CRLs: a certificate on one is refused, as it could never connect. */
+  trust?: Pick<TrustStore, 'get'>
 }
 
 export type CertificateDetails = CertificateRecord & { keySize: number | null, associatedClients: AssociatedClient[] }
@@ -48,7 +51,8 @@ export class CertificateService {
   /**
    * Registers a device certificate under a registered CA. Throws PEM_INVALID, VALIDATION_FAILED
    * (Client ID), CA_NOT_FOUND, CA_INACTIVE, CERT_NOT_LEAF, CERT_WRONG_ISSUER, CERT_EXPIRED,
-   * CA_EXPIRED, CERT_NOT_CLIENT, CERT_CHAIN_INVALID, CERT_DUPLICATE, CERT_REVOKED, CLIENT_ID_TAKEN.
+   * CA_EXPIRED, CERT_NOT_CLIENT, CERT_CHAIN_INVALID, CERT_DUPLICATE, CERT_REVOKED (revoked before, or on the CA's CRL),
+   * CLIENT_ID_TAKEN.
    */
   async register (input: RegisterCertificateInput): Promise<CertificateRecord> {
     const { der, pem } = parseCertificatePem(input.certificatePem, 'certificatePem')
@@ -79,6 +83,9 @@ export class CertificateService {
     const window = intermediatesWindow(chain.intermediates)
     this.checkUsable(facts, window, ca, caCertificate, chain.intermediates, der)
     const top = chain.intermediates.at(-1)
+    // a CRL of the CA that lists this intermediate revokes the certificate too (as for automatic registration)
+    const viaSerial = top === undefined ? undefined : formatSerial(top.serialNumber)
+    this.checkNotOnCrl(facts, viaSerial, ca)
     const now = this.deps.now().toISOString()
     const saved = await this.deps.store.insertCertificate({
       ...facts,
@@ -90,13 +97,25 @@ export class CertificateService {
       caId: ca.id,
       clientId,
       certificatePem: pem,
-      // a CRL of the CA that lists this intermediate revokes the certificate too (as for automatic registration)
-      ...(top === undefined ? {} : { viaSerial: formatSerial(top.serialNumber) }),
+      ...(viaSerial === undefined ? {} : { viaSerial }),
       createdAt: now,
       updatedAt: now
     })
     await this.deps.events?.recordChange(certificateRegistered(saved, input.actor ?? ACTOR_ADMIN))
     return saved
+  }
+
+  /**
+   * A certificate the CA's CRL in force revokes (itself, or the intermediate it chains through)
+   * would be refused at every CONNECT as `revoked`: CERT_REVOKED now rather than a record for a
+   * device that never gets in.
+   */
+  private checkNotOnCrl (facts: CertificateFacts, viaSerial: string | undefined, ca: CaRecord): void {
+    const trusted = this.deps.trust?.get(ca.id)
+    if (trusted === undefined || !TrustStore.onCrl(trusted, { serialNumber: facts.serialNumber, issuer: facts.issuer, viaSerial })) return
+    const what = viaSerial !== undefined && trusted.revoked.has(viaSerial) ? `the intermediate CA it chains through (serial ${viaSerial}) is` : `its serial ${facts.serialNumber} is`
+    throw new CertmqError('CERT_REVOKED', `certificatePem: ${facts.subject}: ${what} on the CRL of CA ${ca.id} in force (imported ${ca.crl?.importedAt ?? 'earlier'}); it could never connect`,
+      { fingerprint: facts.fingerprint, caId: ca.id, serialNumber: facts.serialNumber, ...(viaSerial === undefined ? {} : { viaSerial }) })
   }
 
   /**

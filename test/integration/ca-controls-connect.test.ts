@@ -228,6 +228,12 @@ describe('§2 CRLs at CONNECT', () => {
     expect(lastRejection()?.reason).toBe('revoked')
     const id = fingerprintOf(unknown.pem)
     expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
+    // nor is it registered by hand: it could never connect
+    const manual = await certmq.api<{ error: { code: string, message: string, details: Record<string, unknown> } }>('POST', '/api/v1/certificates', { caId, certificatePem: unknown.pem })
+    expect(manual.status).toBe(409)
+    expect(manual.body.error).toMatchObject({ code: 'CERT_REVOKED', details: { caId, fingerprint: id } })
+    expect(manual.body.error.message).toContain(`on the CRL of CA ${caId}`)
+    expect((await certmq.api('GET', `/api/v1/certificates/${id}`)).status).toBe(404)
   })
 
   it('admits a serial again once a newer CRL no longer lists it', async () => {
@@ -272,7 +278,16 @@ describe('§2 a root CA\'s CRL that lists an intermediate', () => {
     expect(await codeOf(known, null)).toBe(5)
     expect(lastRejection()?.reason).toBe('revoked')
     expect((await certmq.api<{ total: number }>('GET', '/api/v1/certificates?commonName=crl-int-fresh')).body.total).toBe(0)
+    // a device under the revoked intermediate is not registered by hand either
+    const manual = await certmq.api<{ error: { code: string, message: string } }>('POST', '/api/v1/certificates',
+      { caId: rootId, certificatePem: fresh.pem, chainPem: intermediate.pem })
+    expect(manual.status).toBe(409)
+    expect(manual.body.error.code).toBe('CERT_REVOKED')
+    expect(manual.body.error.message).toContain('the intermediate CA it chains through')
     expect(await codeOf(direct, null)).toBe(0)
+    // one directly under the root and not listed is
+    const other = await pki.leaf('crl-root-direct-2', root, { cn: 'crl-root-direct-2' })
+    expect((await certmq.api('POST', '/api/v1/certificates', { caId: rootId, certificatePem: other.pem })).status).toBe(201)
   })
 })
 
