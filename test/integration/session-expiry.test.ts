@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
-import { connectPersistent, endClient, publishAs, RawMqttSession, type PersistentDevice } from '../helpers/mqtt.js'
+import { connectDevice, connectPersistent, endClient, publishAs, RawMqttSession, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
 import { parseExposition } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-const EXPIRY_SECONDS = 2
+// long enough for a publish after the device left to be queued before its session expires, on a busy CI machine
+const EXPIRY_SECONDS = 3
 let pki: OpenSslPki
 let certmq: TestCertmq
 let ca: OpenSslCa
@@ -74,6 +75,11 @@ describe('sessions.expirySeconds', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(late.received).toEqual([])
     await endClient(late.client)
+    // a clean session ends the persistent one at once: nothing is left away for the next test
+    const clean = await connectDevice(certmq.mqttsPort, certmq.serverCaPem, { certPem: device.pem, keyPem: device.keyPem }, { clientId: 'tractor-1', clean: true })
+    expect(clean.code).toBe(0)
+    await endClient(clean.client)
+    await waitFor(async () => await metric('certmq_sessions_away') === 0, { what: 'no session away' })
   })
 
   it('expires the session of a device whose new connection took over as its previous one closed', async () => {
