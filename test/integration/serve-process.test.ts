@@ -2,11 +2,12 @@
  * `certmq serve` as a real process: first start with no edits, restart, kill -9 right after an
  * acknowledged registration, and a bad config file.
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
@@ -187,6 +188,32 @@ describe('SIGHUP', () => {
     expect((await fetch(`${one.adminUrl}/healthz`)).status).toBe(200)
     await endClient(device.client)
     expect(await stop(one)).toBe(0)
+  })
+
+  it('does not die of a SIGHUP that comes while the config is still being read', async () => {
+    const dataDir = await freshDir()
+    // a FIFO as the config file holds the start in the config read until the test writes it
+    const fifo = join(dataDir, 'certmq.json')
+    await promisify(execFile)('mkfifo', [fifo])
+    const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN_TS, 'serve', '--config', fifo], {
+      cwd: dataDir,
+      env: { ...process.env, CERTMQ_DATA_DIR: dataDir, CERTMQ_MQTTS_HOST: '127.0.0.1', CERTMQ_MQTTS_PORT: '0', CERTMQ_ADMIN_PORT: '0', CERTMQ_ADMIN_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    track(child)
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => { child.once('exit', (code, signal) => { resolve(signal ?? code) }) })
+    // resolves once certmq has opened the FIFO to read its config
+    const writer = await open(fifo, 'w')
+    child.kill('SIGHUP')
+    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 500))])
+    await writer.writeFile('{}')
+    await writer.close()
+    expect(early, 'killed by the SIGHUP').toBeUndefined()
+    await waitFor(() => stdout.includes('"event":"server.started"'), { timeoutMs: 30_000, what: 'server.started' })
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
   })
 })
 

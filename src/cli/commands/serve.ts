@@ -6,12 +6,20 @@ import { loadConfigInThread } from '../../config/load-in-thread.js'
 import { isCertmqError } from '../../errors.js'
 import { applyHeapGrowingPercent, describeHeapGrowth } from '../heap-growth.js'
 import { describeOpensslConfig } from '../openssl-config.js'
-import { startServer, type RunningServer } from '../../server.js'
+import type { RunningServer } from '../../server.js'
 import { EXIT_CONFIG_INVALID } from '../exit-codes.js'
 
 export { EXIT_CONFIG_INVALID }
 
 export async function serve (opts: { config?: string }): Promise<number> {
+  // installed first and kept until the process ends: Node's default for SIGHUP is to exit, and a
+  // reload asked while the config loads or the broker's modules load (server.js, imported below
+  // for that reason) would kill the broker; a SIGHUP during the start or the stop does nothing.
+  // The outcome of a reload, good or bad, is logged by the server (tls.reloaded,
+  // tls.reload_failed); a failed one keeps the previous certificate
+  let running: RunningServer | undefined
+  const reload = (): void => { running?.reloadTls().catch(() => {}) }
+  process.on('SIGHUP', reload)
   let loaded
   try {
     loaded = await loadConfigInThread(opts.config === undefined ? {} : { configPath: opts.config })
@@ -24,13 +32,8 @@ export async function serve (opts: { config?: string }): Promise<number> {
   }
   // the process is the broker's own here (not a test or an embedding program), so its V8 may be tuned
   const heapGrowth = describeHeapGrowth(applyHeapGrowingPercent(loaded.config.runtime.heapGrowingPercent))
-  // installed before the start (Node's default for SIGHUP is to exit) and kept until the process
-  // ends; a SIGHUP during the start or the stop does nothing. The outcome of a reload, good or bad,
-  // is logged by the server (tls.reloaded, tls.reload_failed); a failed one keeps the previous certificate
-  let running: RunningServer | undefined
-  const reload = (): void => { running?.reloadTls().catch(() => {}) }
-  process.on('SIGHUP', reload)
   try {
+    const { startServer } = await import('../../server.js')
     running = await startServer(loaded.config, { startFacts: { heapGrowth, opensslConfig: describeOpensslConfig() } })
   } catch (err) {
     if (isCertmqError(err)) {
