@@ -5,6 +5,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -163,6 +164,22 @@ describe('stopping', () => {
     const after = await api(two, token, 'GET', `/api/v1/certificates/${id}`)
     expect(after.body['associatedClients']).toMatchObject([{ clientId: 'stays-connected', connected: false }])
     expect(await stop(two)).toBe(0)
+  })
+
+  it('finishes its stop when a second signal comes during it', async () => {
+    const one = await serve(await freshDir(), { CERTMQ_ADMIN_TOKEN: token })
+    // as under `npm start`: Ctrl-C reaches certmq from the terminal, then again forwarded by npm
+    one.child.kill('SIGINT')
+    // more signals while the stop is under way: until the MQTTS listener, closed after the admin API, is gone
+    const accepts = async (): Promise<boolean> => await new Promise((resolve) => {
+      const socket = connect(one.mqttsPort, '127.0.0.1', () => { socket.destroy(); resolve(true) }).once('error', () => { resolve(false) })
+    })
+    do one.child.kill('SIGTERM')
+    while (await accepts())
+    const code = await one.exited
+    expect(one.child.signalCode, 'killed by the second signal').toBeNull()
+    expect(code).toBe(0)
+    expect(one.stdout.some((l) => l.includes('"event":"server.stopped"'))).toBe(true)
   })
 })
 

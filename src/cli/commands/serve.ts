@@ -44,9 +44,12 @@ export async function serve (opts: { config?: string }): Promise<number> {
   }
   const server = running
   await new Promise<void>((resolve) => {
+    // kept installed once the stop has begun: a second signal would otherwise kill the process
+    // half-way through it (npm start forwards to certmq the Ctrl-C the terminal sent it too)
+    let stopping = false
     const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
+      if (stopping) return
+      stopping = true
       running = undefined
       server.stop().then(resolve, resolve)
     }
