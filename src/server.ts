@@ -16,6 +16,7 @@ import { REGISTRY_DIR } from './store/embedded/databases.js'
 import { guardLmdbCommitFailures } from './store/embedded/commit-failures.js'
 import { listenFailure } from './listen-failure.js'
 import { createDataDir } from './data-dir.js'
+import { unwind, type StopStep } from './unwind.js'
 import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
@@ -97,9 +98,9 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
   })
   const bus = new LocalStatusBus()
   const limiter = new LocalRegistrationLimiter(config.autoRegistration.maxPerSecond)
-  const stack: Array<() => Promise<void> | void> = [unguard, async () => { await store.close() }, async () => { await bus.close() }]
+  const stack: StopStep[] = [unguard, async () => { await store.close() }, async () => { await bus.close() }]
   const stopAll = async (): Promise<void> => {
-    for (const step of stack.reverse()) await step()
+    await unwind(stack, (err) => { log.error({ event: 'server.stop_failed', err }, 'a step of the stop failed; the others go on') })
   }
 
   try {

@@ -43,7 +43,8 @@ export async function serve (opts: { config?: string }): Promise<number> {
     throw err
   }
   const server = running
-  await new Promise<void>((resolve) => {
+  // the stop's failures are logged by the server (server.stop_failed); the exit code says one came
+  return await new Promise<number>((resolve) => {
     // kept installed once the stop has begun: a second signal would otherwise kill the process
     // half-way through it (npm start forwards to certmq the Ctrl-C the terminal sent it too)
     let stopping = false
@@ -51,10 +52,12 @@ export async function serve (opts: { config?: string }): Promise<number> {
       if (stopping) return
       stopping = true
       running = undefined
-      server.stop().then(resolve, resolve)
+      server.stop().then(() => { resolve(0) }, (err: unknown) => {
+        process.stderr.write(`error: the stop did not finish cleanly: ${err instanceof Error ? err.message : String(err)}\n`)
+        resolve(1)
+      })
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
-  return 0
 }
