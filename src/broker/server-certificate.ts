@@ -107,6 +107,8 @@ export class ServerCertificate {
         log.info({ event: 'tls.renewed', ...facts }, 'renewed the MQTTS server certificate; new handshakes use it')
       } else {
         log.info({ event: 'tls.reloaded', ...facts }, 'reloaded the MQTTS server certificate; new handshakes use it, live sessions stay')
+        // an operator's certificate that ends soon is said now, not at the next twice-daily check
+        this.checkExpiry()
       }
       return { result: 'reloaded', fingerprint: facts.fingerprint, notAfter: facts.notAfter }
     } catch (err) {

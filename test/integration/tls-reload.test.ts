@@ -163,4 +163,25 @@ describe('reloading the operator\'s MQTTS certificate', () => {
       await server.stop()
     }
   })
+
+  it('reports a certificate within 30 days of its expiry when a reload starts serving it', async () => {
+    const lasting = await serverLeaf('lasting-reload', { days: 200 })
+    const soon = await serverLeaf('soon-reload', { days: 10 })
+    const dir = tempDir()
+    const certFile = join(dir, 'server.pem')
+    const keyFile = join(dir, 'server.key')
+    await copyFile(lasting.chainPath, certFile)
+    await copyFile(lasting.keyPath, keyFile)
+    const logs = new LogSink()
+    const server = await start(certFile, keyFile, logs)
+    try {
+      expect(logs.events('tls.expiring')).toEqual([])
+      await copyFile(soon.chainPath, certFile)
+      await copyFile(soon.keyPath, keyFile)
+      expect((await server.reloadTls()).fingerprint).toBe(fingerprintOf(soon.pem))
+      expect(logs.events('tls.expiring')).toEqual([expect.objectContaining({ certificate: certFile, fingerprint: fingerprintOf(soon.pem), daysLeft: 9 })])
+    } finally {
+      await server.stop()
+    }
+  })
 })
