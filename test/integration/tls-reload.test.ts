@@ -36,6 +36,16 @@ async function serverLeaf (name: string, opts: { days?: number, notBefore?: Date
   return await pki.leaf(name, root, { cn: 'localhost', eku: 'serverAuth', san: ['DNS:localhost', 'IP:127.0.0.1'], ...opts })
 }
 
+/** The server's certificate (with its chain) and key files, copies of `leaf`'s in a directory of their own, for a reload to replace. */
+async function filesOf (leaf: OpenSslCert): Promise<{ certFile: string, keyFile: string }> {
+  const dir = tempDir()
+  const certFile = join(dir, 'server.pem')
+  const keyFile = join(dir, 'server.key')
+  await copyFile(leaf.chainPath, certFile)
+  await copyFile(leaf.keyPath, keyFile)
+  return { certFile, keyFile }
+}
+
 /** Opens a TLS connection trusting `root`; resolves once the handshake is done. */
 async function handshake (port: number): Promise<TLSSocket> {
   return await new Promise((resolve, reject) => {
@@ -74,11 +84,7 @@ describe('reloading the operator\'s MQTTS certificate', () => {
   it('serves the replaced files to new handshakes, keeps live connections, and refuses an unusable pair without a change', async () => {
     const first = await serverLeaf('first')
     const second = await serverLeaf('second', { days: 400 })
-    const dir = tempDir()
-    const certFile = join(dir, 'server.pem')
-    const keyFile = join(dir, 'server.key')
-    await copyFile(first.chainPath, certFile)
-    await copyFile(first.keyPath, keyFile)
+    const { certFile, keyFile } = await filesOf(first)
     const logs = new LogSink()
     const server = await start(certFile, keyFile, logs)
     let device: MqttClient | undefined
@@ -167,11 +173,7 @@ describe('reloading the operator\'s MQTTS certificate', () => {
   it('reports a certificate within 30 days of its expiry when a reload starts serving it', async () => {
     const lasting = await serverLeaf('lasting-reload', { days: 200 })
     const soon = await serverLeaf('soon-reload', { days: 10 })
-    const dir = tempDir()
-    const certFile = join(dir, 'server.pem')
-    const keyFile = join(dir, 'server.key')
-    await copyFile(lasting.chainPath, certFile)
-    await copyFile(lasting.keyPath, keyFile)
+    const { certFile, keyFile } = await filesOf(lasting)
     const logs = new LogSink()
     const server = await start(certFile, keyFile, logs)
     try {
