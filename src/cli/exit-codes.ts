@@ -24,6 +24,6 @@ Exit codes:
   ${EXIT_MONITOR_REFUSED}  simulate: the broker refused or did not answer the monitor client (MONITOR_REFUSED)
   ${EXIT_BACKUP_INVALID}  backup, restore: the file is not a whole certmq backup (BACKUP_INVALID)
   ${EXIT_STORE_UNAVAILABLE}  restore: certmq runs on the data directory, or it cannot be written (STORE_UNAVAILABLE)
-serve: 0 stopped by SIGINT/SIGTERM, ${EXIT_CONFIG_INVALID} invalid configuration, 1 any other start failure
+serve: 0 stopped by SIGINT/SIGTERM, ${EXIT_CONFIG_INVALID} invalid configuration, 1 any other start failure or a stop that failed
 restore: ${EXIT_CONFIG_INVALID} invalid configuration (its dataDir cannot be known)
 `

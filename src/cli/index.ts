@@ -15,7 +15,8 @@ import { registerCertCommands } from './commands/cert.js'
 import { registerSimulateCommand } from './commands/simulate.js'
 import { registerEventsCommand } from './commands/events.js'
 import { registerBackupCommands } from './commands/backup.js'
-import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Output, type TextSink } from './output.js'
+import { Output, type TextSink } from './output.js'
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 
 export interface RunCliOptions {
   /** Adds `certmq serve [--config path]`, which resolves with the exit code. */

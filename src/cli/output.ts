@@ -9,8 +9,6 @@ import {
   EXIT_API_ERROR, EXIT_BACKUP_INVALID, EXIT_CONFIG_INVALID, EXIT_MONITOR_REFUSED, EXIT_OK, EXIT_STORE_UNAVAILABLE, EXIT_UNREACHABLE, EXIT_USAGE
 } from './exit-codes.js'
 
-export * from './exit-codes.js'
-
 /** Where the CLI writes; process.stdout / process.stderr outside tests. */
 export interface TextSink {
   write (text: string): unknown

@@ -10,7 +10,8 @@ import type { Command } from 'commander'
 import { CertmqError } from '../../errors.js'
 import type { BackupDownload } from '../api-client.js'
 import type { CommandContext } from '../index.js'
-import { EXIT_BACKUP_INVALID, renderFields } from '../output.js'
+import { EXIT_BACKUP_INVALID } from '../exit-codes.js'
+import { renderFields } from '../output.js'
 
 interface BackupOptions { force?: boolean }
 interface RestoreOptions { config?: string, dataDir?: string, yes?: boolean }

@@ -9,8 +9,6 @@ import { describeOpensslConfig } from '../openssl-config.js'
 import type { RunningServer } from '../../server.js'
 import { EXIT_CONFIG_INVALID } from '../exit-codes.js'
 
-export { EXIT_CONFIG_INVALID }
-
 export async function serve (opts: { config?: string }): Promise<number> {
   // installed first and kept until the process ends: Node's default for SIGHUP is to exit, and a
   // reload asked while the config loads or the broker's modules load (server.js, imported below
