@@ -21,7 +21,7 @@ import { LocalStatusBus } from './store/local-status-bus.js'
 import { LocalRegistrationLimiter } from './store/local-limiter.js'
 import { loadOrCreateBuiltinCa, loadOrCreateServerCertificate } from './pki/certificate-authority.js'
 import { pemChain } from './pki/pem.js'
-import { fingerprintOfDer } from './pki/inspect.js'
+import { fingerprintOfPem } from './pki/inspect.js'
 import { CaService } from './registry/ca-service.js'
 import { CertificateService } from './registry/certificate-service.js'
 import { TrustStore } from './auth/trust-store.js'
@@ -131,8 +131,8 @@ export async function startServer (config: Readonly<Config>, options: StartOptio
 
     const builtin = await loadOrCreateBuiltinCa(join(dataDir, 'ca'), `certmq built-in CA (${nodeName})`)
     warnIfBuiltinCaEnding(builtin, now(), log)
-    const builtinId = await registerBuiltinCa(caService, builtin.certificatePem)
-    if (builtin.created) await warnIfBuiltinCaReplaced(caService, builtinId, builtin.certificatePath, log)
+    await registerBuiltinCa(caService, builtin.certificatePem)
+    if (builtin.created) await warnIfBuiltinCaReplaced(caService, builtin, log)
     const tls = await serverTls(config, dataDir, builtin, nodeName, now().getTime())
     const tokens = await AdminTokens.load(store, config.admin.token, now, config.admin.tokens)
 
@@ -294,9 +294,7 @@ async function storeAnswers (store: { getMeta (key: string): Promise<string | un
   }
 }
 
-/** Registers the built-in CA unless it is already; resolves with its id. */
-async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<string> {
-  const id = fingerprintOfDer(new X509Certificate(certificatePem).raw)
+async function registerBuiltinCa (caService: CaService, certificatePem: string): Promise<void> {
   try {
     await caService.register({
       certificatePem, registrationMode: 'manual', description: 'certmq built-in CA', builtin: true, actor: ACTOR_SYSTEM
@@ -304,7 +302,6 @@ async function registerBuiltinCa (caService: CaService, certificatePem: string):
   } catch (err) {
     if (!isCertmqError(err, 'CA_DUPLICATE')) throw err
   }
-  return id
 }
 
 /**
@@ -312,7 +309,9 @@ async function registerBuiltinCa (caService: CaService, certificatePem: string):
  * data directory (a restore without `ca/`, a deleted directory). The server certificate now
  * chains to the new one, and devices that trust the old one cannot verify this server.
  */
-async function warnIfBuiltinCaReplaced (caService: CaService, builtinId: string, certificatePath: string, log: Logger): Promise<void> {
+async function warnIfBuiltinCaReplaced (caService: CaService, builtin: { certificatePem: string, certificatePath: string }, log: Logger): Promise<void> {
+  const builtinId = fingerprintOfPem(builtin.certificatePem, builtin.certificatePath)
+  const { certificatePath } = builtin
   for (const ca of await caService.list()) {
     if (!ca.builtin || ca.id === builtinId) continue
     log.warn({ event: 'ca.builtin_replaced', caId: ca.id, current: builtinId, certificate: certificatePath },

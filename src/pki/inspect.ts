@@ -6,6 +6,7 @@ import { x509 } from './x509-setup.js'
 import { createHash, createPublicKey } from 'node:crypto'
 import type { CertificateFacts } from '../domain/certificate.js'
 import { CertmqError } from '../errors.js'
+import { parseCertificatePem } from './pem.js'
 
 const OID_CN = '2.5.4.3'
 const OID_OU = '2.5.4.11'
@@ -33,6 +34,11 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
 /** SHA-256 of the DER encoding, lowercase hex: the certificate id everywhere in certmq. */
 export function fingerprintOfDer (der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex')
+}
+
+/** The id of a certificate given as PEM (SHA-256 of its DER, lowercase hex); PEM_INVALID names `where`. */
+export function fingerprintOfPem (pem: string, where = 'certificatePem'): string {
+  return fingerprintOfDer(parseCertificatePem(pem, where).der)
 }
 
 /**

@@ -7,13 +7,13 @@
  * Key generation and signing are WebCrypto jobs, which Node runs on its thread pool: issuing in
  * batches keeps every core busy without worker scripts.
  */
-import { createHash, createPrivateKey, randomBytes, X509Certificate } from 'node:crypto'
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto'
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CertmqError } from '../errors.js'
 import { createCaCertificate, issueCertificate, prepareIssuer, type KeyAlgorithm } from '../pki/certificate-authority.js'
-import { parseCertificatePem } from '../pki/pem.js'
+import { fingerprintOfPem } from '../pki/inspect.js'
 import { TemplateIssuer } from './template-issuer.js'
 
 export interface FleetOptions {
@@ -63,10 +63,6 @@ export const MAX_FLEET_SIZE = 999_999
 
 export function deviceCommonName (index: number): string {
   return `SN${String(index + 1).padStart(6, '0')}`
-}
-
-export function fingerprintOfPem (pem: string): string {
-  return createHash('sha256').update(parseCertificatePem(pem, 'certificatePem').der).digest('hex')
 }
 
 export async function loadOrCreateFleet (options: FleetOptions): Promise<Fleet> {

@@ -13,7 +13,7 @@
 import { createHash, createPrivateKey, generateKeyPair, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
 import { issueCertificate, type PreparedIssuer } from '../pki/certificate-authority.js'
-import { formatSerial } from '../pki/inspect.js'
+import { fingerprintOfDer, formatSerial } from '../pki/inspect.js'
 import { derToPem, parseCertificatePem } from '../pki/pem.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
@@ -99,7 +99,7 @@ export class TemplateIssuer {
     return {
       certificatePem: derToPem(der, 'CERTIFICATE'),
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      fingerprint: createHash('sha256').update(der).digest('hex'),
+      fingerprint: fingerprintOfDer(der),
       serialNumber: formatSerial(serial.toString('hex'))
     }
   }
