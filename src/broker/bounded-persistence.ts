@@ -11,6 +11,7 @@
  */
 import type { AedesPacket } from 'aedes-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
+import { clientsTableOf } from './aedes-clients.js'
 
 type Client = Parameters<MemoryPersistence['outgoingClearMessageId']>[0]
 type Sub = Parameters<MemoryPersistence['outgoingEnqueue']>[0]
@@ -42,9 +43,7 @@ export class BoundedMemoryPersistence extends MemoryPersistence {
 
   override async setup (broker: Parameters<MemoryPersistence['setup']>[0]): Promise<void> {
     await super.setup(broker)
-    // aedes keeps its connected clients by id in `clients` (registerClient); its types leave it out
-    const clients: unknown = Reflect.get(broker as object, 'clients')
-    if (typeof clients !== 'object' || clients === null) throw new Error('aedes: no clients table to bound offline queues with')
+    const clients = clientsTableOf(broker as object, 'bound offline queues with')
     this.isConnected = (clientId) => Object.hasOwn(clients, clientId)
   }
 

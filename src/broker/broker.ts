@@ -3,6 +3,7 @@ import { Aedes, type Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import type { AuthHooks } from '../auth/aedes-hooks.js'
 import type { BoundedMemoryPersistence } from './bounded-persistence.js'
+import { clientsTableOf } from './aedes-clients.js'
 
 export interface BrokerOptions {
   id: string
@@ -40,10 +41,9 @@ export async function createBroker (options: BrokerOptions): Promise<Aedes> {
  * one that holds its ID now stays.
  */
 function unregisterOnlyItself (broker: Aedes): void {
-  const clients: unknown = Reflect.get(broker, 'clients')
+  const table = clientsTableOf(broker, 'unregister from')
   const unregister: unknown = Reflect.get(broker, 'unregisterClient')
-  if (typeof clients !== 'object' || clients === null || typeof unregister !== 'function') throw new Error('aedes: no clients table to unregister from')
-  const table = clients as Record<string, Client | undefined>
+  if (typeof unregister !== 'function') throw new Error('aedes: no unregisterClient to wrap')
   Reflect.set(broker, 'unregisterClient', function (this: Aedes, client: Client): void {
     const holder = table[client.id]
     unregister.call(this, client)
