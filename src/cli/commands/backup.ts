@@ -29,8 +29,9 @@ export function registerBackupCommands (program: Command, ctx: CommandContext): 
         mustMatch(await toStdout(download.chunks), download.sha256)
         return
       }
-      const { fileName, ...saved } = await toFile(resolve(file), opts.force === true, async () => await client.downloadBackup())
-      const result = { file: resolve(file), ...saved }
+      const path = resolve(file)
+      const { fileName, ...saved } = await toFile(path, opts.force === true, async () => await client.downloadBackup())
+      const result = { file: path, ...saved }
       ctx.output().result(result, (body) => `backup saved to ${body.file} (the server's name for it: ${fileName})\n${renderFields([
         ['File', body.file], ['Bytes', String(body.bytes)], ['SHA-256', body.sha256]
       ])}restore it with: certmq restore ${file} --yes  (certmq stopped)\n`)
@@ -67,22 +68,35 @@ async function configuredDataDir (configPath: string | undefined): Promise<strin
 
 interface Saved { bytes: number, sha256: string }
 
+/** The size and SHA-256 of the bytes passed through it, counted as they pass. */
+class Tally {
+  bytes = 0
+  private readonly hash = createHash('sha256')
+
+  add (chunk: Uint8Array): void {
+    this.hash.update(chunk)
+    this.bytes += chunk.byteLength
+  }
+
+  saved (): Saved {
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') }
+  }
+}
+
 async function toStdout (chunks: AsyncIterable<Uint8Array>): Promise<Saved> {
-  const hash = createHash('sha256')
-  let bytes = 0
+  const tally = new Tally()
   // A reader that goes away (EPIPE) ends the process at once with the exit code set by then
   // (exitQuietlyWhenReaderCloses: 0, as for `certmq cert list | head`); for a backup it means the
   // pipeline kept part of the file, which must not read as success. Runs before that listener.
   const readerGone = (err: NodeJS.ErrnoException): void => {
     if (err.code !== 'EPIPE') return
-    process.stderr.write(`error BACKUP_INVALID: the reader of standard output went away after ${bytes} bytes: what it received is not a whole backup\n`)
+    process.stderr.write(`error BACKUP_INVALID: the reader of standard output went away after ${tally.bytes} bytes: what it received is not a whole backup\n`)
     process.exitCode = EXIT_BACKUP_INVALID
   }
   process.stdout.prependListener('error', readerGone)
   try {
     for await (const chunk of chunks) {
-      hash.update(chunk)
-      bytes += chunk.byteLength
+      tally.add(chunk)
       if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve))
     }
     // the last chunk flushed: an EPIPE after it would still mean a cut file
@@ -90,7 +104,7 @@ async function toStdout (chunks: AsyncIterable<Uint8Array>): Promise<Saved> {
   } finally {
     process.stdout.off('error', readerGone)
   }
-  return { bytes, sha256: hash.digest('hex') }
+  return tally.saved()
 }
 
 /**
@@ -120,15 +134,13 @@ async function toFile (file: string, force: boolean, download: () => Promise<Bac
   let kept = false
   try {
     const { chunks, sha256: expected, fileName } = await download()
-    const hash = createHash('sha256')
-    let bytes = 0
+    const tally = new Tally()
     for await (const chunk of chunks) {
-      hash.update(chunk)
-      bytes += chunk.byteLength
+      tally.add(chunk)
       await handle.write(chunk)
     }
     await handle.sync()
-    const saved = { bytes, sha256: hash.digest('hex') }
+    const saved = tally.saved()
     mustMatch(saved, expected)
     await rename(partial, file)
     kept = true
