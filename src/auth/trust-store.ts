@@ -231,15 +231,16 @@ export class TrustStore {
  */
 function linkCopiesAndIssuers (cas: Map<string, TrustedCa>, crls: ReadonlyMap<string, OwnCrl>): void {
   // keyed by the names as Node prints them, as the chain walk compares a child's issuer with them
+  const subjectKeys = new Map<TrustedCa, string>()
   const bySubject = new Map<string, TrustedCa[]>()
   for (const ca of cas.values()) {
     const key = nameKey(ca.certificate.subject)
+    subjectKeys.set(ca, key)
     const list = bySubject.get(key)
     if (list === undefined) bySubject.set(key, [ca])
     else list.push(ca)
   }
-  for (const ca of cas.values()) {
-    const subjectKey = nameKey(ca.certificate.subject)
+  for (const [ca, subjectKey] of subjectKeys) {
     const named = bySubject.get(subjectKey) ?? []
     if (named.length > 1) {
       let newest = crls.get(ca.record.id) ?? NO_CRL

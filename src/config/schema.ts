@@ -13,7 +13,6 @@ function stringEnum<T extends string> (values: readonly T[], options: { default:
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
 }
 
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const ADMIN_ROLES = ['admin', 'viewer'] as const
 
