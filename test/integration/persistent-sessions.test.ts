@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 import { connectPersistent, endClient, publishAs, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
-import { parseExposition } from '../helpers/prometheus.js'
+import { scrapeMetrics } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const LIMIT = 5
@@ -56,8 +56,7 @@ async function publish (payloads: string[]): Promise<void> {
 }
 
 async function dropped (): Promise<number> {
-  const text = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
-  return parseExposition(text).get('certmq_messages_dropped_total{reason="queue_full"}') ?? 0
+  return (await scrapeMetrics(certmq.adminUrl)).get('certmq_messages_dropped_total{reason="queue_full"}') ?? 0
 }
 
 const numbered = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `m${from + i}`)
