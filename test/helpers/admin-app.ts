@@ -1,7 +1,7 @@
 /**
  * The admin API over real services and a fresh embedded store, without the broker: what the API
- * and CLI tests stand on. Optional event log; listen() when a child process (the CLI) needs a URL,
- * call() for fastify inject with the token.
+ * and CLI tests stand on. Optional event log and backups; listen() when a child process (the CLI)
+ * needs a URL, call() for fastify inject with the token.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildAdminApp } from '../../src/admin/app.js'
+import type { BackupBackend } from '../../src/admin/thread/backend.js'
 import { AdminTokens } from '../../src/admin/admin-tokens.js'
 import { AuditTrail } from '../../src/events/audit-trail.js'
 import { createLogger } from '../../src/log.js'
@@ -36,7 +37,14 @@ export interface TestAdmin {
   close: () => Promise<void>
 }
 
-export async function startTestAdmin (options: { name: string, token: string, now?: () => Date, events?: boolean }): Promise<TestAdmin> {
+export async function startTestAdmin (options: {
+  name: string
+  token: string
+  now?: () => Date
+  events?: boolean
+  /** POST /api/v1/backup over this store and data directory; the route is absent without it. */
+  backups?: (store: EmbeddedRegistryStore, dataDir: string) => BackupBackend
+}): Promise<TestAdmin> {
   const now = options.now ?? (() => new Date())
   const pki = await OpenSslPki.create()
   const dataDir = await mkdtemp(join(tmpdir(), `certmq-${options.name}-`))
@@ -52,6 +60,7 @@ export async function startTestAdmin (options: { name: string, token: string, no
     caService: new CaService({ store, bus, maxCas: 50, now, ...(events === undefined ? {} : { events }) }),
     certificateService: new CertificateService({ store, bus, now, ...(events === undefined ? {} : { events }) }),
     ...(eventLog === undefined ? {} : { eventLog }),
+    ...(options.backups === undefined ? {} : { backups: options.backups(store, dataDir) }),
     auth: await AdminTokens.load(store, options.token, now),
     health: () => ({ mqtts: true, admin: true }),
     logger: createLogger('info', logs)

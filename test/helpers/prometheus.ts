@@ -8,3 +8,11 @@ export function parseExposition (text: string): Map<string, number> {
   }
   return samples
 }
+
+/** GET `${adminUrl}/metrics` (no token) and its samples; a scrape that is not a 200 throws, naming the status. */
+export async function scrapeMetrics (adminUrl: string): Promise<Map<string, number>> {
+  const response = await fetch(`${adminUrl}/metrics`)
+  const text = await response.text()
+  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}: ${text}`)
+  return parseExposition(text)
+}

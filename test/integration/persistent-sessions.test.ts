@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
+import type { LogLine } from '../helpers/log-sink.js'
 import { connectPersistent, endClient, publishAs, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
-import { parseExposition } from '../helpers/prometheus.js'
+import { scrapeMetrics } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const LIMIT = 5
@@ -44,7 +45,13 @@ async function publishTo (topic: string, payloads: string[]): Promise<void> {
   await publishAs(certmq, publisher, 'queue-pub', topic, payloads)
 }
 
+/** Time for a message that should not arrive to arrive: what a check that nothing came waits. */
 const settle = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 300)) }
+
+/** The session.discarded line of `clientId`, once it is logged. */
+async function discarded (clientId: string): Promise<LogLine> {
+  return await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === clientId), { what: `session.discarded of ${clientId}` })
+}
 
 /** The subscriber's persistent session, collecting what arrives on queue/#. */
 async function connectSubscriber (): Promise<PersistentDevice> {
@@ -56,8 +63,7 @@ async function publish (payloads: string[]): Promise<void> {
 }
 
 async function dropped (): Promise<number> {
-  const text = await (await fetch(`${certmq.adminUrl}/metrics`)).text()
-  return parseExposition(text).get('certmq_messages_dropped_total{reason="queue_full"}') ?? 0
+  return (await scrapeMetrics(certmq.adminUrl)).get('certmq_messages_dropped_total{reason="queue_full"}') ?? 0
 }
 
 const numbered = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `m${from + i}`)
@@ -72,7 +78,7 @@ describe('sessions.maxQueuedMessages', () => {
     const back = await connectSubscriber()
     await waitFor(() => back.received.length >= LIMIT, { what: `${LIMIT} queued messages` })
     // the oldest are kept, as Mosquitto keeps them; nothing beyond the bound arrives
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await settle()
     expect(back.received).toEqual(numbered(0, LIMIT))
     expect(await dropped()).toBe(3)
     const warnings = certmq.logs.events('session.queue_full')
@@ -105,11 +111,11 @@ describe('a persistent session goes with its certificate', () => {
     await endClient(first.client)
     await publishTo('car-17/cmd', ['unlock', 'start'])
     expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/revoke`, { confirm: true })).status).toBe(200)
-    await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'car-17'), { what: 'session.discarded' })
-    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'car-17')).toMatchObject({ reason: 'certificate_revoked', fingerprint: fingerprintOf(owner.pem), queued: 2 })
+    expect(await discarded('car-17')).toMatchObject({ reason: 'certificate_revoked', fingerprint: fingerprintOf(owner.pem), queued: 2 })
 
     const other = await pki.leaf('owner-other', ca, { cn: 'owner-other' })
     const taker = await connectAs(other, 'car-17')
+    expect(taker.sessionPresent).toBe(false)
     // neither the queued messages nor the subscription came with the client ID
     await publishTo('car-17/cmd', ['later'])
     await settle()
@@ -128,11 +134,12 @@ describe('a persistent session goes with its certificate', () => {
     await publishTo('pump-3/cmd', ['stop'])
     expect((await certmq.api('POST', `/api/v1/certificates/${registered.body.id}/deactivate`)).status).toBe(200)
     expect((await certmq.api('DELETE', `/api/v1/certificates/${registered.body.id}`)).status).toBe(200)
-    await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'pump-3'), { what: 'session.discarded' })
+    expect(await discarded('pump-3')).toMatchObject({ reason: 'certificate_deleted', fingerprint: registered.body.id, queued: 1 })
 
     const successor = await pki.leaf('owner-successor', ca, { cn: 'owner-successor' })
     expect((await certmq.api('POST', '/api/v1/certificates', { caId, certificatePem: successor.pem, clientId: 'pump-3' })).status).toBe(201)
     const taker = await connectAs(successor, 'pump-3')
+    expect(taker.sessionPresent).toBe(false)
     await settle()
     expect(taker.received).toEqual([])
     await endClient(taker.client)
@@ -150,10 +157,10 @@ describe('a persistent session goes with its certificate', () => {
     // a CA is deleted only with certificates that are not active: a deactivation keeps the session
     expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/deactivate`)).status).toBe(200)
     expect((await certmq.api('DELETE', `/api/v1/cas/${created.body.id}`)).status).toBe(200)
-    await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2'), { what: 'session.discarded' })
-    expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'van-2')).toMatchObject({ reason: 'certificate_deleted', fingerprint: fingerprintOf(owner.pem), queued: 1 })
+    expect(await discarded('van-2')).toMatchObject({ reason: 'certificate_deleted', fingerprint: fingerprintOf(owner.pem), queued: 1 })
 
     const taker = await connectAs(await pki.leaf('owner-ca-next', ca, { cn: 'owner-ca-next' }), 'van-2')
+    expect(taker.sessionPresent).toBe(false)
     await settle()
     expect(taker.received).toEqual([])
     await endClient(taker.client)
@@ -166,7 +173,7 @@ describe('a persistent session goes with its certificate', () => {
     const closed = new Promise<void>((resolve) => { live.client.once('close', () => { resolve() }) })
     expect((await certmq.api('POST', `/api/v1/certificates/${fingerprintOf(owner.pem)}/revoke`, { confirm: true })).status).toBe(200)
     await closed
-    await waitFor(() => certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'truck-9'), { what: 'session.discarded' })
+    expect(await discarded('truck-9')).toMatchObject({ reason: 'certificate_revoked', fingerprint: fingerprintOf(owner.pem), subscriptions: 1 })
     // dropped by the broker: nothing left to end gracefully
     live.client.end(true)
   })
@@ -181,6 +188,7 @@ describe('a persistent session goes with its certificate', () => {
     await publishTo('bus-4/cmd', ['route-12'])
     expect((await certmq.api('POST', `/api/v1/certificates/${id}/activate`)).status).toBe(200)
     const back = await connectAs(owner, 'bus-4')
+    expect(back.sessionPresent).toBe(true)
     await waitFor(() => back.received.length > 0, { what: 'the queued message' })
     expect(back.received).toEqual(['route-12'])
     expect(certmq.logs.events('session.discarded').find((l) => l['clientId'] === 'bus-4')).toBeUndefined()

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { within } from '../../src/timers.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa } from '../helpers/openssl.js'
 import { connectDevice, endClient } from '../helpers/mqtt.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -224,7 +225,7 @@ describe('SIGHUP', () => {
     // resolves once certmq has opened the FIFO to read its config
     const writer = await open(fifo, 'w')
     child.kill('SIGHUP')
-    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 500))])
+    const early = await within<NodeJS.Signals | number | null | undefined>(exited, 500, undefined)
     await writer.writeFile('{}')
     await writer.close()
     expect(early, 'killed by the SIGHUP').toBeUndefined()

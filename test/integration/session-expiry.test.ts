@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 import { connectDevice, connectPersistent, endClient, publishAs, RawMqttSession, type PersistentDevice } from '../helpers/mqtt.js'
 import { fingerprintOf, OpenSslPki, type OpenSslCa, type OpenSslCert } from '../helpers/openssl.js'
-import { parseExposition } from '../helpers/prometheus.js'
+import { scrapeMetrics } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 // long enough for a publish after the device left to be queued before its session expires, on a busy CI machine
@@ -39,7 +39,7 @@ async function publishTo (topic: string, payload: string): Promise<void> {
 }
 
 async function metric (name: string): Promise<number | undefined> {
-  return parseExposition(await (await fetch(`${certmq.adminUrl}/metrics`)).text()).get(name)
+  return (await scrapeMetrics(certmq.adminUrl)).get(name)
 }
 
 describe('sessions.expirySeconds', () => {

@@ -16,6 +16,7 @@ import { loadOrCreateFleet, loadOrCreateMonitor } from '../../src/simulator/flee
 import type { SimulationSummary } from '../../src/simulator/stats.js'
 import { runSimulation } from '../../src/simulator/run.js'
 import { DEFAULT_BACKOFF } from '../../src/simulator/backoff.js'
+import { within } from '../../src/timers.js'
 import { startCertmq, type TestCertmq } from '../helpers/certmq.js'
 
 async function simulate (certmq: TestCertmq, fleetDir: string, args: string[], broker?: string[]): Promise<{ code: number, summary: SimulationSummary, stderr: string }> {
@@ -381,7 +382,7 @@ describe('certmq simulate', () => {
         rate: 100, concurrency: 5, durationSeconds: 1, publishRate: 0, qos: 1, payloadBytes: 64, subscribeCommands: false,
         backoff: DEFAULT_BACKOFF, maxRetries: Number.POSITIVE_INFINITY
       })
-      const outcome = await Promise.race([run.then(() => 'ran', (err: unknown) => err), new Promise((resolve) => { setTimeout(() => { resolve('still waiting') }, 5000) })])
+      const outcome = await within(run.then((): unknown => 'ran', (err: unknown) => err), 5000, 'still waiting')
       expect(outcome).toMatchObject({ code: 'MONITOR_REFUSED', message: expect.stringContaining('no SUBACK within 500 ms') })
     } finally {
       server.close()

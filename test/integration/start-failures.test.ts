@@ -76,7 +76,8 @@ describe('a start that cannot happen', () => {
     track(child)
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
+    // 'close', not 'exit': stderr may still hold unread output when the process has exited
+    const code = await new Promise<number | null>((resolve) => { child.once('close', resolve) })
     expect(stderr).toContain(`error STORE_UNAVAILABLE: dataDir: cannot use ${dataDir} as the data directory`)
     expect(code).toBe(1)
   }, 30_000)

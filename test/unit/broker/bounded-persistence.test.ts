@@ -8,6 +8,7 @@ import mqtt from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BoundedMemoryPersistence } from '../../../src/broker/bounded-persistence.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 let broker: Aedes | undefined
 let server: Server | undefined
@@ -77,10 +78,14 @@ describe('BoundedMemoryPersistence', () => {
     let closed = false
     socket.on('close', () => { closed = true })
     socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: 'dev', keepalive: 0 }))
-    const deadline = Date.now() + 3000
-    while (received.length < 2 && !closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    socket.destroy()
+    try {
+      await waitFor(() => received.length >= 2 || closed, { timeoutMs: 3000, what: 'both messages, or the device closed' })
+      // and time for a close that would follow them
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    } finally {
+      // a connection left open would hold afterEach's server.close()
+      socket.destroy()
+    }
     expect(injected).toBe(true)
     // aedes found no queued packet to give the live message's messageId to, and closed the device
     expect(errors).toEqual([])
